@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs what the runtime shim's tests need: a Docker engine, OpenMPI, mpi4py, torch and the
+# docker SDK, then builds the local base image. Idempotent: every step checks before it acts, so
+# `.ci/run` can call it on every run and a warm machine pays almost nothing.
+# Runs as root on Debian bookworm with CI=true and no stdin.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+IMAGE="${ESTIMIG_BASE_IMAGE:-estimig-base:bookworm}"
+PYTHON="${PYTHON:-python3}"
+log() { echo "setup-runtime: $*" >&2; }
+
+# --- Debian packages ------------------------------------------------------------------------
+need_apt=()
+command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
+command -v mpirun >/dev/null 2>&1 || need_apt+=(openmpi-bin)
+[ -e /usr/include/x86_64-linux-gnu/openmpi/mpi.h ] || [ -e /usr/lib/x86_64-linux-gnu/openmpi/include/mpi.h ] \
+    || need_apt+=(libopenmpi-dev)
+command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+    log "apt-get install ${need_apt[*]}"
+    apt-get update -qq </dev/null
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" </dev/null >/dev/null
+fi
+
+# --- Python packages --------------------------------------------------------------------------
+# torch==2.13.0 exactly: pip takes the CPU wheel from the machine's disk instead of a CUDA build.
+need_pip=()
+"$PYTHON" -c 'import mpi4py' 2>/dev/null || need_pip+=(mpi4py)
+"$PYTHON" -c 'import docker' 2>/dev/null || need_pip+=(docker)
+"$PYTHON" -c 'import torch, sys; sys.exit(torch.__version__.split("+")[0] != "2.13.0")' 2>/dev/null \
+    || need_pip+=("torch==2.13.0")
+if [ "${#need_pip[@]}" -gt 0 ]; then
+    log "pip install ${need_pip[*]}"
+    "$PYTHON" -m pip install -q "${need_pip[@]}" </dev/null
+fi
+
+# --- Docker engine ----------------------------------------------------------------------------
+if ! docker info >/dev/null 2>&1; then
+    log "starting dockerd"
+    mkdir -p /var/log
+    # Detached so that it outlives this script (the tests run after it) and never holds CI's stdout.
+    nohup dockerd >/var/log/estimig-dockerd.log 2>&1 </dev/null &
+    for _ in $(seq 1 60); do
+        docker info >/dev/null 2>&1 && break
+        sleep 1
+    done
+    if ! docker info >/dev/null 2>&1; then
+        log "dockerd did not answer within 60 s; last lines of /var/log/estimig-dockerd.log:"
+        tail -n 20 /var/log/estimig-dockerd.log >&2 || true
+        log "docker tests will be skipped"
+        exit 0
+    fi
+fi
+
+# --- Local base image -------------------------------------------------------------------------
+# No registry is reachable, so the image every job container starts from is built from Debian's
+# own packages, once.
+if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
+    root="$(mktemp -d /tmp/estimig-rootfs.XXXXXX)"
+    trap 'rm -rf "$root"' EXIT
+    log "debootstrap bookworm into $root (a few minutes)"
+    debootstrap --variant=minbase --include=python3 bookworm "$root" >/dev/null
+    log "docker import -> $IMAGE"
+    tar -C "$root" -c . | docker import - "$IMAGE" >/dev/null
+fi
+log "ready: $(mpirun --version 2>/dev/null | head -1); image $IMAGE"

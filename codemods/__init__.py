@@ -1,0 +1,48 @@
+"""The concerns: one module per concern, each with a pure `plan(call, options) -> CallPlan`.
+
+A concern module defines `NAME` (equal to its module name), `SUMMARY` (one line, shown by
+`--list-concerns`) and `plan`. The registry below imports the modules in a fixed order so the
+output does not depend on the file system.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+# The order concerns are planned in; the assembler's output does not depend on it except for the
+# order of inserted statements.
+CONCERN_NAMES = ("core", "arguments", "environment", "datasets", "data_references", "distributed", "uses")
+
+# Which concern answers for each estimator argument. A call whose argument belongs to a disabled
+# concern is left untouched and reported, so `--only` can never produce a half-migrated call.
+ARGUMENT_OWNERS = {
+    **dict.fromkeys(("source_directory", "entry_script", "compute_target", "vm_size", "vm_priority",
+                     "max_run_duration_seconds"), "core"),
+    "script_params": "arguments",
+    **dict.fromkeys(("pip_packages", "conda_packages", "pip_requirements_file", "pip_requirements_file_path",
+                     "conda_dependencies_file", "conda_dependencies_file_path", "custom_docker_image",
+                     "custom_docker_base_image", "image_registry_details", "use_gpu", "user_managed",
+                     "environment_definition", "environment_variables", "use_docker", "shm_size",
+                     "framework_version"), "environment"),
+    "inputs": "datasets",
+    **dict.fromkeys(("source_directory_data_store", "resume_from"), "data_references"),
+    **dict.fromkeys(("node_count", "process_count_per_node", "distributed_backend", "distributed_training",
+                     "worker_count", "parameter_server_count"), "distributed"),
+}
+
+# Concerns every call needs whatever its arguments: an Estimator always builds an environment and
+# a Docker setting, so the environment concern must take part even in `Estimator(src, entry_script=...)`.
+ALWAYS_REQUIRED = ("core", "environment")
+
+
+def load_concerns() -> dict[str, ModuleType]:
+    """The concern modules that exist, by name, in planning order."""
+    found = {}
+    for name in CONCERN_NAMES:
+        try:
+            found[name] = importlib.import_module(f"estimig.codemods.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"estimig.codemods.{name}":
+                raise
+    return found

@@ -1,0 +1,140 @@
+"""arguments: script_params={'--lr': 0.1, '--flag': ''} -> arguments=['--lr', 0.1, '--flag'].
+
+The SDK flattens the dict key then value, in order, flattens list and tuple values, then drops
+every item that is `None` or `''` (keys included) and keeps `0` and `False`. Each value's type must
+be known for that to be reproduced in the source, so values are classified by `estimig.values`:
+literals are expanded here; data values are rendered by the `datasets` / `data_references`
+concerns' rules; anything of unknown type leaves the call alone.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from estimig.facts import EstimatorCall
+from estimig.plan import CallPlan, NewArg
+from estimig.values import Kind, Value, classify
+
+NAME = "arguments"
+SUMMARY = "script_params dict -> arguments list, with the estimator's flattening and empty-value rules"
+
+
+class Unprovable(Exception):
+    pass
+
+
+def plan(call: EstimatorCall, options) -> CallPlan:
+    if not call.has("script_params"):
+        return CallPlan(NAME)
+    try:
+        items = script_params_items(call)
+        rendered = [part for key, value in items for part in _render_pair(call, key, value, options)]
+    except Unprovable as exc:
+        return CallPlan(NAME, blocked=str(exc))
+    code = "[" + ", ".join(rendered) + "]"
+    return CallPlan(NAME, handles=frozenset({"script_params"}), arguments=(NewArg("arguments", code=code),))
+
+
+def script_params_items(call: EstimatorCall) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
+    """The (key, value) expressions of script_params, in order, when the dict is provable: a dict
+    literal in the call, or a name bound exactly once to a dict literal and never changed."""
+    node = call.kwargs["script_params"].value
+    shown = call.code(node)
+    if isinstance(node, cst.Name):
+        resolved = call.resolve(node)
+        if resolved is None:
+            raise Unprovable(f"script_params={shown}: estimig cannot prove what the dict holds "
+                             "(it is not bound once to a dict literal in this scope)")
+        if call.module.is_mutated(_binding(call, node), allowed=call.kwargs["script_params"]):
+            raise Unprovable(f"script_params={shown}: the dict is changed or passed elsewhere after it is "
+                             "built, so its content at this call cannot be proven")
+        node = resolved
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "dict" and not node.args:
+        return []
+    if not isinstance(node, cst.Dict):
+        raise Unprovable(f"script_params={shown} is not a dict literal")
+    items = []
+    keys_seen = set()
+    for element in node.elements:
+        if not isinstance(element, cst.DictElement):
+            raise Unprovable(f"script_params unpacks another dict (**{call.code(element.value)})")
+        key = classify(call, element.key)
+        if key.kind is not Kind.LITERAL or not isinstance(key.value, (str, int, float, bool, type(None))):
+            raise Unprovable(f"script_params key {call.code(element.key)} is not a literal")
+        if key.value in keys_seen:
+            raise Unprovable(f"script_params repeats the key {call.code(element.key)}")
+        keys_seen.add(key.value)
+        items.append((element.key, element.value))
+    return items
+
+
+def _binding(call: EstimatorCall, name: cst.Name) -> cst.Name:
+    scope_access = call.module.resolve(name)
+    assert scope_access is not None
+    # The assignment target node is the Name inside the AssignTarget whose value we resolved.
+    assign = call.module.parent(scope_access)
+    return assign.targets[0].target
+
+
+def _render_pair(call: EstimatorCall, key: cst.BaseExpression, value: cst.BaseExpression, options) -> list[str]:
+    key_value = classify(call, key)
+    parts = [] if key_value.value in (None, "") else [call.code(key)]
+    return parts + _render_value(call, key, classify(call, value), options)
+
+
+def _render_value(call: EstimatorCall, key: cst.BaseExpression, value: Value, options) -> list[str]:
+    shown = f"script_params[{call.code(key)}]"
+    if value.kind is Kind.LITERAL:
+        return _render_literal(call, value, shown)
+    if value.kind is Kind.SCALAR:
+        raise Unprovable(f"{shown} = {call.code(value.node)} may be '' at run time, which the estimator drops; "
+                         "make it a literal or prove it non-empty, then run estimig again")
+    if value.kind in (Kind.DATASET, Kind.DATA_REFERENCE, Kind.DATASTORE):
+        concern = "datasets" if value.kind is Kind.DATASET else "data_references"
+        renderer = getattr(options.concerns.get(concern), "render_argument", None)
+        if renderer is None:
+            raise Unprovable(f"{shown} is a {value.kind.value.replace('_', ' ')}, which needs the '{concern}' concern")
+        return [renderer(call, value)]
+    raise Unprovable(f"{shown} = {call.code(value.node)}: estimig cannot prove its type (a list would be "
+                     "flattened, None or '' dropped, a DataReference rewritten); migrate this call by hand")
+
+
+def _render_literal(call: EstimatorCall, value: Value, shown: str) -> list[str]:
+    v = value.value
+    if v is None or v == "":
+        return []
+    if isinstance(v, (list, tuple)):
+        if not isinstance(value.node, (cst.List, cst.Tuple)):
+            # A name bound to a list: spell out the items so the flattening is visible.
+            return [repr(item) for item in _flatten(v, shown)]
+        return [call.code(element.value) for element in value.node.elements
+                if _keep(_only(element.value, shown))]
+    if isinstance(v, (dict, set, frozenset)):
+        raise Unprovable(f"{shown} is a {type(v).__name__}; the estimator would pass its keys one by one")
+    return [call.code(value.node)]
+
+
+def _flatten(items, shown):
+    for item in items:
+        _only_value(item, shown)
+        if _keep(item):
+            yield item
+
+
+def _only(node: cst.BaseExpression, shown: str):
+    from estimig.values import literal
+
+    ok, v = literal(node)
+    if not ok:
+        raise Unprovable(f"{shown} holds a non-literal item {cst.Module(body=[]).code_for_node(node)}")
+    _only_value(v, shown)
+    return v
+
+
+def _only_value(v, shown):
+    if isinstance(v, (list, tuple, dict, set, frozenset)):
+        raise Unprovable(f"{shown} nests a collection, which the estimator turns into its str(); migrate by hand")
+
+
+def _keep(v) -> bool:
+    return v is not None and v != ""

@@ -1,0 +1,43 @@
+"""core: Estimator(source_directory, entry_script=, compute_target=, vm_size=, ...) -> ScriptRunConfig(...).
+
+Also owns `exp.submit(est)`: a ScriptRunConfig is submitted the same way, so the call stays.
+"""
+
+from __future__ import annotations
+
+from estimig.facts import EstimatorCall
+from estimig.plan import CallPlan, NewArg
+
+NAME = "core"
+SUMMARY = "the call itself: source_directory, entry_script -> script, compute_target, run-based compute, max_run_duration_seconds"
+HANDLES = frozenset({"source_directory", "entry_script", "compute_target", "vm_size", "vm_priority",
+                     "max_run_duration_seconds"})
+IMPORTS = frozenset({("azureml.core", "ScriptRunConfig")})
+
+
+def plan(call: EstimatorCall, options) -> CallPlan:
+    if call.shape_problem:
+        return CallPlan(NAME, blocked=call.shape_problem)
+    if not call.has("source_directory"):
+        return CallPlan(NAME, blocked="the call has no source_directory")
+    arguments = [NewArg("source_directory", from_kwarg="source_directory")]
+    if call.has("entry_script"):
+        arguments.append(NewArg("script", from_kwarg="entry_script"))
+    after: list[str] = []
+    if call.has("compute_target"):
+        arguments.append(NewArg("compute_target", from_kwarg="compute_target"))
+    elif call.has("vm_size"):
+        # Run-based compute: the estimator targets "amlcompute" and the service creates a cluster
+        # of this size for the run.
+        arguments.append(NewArg("compute_target", code='"amlcompute"'))
+    for name in ("vm_size", "vm_priority"):
+        if call.has(name):
+            if call.target is None or call.statement is None:
+                return CallPlan(NAME, blocked=f"'{name}' must be set on run_config after the call, "
+                                "but the estimator is not assigned to a simple name")
+            after.append(f"{call.target}.run_config.amlcompute.{name} = {call.value_code(name)}")
+    if call.has("max_run_duration_seconds"):
+        arguments.append(NewArg("max_run_duration_seconds", from_kwarg="max_run_duration_seconds"))
+    submits = frozenset(id(use.node) for use in call.uses if use.kind == "submit")
+    return CallPlan(NAME, handles=HANDLES & set(call.kwargs), handles_uses=submits, arguments=tuple(arguments),
+                    after=tuple(after), imports=IMPORTS)

@@ -1,0 +1,3 @@
+from estimig.cli import main
+
+main()

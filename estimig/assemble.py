@@ -1,0 +1,185 @@
+"""Apply merged plans to a module in one pass, keeping the user's layout and comments.
+
+Kept arguments keep their own nodes (value, comments, commas); new arguments borrow the call's
+own separator so a one-line call stays on one line and an exploded call stays exploded; nothing is
+reformatted. Calls that cannot be migrated get a `# estimig:` comment above their statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+from estimig.facts import EstimatorCall, ModuleFacts
+from estimig.plan import SCRIPT_RUN_CONFIG_ORDER, MergedPlan, NewArg
+
+COMMENT_PREFIX = "# estimig:"
+
+
+@dataclass
+class CallDecision:
+    call: EstimatorCall
+    plan: MergedPlan
+    comment: str | None = None  # set when the call is left as it was
+
+
+def manual_comment(reason: str) -> str:
+    return f"{COMMENT_PREFIX} left as an Estimator: {reason}. Migrate it by hand (docs/manual.md)."
+
+
+def assemble(facts: ModuleFacts, decisions: list[CallDecision], extra_comments: dict[int, str] | None = None) -> cst.Module:
+    context = CodemodContext(wrapper=facts.wrapper, metadata_manager=None)
+    transformer = _Assembler(context, facts, decisions)
+    module = facts.wrapper.visit(transformer)
+    for module_name, name in sorted(transformer.imports):
+        AddImportsVisitor.add_needed_import(context, module_name, name)
+    if transformer.imports:
+        module = AddImportsVisitor(context).transform_module(module)
+    if transformer.removed_funcs:
+        module = RemoveImportsVisitor(context).transform_module(module)
+    return module
+
+
+class _Assembler(cst.CSTTransformer):
+    def __init__(self, context: CodemodContext, facts: ModuleFacts, decisions: list[CallDecision]):
+        super().__init__()
+        self.context = context
+        self.facts = facts
+        self.migrated = {id(d.call.node): d for d in decisions if d.comment is None}
+        self.edits = {id(old): new for d in decisions if d.comment is None for old, new in d.plan.edits}
+        # Statement id -> (before, after, comment) to apply when leaving that statement.
+        self.statements: dict[int, list[CallDecision]] = {}
+        for decision in decisions:
+            statement = decision.call.statement or _enclosing_statement(facts, decision.call.node)
+            if statement is not None:
+                self.statements.setdefault(id(statement), []).append(decision)
+        self.imports: set[tuple[str, str]] = set()
+        self.removed_funcs: list[cst.CSTNode] = []
+
+    def on_leave(self, original_node, updated_node):
+        updated = super().on_leave(original_node, updated_node)
+        if id(original_node) in self.edits:
+            return self.edits[id(original_node)]
+        if isinstance(original_node, cst.Call) and id(original_node) in self.migrated:
+            return self._migrate_call(self.migrated[id(original_node)], updated)
+        if id(original_node) in self.statements:
+            return self._statement(self.statements[id(original_node)], updated)
+        return updated
+
+    def _migrate_call(self, decision: CallDecision, updated: cst.Call) -> cst.Call:
+        call, plan = decision.call, decision.plan
+        self.imports |= plan.imports
+        RemoveImportsVisitor.remove_unused_import_by_node(self.context, call.node.func)
+        self.removed_funcs.append(call.node.func)
+        # Kept arguments come from the updated tree so edits inside their values survive.
+        updated_by_keyword = {}
+        original_args = list(call.node.args)
+        for original, new in zip(original_args, updated.args):
+            for name, arg in call.kwargs.items():
+                if arg is original:
+                    updated_by_keyword[name] = new
+        ordered = sorted(plan.arguments.values(), key=lambda a: SCRIPT_RUN_CONFIG_ORDER.index(a.name))
+        template = _separator(updated)
+        args: list[cst.Arg] = []
+        for new in ordered:
+            if new.from_kwarg is not None:
+                arg = updated_by_keyword[new.from_kwarg]
+                if arg.keyword is not None and arg.keyword.value != new.name:
+                    arg = arg.with_changes(keyword=cst.Name(new.name))
+            else:
+                arg = cst.Arg(keyword=cst.Name(new.name), value=cst.parse_expression(new.code),
+                              equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                                    whitespace_after=cst.SimpleWhitespace("")))
+            args.append(arg)
+        last_comma = updated.args[-1].comma if updated.args else cst.MaybeSentinel.DEFAULT
+        for i, arg in enumerate(args):
+            if i == len(args) - 1:
+                args[i] = arg.with_changes(comma=last_comma)
+            elif not isinstance(arg.comma, cst.Comma) or _is_last_original(arg, updated):
+                args[i] = arg.with_changes(comma=template)
+        args = _realign(args, call, len("ScriptRunConfig") - len(call.code(call.node.func)))
+        return updated.with_changes(func=cst.Name("ScriptRunConfig"), args=args)
+
+    def _statement(self, decisions: list[CallDecision], updated: cst.BaseStatement):
+        before: list[str] = []
+        after: list[str] = []
+        comments: list[str] = []
+        for decision in decisions:
+            if decision.comment is not None:
+                comments.append(decision.comment)
+            else:
+                before.extend(decision.plan.before)
+                after.extend(decision.plan.after)
+        if comments:
+            updated = _with_comments(updated, comments)
+        if not before and not after:
+            return updated
+        leading = updated.leading_lines
+        new_before = [cst.parse_statement(code + "\n") for code in before]
+        new_after = [cst.parse_statement(code + "\n") for code in after]
+        if new_before:
+            # Comments that sat above the estimator stay above the whole migrated block.
+            new_before[0] = new_before[0].with_changes(leading_lines=leading)
+            updated = updated.with_changes(leading_lines=())
+        return cst.FlattenSentinel([*new_before, updated, *new_after])
+
+
+def _realign(args: list[cst.Arg], call: EstimatorCall, delta: int) -> list[cst.Arg]:
+    """Continuation lines aligned under the opening parenthesis move with the new, longer name."""
+    paren_column = call.column + len(call.code(call.node.func)) + 1
+    if delta == 0:
+        return args
+    realigned = []
+    for arg in args:
+        comma = arg.comma
+        if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+            ws = comma.whitespace_after
+            if len(ws.last_line.value) == paren_column:
+                ws = ws.with_changes(last_line=cst.SimpleWhitespace(" " * (paren_column + delta)))
+                arg = arg.with_changes(comma=comma.with_changes(whitespace_after=ws))
+        realigned.append(arg)
+    return realigned
+
+
+def _is_last_original(arg: cst.Arg, updated: cst.Call) -> bool:
+    return bool(updated.args) and arg is updated.args[-1]
+
+
+def _separator(call: cst.Call) -> cst.Comma:
+    """The comma-and-whitespace the call already uses between arguments, comments removed."""
+    for arg in call.args[:-1]:
+        if isinstance(arg.comma, cst.Comma):
+            return _without_comment(arg.comma)
+    if isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
+        return cst.Comma(whitespace_after=_without_comment_ws(call.whitespace_before_args))
+    return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _without_comment(comma: cst.Comma) -> cst.Comma:
+    return comma.with_changes(whitespace_after=_without_comment_ws(comma.whitespace_after))
+
+
+def _without_comment_ws(ws):
+    if isinstance(ws, cst.ParenthesizedWhitespace):
+        return ws.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=())
+    return ws
+
+
+def _with_comments(statement: cst.BaseStatement, comments: list[str]) -> cst.BaseStatement:
+    lines = [line for line in statement.leading_lines
+             if not (line.comment and line.comment.value.startswith(COMMENT_PREFIX))]
+    kept_text = [line.comment.value for line in statement.leading_lines if line.comment]
+    new = [cst.EmptyLine(comment=cst.Comment(text)) for text in dict.fromkeys(comments)]
+    if [c.comment.value for c in new] == [t for t in kept_text if t.startswith(COMMENT_PREFIX)]:
+        return statement  # already carries exactly these comments: a second run changes nothing
+    return statement.with_changes(leading_lines=[*lines, *new])
+
+
+def _enclosing_statement(facts: ModuleFacts, node: cst.CSTNode):
+    current = node
+    while current is not None and not isinstance(current, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        current = facts.parent(current)
+    return current

@@ -1,0 +1,287 @@
+"""Facts: find every estimator construction in a module and record what is known about it.
+
+One metadata resolution per module (qualified names, scopes, positions, parents); the concerns read
+these frozen records and never walk the tree again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Mapping
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.metadata.base_provider import LazyValue
+from libcst.metadata import (
+
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+    ScopeProvider,
+)
+
+# Every public and private path the SDK exposes each estimator class under.
+ESTIMATOR_CLASSES: Mapping[str, str] = {
+    "azureml.train.estimator.Estimator": "Estimator",
+    "azureml.train.estimator._estimator.Estimator": "Estimator",
+    "azureml.train.dnn.PyTorch": "PyTorch",
+    "azureml.train.dnn._pytorch.PyTorch": "PyTorch",
+    "azureml.train.dnn.TensorFlow": "TensorFlow",
+    "azureml.train.dnn._tensorflow.TensorFlow": "TensorFlow",
+    "azureml.train.dnn.Chainer": "Chainer",
+    "azureml.train.dnn._chainer.Chainer": "Chainer",
+    "azureml.train.sklearn.SKLearn": "SKLearn",
+}
+FRAMEWORK_KINDS = frozenset({"PyTorch", "TensorFlow", "Chainer", "SKLearn"})
+
+# Cheap text test run before parsing: a file that names none of these cannot build an estimator.
+PREFILTER_NEEDLE = "azureml"
+
+
+@dataclass(frozen=True)
+class Use:
+    """A later reference to the name an estimator is assigned to."""
+
+    node: cst.Name
+    kind: str  # "submit", "keyword", "attribute", "other"
+    line: int
+    description: str
+    # For kind == "keyword": the enclosing call's qualified name(s) and the keyword.
+    call_names: frozenset[str] = frozenset()
+    keyword: str | None = None
+    call: cst.Call | None = None
+    # For kind == "attribute": the dotted attribute chain after the name, e.g. ("run_config", "target").
+    attributes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class EstimatorCall:
+    node: cst.Call
+    kind: str
+    qualified_name: str
+    line: int
+    column: int
+    # Keyword arguments by name; a positional source_directory is recorded under its name too.
+    kwargs: Mapping[str, cst.Arg]
+    # Why the call's shape itself cannot be migrated (*args, **kwargs, too many positionals), or None.
+    shape_problem: str | None
+    # The simple name the call is assigned to (`est = Estimator(...)`), or None.
+    target: str | None
+    # The statement line that holds the call, when the call is that statement's whole value.
+    statement: cst.SimpleStatementLine | None
+    uses: tuple[Use, ...]
+    module: "ModuleFacts" = field(repr=False)
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for(node)
+
+    def value_code(self, kwarg: str) -> str:
+        return self.module.code_for(self.kwargs[kwarg].value)
+
+    def has(self, kwarg: str) -> bool:
+        return kwarg in self.kwargs
+
+    def resolve(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
+        return self.module.resolve(expr, before=self.node)
+
+    def fresh_name(self, suffix: str) -> str:
+        return self.module.fresh_name(f"{self.target or 'run'}_{suffix}")
+
+
+@dataclass(eq=False)
+class ModuleFacts:
+    module: cst.Module
+    wrapper: MetadataWrapper
+    calls: list[EstimatorCall] = field(default_factory=list)
+    # Estimator class references that are not calls (the class passed around as a value), and
+    # user subclasses of estimator classes: (line, message).
+    stray: list[tuple[int, str]] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._qnames = self.wrapper.resolve(QualifiedNameProvider)
+        self._positions = self.wrapper.resolve(PositionProvider)
+        self._parents = self.wrapper.resolve(ParentNodeProvider)
+        self._scopes = self.wrapper.resolve(ScopeProvider)
+        self._taken: set[str] = set()
+        for scope in set(s for s in self._scopes.values() if s is not None):
+            self._taken.update(a.name for a in scope.assignments)
+
+    # -- lookups the concerns use -------------------------------------------------------------
+    def code_for(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        return self._positions[node].start.line
+
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        found = self._qnames.get(node, ())
+        if isinstance(found, LazyValue):  # LibCST computes qualified names on first use
+            found = found()
+        return {q.name for q in found}
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self._parents.get(node)
+
+    def fresh_name(self, wanted: str) -> str:
+        """A name not bound anywhere in the module; deterministic so plans stay pure."""
+        name, n = wanted, 2
+        while name in self._taken:
+            name, n = f"{wanted}{n}", n + 1
+        return name
+
+    def resolve(self, expr: cst.BaseExpression, before: cst.CSTNode | None = None) -> cst.BaseExpression | None:
+        """The value a simple name was assigned, when that is provable: exactly one plain assignment
+        of the name in its scope, made by `name = value`. Anything else (loops, augmented
+        assignment, parameters, globals, several assignments) gives None."""
+        if not isinstance(expr, cst.Name):
+            return None
+        scope = self._scopes.get(expr)
+        if scope is None:
+            return None
+        assignments = [a for a in scope[expr.value] if hasattr(a, "node")]
+        if len(assignments) != 1:
+            return None
+        target = assignments[0].node
+        assign = self._parents.get(target)
+        if isinstance(assign, cst.AssignTarget):
+            statement = self._parents.get(assign)
+            if isinstance(statement, cst.Assign) and len(statement.targets) == 1 and statement.targets[0].target is target:
+                return statement.value
+        return None
+
+    def accesses(self, name: cst.Name) -> list[cst.Name]:
+        """Every later reference to the binding made by `name` (an assignment target)."""
+        scope = self._scopes.get(name)
+        if scope is None:
+            return []
+        found = []
+        for assignment in scope.assignments[name.value]:
+            if getattr(assignment, "node", None) is name:
+                for access in assignment.references:
+                    if isinstance(access.node, cst.Name):
+                        found.append(access.node)
+        return sorted(found, key=lambda n: (self._positions[n].start.line, self._positions[n].start.column))
+
+    def is_mutated(self, name: cst.Name, allowed: cst.CSTNode | None = None) -> bool:
+        """Whether anything but a plain read touches the binding (subscript store, method call,
+        `del`, passing it to a function): then its value at a later point cannot be proven."""
+        for access in self.accesses(name):
+            parent = self._parents.get(access)
+            if isinstance(parent, cst.Arg):
+                if parent is not allowed:
+                    return True
+                continue
+            if isinstance(parent, (cst.Subscript, cst.Attribute)):
+                grand = self._parents.get(parent)
+                if isinstance(parent, cst.Attribute) or isinstance(grand, (cst.AssignTarget, cst.Del, cst.AugAssign)):
+                    return True
+        return False
+
+
+def collect(module: cst.Module) -> ModuleFacts:
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    facts = ModuleFacts(module=module, wrapper=wrapper)
+    _Collector(facts).visit_module()
+    return facts
+
+
+class _Collector:
+    def __init__(self, facts: ModuleFacts):
+        self.facts = facts
+
+    def visit_module(self) -> None:
+        facts = self.facts
+        seen_calls: set[int] = set()
+        for node in _walk(facts.module):
+            if isinstance(node, cst.Call):
+                kind_qname = self._estimator_name(node.func)
+                if kind_qname:
+                    seen_calls.add(id(node.func))
+                    facts.calls.append(self._record(node, *kind_qname))
+            elif isinstance(node, cst.ClassDef):
+                for base in node.bases:
+                    if self._estimator_name(base.value):
+                        facts.stray.append((facts.line_of(node), f"class '{node.name.value}' subclasses an estimator class: "
+                                            "migrate the subclass by hand to build a ScriptRunConfig"))
+        for node in _walk(facts.module):
+            if isinstance(node, (cst.Name, cst.Attribute)) and id(node) not in seen_calls:
+                parent = facts.parent(node)
+                if isinstance(parent, (cst.ImportAlias, cst.Attribute, cst.Import, cst.ImportFrom)):
+                    continue
+                if isinstance(parent, cst.Arg) and isinstance(facts.parent(parent), cst.ClassDef):
+                    continue
+                found = self._estimator_name(node)
+                if found:
+                    facts.stray.append((facts.line_of(node), f"the estimator class {found[0]} is used as a value: "
+                                        "estimig cannot see which arguments it is built with; migrate by hand"))
+
+    def _estimator_name(self, func: cst.CSTNode) -> tuple[str, str] | None:
+        for qname in self.facts.qualified_names(func):
+            if qname in ESTIMATOR_CLASSES:
+                return ESTIMATOR_CLASSES[qname], qname
+        return None
+
+    def _record(self, node: cst.Call, kind: str, qname: str) -> EstimatorCall:
+        facts = self.facts
+        kwargs: dict[str, cst.Arg] = {}
+        problem = None
+        positional = 0
+        for arg in node.args:
+            if arg.star:
+                problem = f"the call unpacks {arg.star}{facts.code_for(arg.value)}: estimig cannot see which arguments it passes"
+            elif arg.keyword is None:
+                positional += 1
+                if positional == 1:
+                    kwargs["source_directory"] = arg
+                else:
+                    problem = "the call passes more than one positional argument"
+            else:
+                kwargs[arg.keyword.value] = arg
+
+        target = statement = None
+        target_node = None
+        parent = facts.parent(node)
+        if isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name):
+            target_node = parent.targets[0].target
+            target = target_node.value
+            line = facts.parent(parent)
+            if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
+                statement = line
+        uses = tuple(self._use(n) for n in facts.accesses(target_node)) if target_node is not None else ()
+        pos = facts._positions[node].start
+        return EstimatorCall(node=node, kind=kind, qualified_name=qname, line=pos.line, column=pos.column,
+                             kwargs=kwargs, shape_problem=problem, target=target, statement=statement,
+                             uses=uses, module=facts)
+
+    def _use(self, name: cst.Name) -> Use:
+        facts = self.facts
+        line = facts.line_of(name)
+        parent = facts.parent(name)
+        if isinstance(parent, cst.Arg):
+            call = facts.parent(parent)
+            if isinstance(call, cst.Call):
+                callee = facts.code_for(call.func)
+                if (parent.keyword is None and len(call.args) >= 1 and call.args[0] is parent
+                        and m.matches(call.func, m.Attribute(attr=m.Name("submit")))):
+                    return Use(name, "submit", line, f"{callee}({name.value})", call=call)
+                keyword = parent.keyword.value if parent.keyword else None
+                shown = f"{keyword}={name.value}" if keyword else name.value
+                return Use(name, "keyword" if keyword else "positional", line, f"{callee}({shown})",
+                           call_names=frozenset(facts.qualified_names(call.func)), keyword=keyword, call=call)
+        if isinstance(parent, cst.Attribute) and parent.value is name:
+            chain: list[str] = []
+            node: cst.CSTNode = name
+            while isinstance(facts.parent(node), cst.Attribute) and facts.parent(node).value is node:
+                node = facts.parent(node)
+                chain.append(node.attr.value)
+            return Use(name, "attribute", line, f"{name.value}.{'.'.join(chain)}", attributes=tuple(chain))
+        return Use(name, "other", line, f"'{name.value}'")
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))

@@ -1,0 +1,219 @@
+"""Offline stand-ins for the Azure ML service boundary.
+
+The real SDK builds Estimators, ScriptRunConfigs and RunConfigurations without a network; only the
+calls that would reach the service (workspace lookup, compute target lookup, datastore and dataset
+lookup, experiment creation and submission, curated environments) are replaced here. The oracle and
+the runtime shim both use this module, so there is one place that knows where the boundary is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+RESOURCE_GROUP = "estimig-offline"
+WORKSPACE = "estimig-offline-ws"
+DEFAULT_DATASTORE = "workspaceblobstore"
+
+
+class SdkMissing(RuntimeError):
+    """The azureml SDK v1 is not installed."""
+
+    HINT = "the Azure ML SDK v1 is not installed: pip install 'estimig[sdk]'"
+
+
+def require_sdk() -> None:
+    try:
+        import azureml.core  # noqa: F401
+        import azureml.train.estimator  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - exercised by the CLI tests in a bare venv only
+        raise SdkMissing(SdkMissing.HINT) from exc
+
+
+def _auth():
+    from azureml.core.authentication import AbstractAuthentication
+
+    class OfflineAuthentication(AbstractAuthentication):
+        """Never reaches Azure Active Directory."""
+
+        def _get_arm_token(self):
+            return "offline"
+
+        def _get_graph_token(self):
+            return "offline"
+
+        def _get_all_subscription_ids(self):
+            return [SUBSCRIPTION], False
+
+    return OfflineAuthentication()
+
+
+def make_workspace(name: str = WORKSPACE):
+    from azureml.core import Workspace
+
+    return Workspace(SUBSCRIPTION, RESOURCE_GROUP, name, auth=_auth(), _disable_service_check=True)
+
+
+def make_datastore(workspace, name: str = DEFAULT_DATASTORE):
+    from azureml.data.azure_storage_datastore import AzureBlobDatastore
+
+    return AzureBlobDatastore(workspace, name, container_name=f"{name}-container", account_name="estimigoffline")
+
+
+def make_compute(workspace, name: str, kind: str = "AmlCompute"):
+    """A compute target object of the real class, never looked up in the service."""
+    from azureml.core.compute import AmlCompute, ComputeTarget
+    from azureml.core.compute.kubernetescompute import KubernetesCompute
+
+    cls = {"AmlCompute": AmlCompute, "KubernetesCompute": KubernetesCompute}.get(kind, ComputeTarget)
+    target = object.__new__(cls)
+    target.name = name
+    target.workspace = workspace
+    target.type = kind
+    target._workspace = workspace
+    target.cluster_location = None  # read by ScriptRunConfig for multi-region clusters
+    # Framework estimators read the region to pick an image; any cached region behaves the same.
+    target.location = "eastus"
+    return target
+
+
+@dataclass
+class Submission:
+    """One `Experiment.submit(config)` seen while running user code."""
+
+    experiment: str
+    config: Any
+
+
+@dataclass
+class OfflineSession:
+    """What happened while user code ran against the stand-ins."""
+
+    workspace: Any
+    submissions: list[Submission] = field(default_factory=list)
+    # Every Estimator or ScriptRunConfig constructed, in order (for code that never submits).
+    constructed: list[Any] = field(default_factory=list)
+    on_submit: Callable[[Submission], Any] | None = None
+
+    def datastore(self, name: str = DEFAULT_DATASTORE):
+        return make_datastore(self.workspace, name)
+
+
+class _FakeRun:
+    """What `Experiment.submit` returns offline: enough for notebooks that call it."""
+
+    def __init__(self, submission: Submission):
+        self.submission = submission
+        self.id = f"offline_{id(submission):x}"
+
+    def wait_for_completion(self, *args, **kwargs):
+        return {"runId": self.id, "status": "Completed"}
+
+    def get_status(self):
+        return "Completed"
+
+    def get_metrics(self, *args, **kwargs):
+        return {}
+
+    def get_portal_url(self):
+        return ""
+
+    def __getattr__(self, name):  # anything else a notebook pokes at is a harmless no-op
+        return lambda *args, **kwargs: None
+
+
+@contextlib.contextmanager
+def offline_sdk(on_submit: Callable[[Submission], Any] | None = None):
+    """Patch the SDK's service boundary for the duration of the block; yield the session."""
+    require_sdk()
+    from unittest import mock
+
+    from azureml.core import Dataset, Datastore, Environment, Experiment, Workspace
+    from azureml.core.compute import ComputeTarget
+    from azureml.core.script_run_config import ScriptRunConfig
+    from azureml.train.estimator._mml_base_estimator import MMLBaseEstimator
+
+    session = OfflineSession(workspace=None, on_submit=on_submit)
+
+    def experiment_init(self, workspace, name, *args, **kwargs):
+        self._workspace = workspace
+        self._name = name
+        self._id = f"offline-{name}"
+
+    def submit(self, config, tags=None, **kwargs):
+        submission = Submission(experiment=self._name, config=config)
+        session.submissions.append(submission)
+        if session.on_submit is not None:
+            outcome = session.on_submit(submission)
+            if outcome is not None:
+                return outcome
+        return _FakeRun(submission)
+
+    def compute_new(cls, workspace=None, name=None, *args, **kwargs):
+        if workspace is None or name is None:  # the SDK's own internal construction
+            return object.__new__(cls)
+        kind = cls.__name__ if cls is not ComputeTarget else "AmlCompute"
+        return make_compute(workspace, name, kind)
+
+    def compute_init(self, *args, **kwargs):
+        pass
+
+    def datastores(self):
+        return {DEFAULT_DATASTORE: make_datastore(self)}
+
+    def datastore_get(workspace, datastore_name):
+        return make_datastore(workspace, datastore_name)
+
+    def dataset_get_by_name(workspace, name, version="latest", **kwargs):
+        return Dataset.File.from_files((make_datastore(workspace), name), validate=False)
+
+    def environment_get(workspace, name, version=None, label=None):
+        env = Environment(name)
+        env.version = version
+        return env
+
+    original_mml_init = MMLBaseEstimator.__init__
+    original_src_init = ScriptRunConfig.__init__
+
+    def mml_init(self, *args, **kwargs):
+        original_mml_init(self, *args, **kwargs)
+        session.constructed.append(self)
+
+    def src_init(self, *args, **kwargs):
+        original_src_init(self, *args, **kwargs)
+        session.constructed.append(self)
+
+    from azureml._vendor.azure_cli_core.azureml_cloud import _Clouds
+
+    patches = [
+        # The SDK fetches cloud endpoints over the network; offline it uses its built-in list.
+        mock.patch.object(_Clouds, "_get_clouds_by_metadata_url", staticmethod(lambda *a, **k: None)),
+        mock.patch.object(Workspace, "from_config", staticmethod(lambda *a, **k: session.workspace)),
+        mock.patch.object(Workspace, "get", staticmethod(lambda *a, **k: session.workspace)),
+        mock.patch.object(Workspace, "datastores", property(datastores)),
+        mock.patch.object(Workspace, "get_default_datastore", lambda self: make_datastore(self)),
+        mock.patch.object(Experiment, "__init__", experiment_init),
+        mock.patch.object(Experiment, "submit", submit),
+        mock.patch.object(ComputeTarget, "__new__", compute_new),
+        mock.patch.object(ComputeTarget, "__init__", compute_init),
+        mock.patch.object(Datastore, "get", staticmethod(datastore_get)),
+        mock.patch.object(Datastore, "get_default", staticmethod(lambda ws: make_datastore(ws))),
+        mock.patch.object(Dataset, "get_by_name", staticmethod(dataset_get_by_name)),
+        mock.patch.object(Environment, "get", staticmethod(environment_get)),
+        mock.patch.object(MMLBaseEstimator, "__init__", mml_init),
+        mock.patch.object(ScriptRunConfig, "__init__", src_init),
+    ]
+    # The SDK logs deprecation warnings on every Estimator; they are noise here.
+    previous_disable = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    with contextlib.ExitStack() as stack:
+        for patch in patches:
+            stack.enter_context(patch)
+        session.workspace = make_workspace()
+        try:
+            yield session
+        finally:
+            logging.disable(previous_disable)

@@ -1,0 +1,128 @@
+"""Plans: what one concern wants done to one estimator call, and how plans combine.
+
+A concern never edits the tree. It returns a `CallPlan`; the merge below combines the plans of all
+enabled concerns, and `estimig.assemble` applies the merged plan in one pass. A call is migrated all
+or nothing: one blocked plan, one conflict, or one estimator argument that no enabled concern
+handles leaves the whole call as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import libcst as cst
+
+from estimig.result import Finding, Severity
+
+# ScriptRunConfig's own parameter order (azureml.core.ScriptRunConfig.__init__): the assembler puts
+# arguments in this order so migrated calls read like the SDK's documentation.
+SCRIPT_RUN_CONFIG_ORDER = (
+    "source_directory",
+    "script",
+    "arguments",
+    "run_config",
+    "compute_target",
+    "environment",
+    "distributed_job_config",
+    "resume_from",
+    "max_run_duration_seconds",
+    "command",
+    "docker_runtime_config",
+)
+
+
+@dataclass(frozen=True)
+class NewArg:
+    """A ScriptRunConfig keyword argument.
+
+    Either `code` (Python source for the value) or `from_kwarg` (reuse the original estimator
+    argument's value node untouched, with its comments and layout) is set.
+    """
+
+    name: str
+    code: str | None = None
+    from_kwarg: str | None = None
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    concern: str
+    # Estimator keyword arguments this concern takes responsibility for.
+    handles: frozenset[str] = frozenset()
+    # Later uses of the estimator (node identities from EstimatorCall.uses) this concern handles.
+    handles_uses: frozenset[int] = frozenset()
+    arguments: tuple[NewArg, ...] = ()
+    # Statements (Python source, one or more lines) inserted before / after the statement that
+    # builds the estimator, in the same block.
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    # (module, name) pairs: `from module import name`.
+    imports: frozenset[tuple[str, str]] = frozenset()
+    # Replacements elsewhere in the module: (original node, new node), matched by identity.
+    edits: tuple[tuple[cst.CSTNode, cst.CSTNode], ...] = ()
+    findings: tuple[Finding, ...] = ()
+    blocked: str | None = None
+
+
+@dataclass
+class MergedPlan:
+    arguments: dict[str, NewArg] = field(default_factory=dict)
+    before: list[str] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
+    imports: set[tuple[str, str]] = field(default_factory=set)
+    edits: list[tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    blocked: list[tuple[str, str]] = field(default_factory=list)  # (concern, reason)
+
+    @property
+    def is_blocked(self) -> bool:
+        return bool(self.blocked)
+
+
+def merge(plans: Iterable[CallPlan], kwargs: Iterable[str], owners: dict[str, str],
+          uses: Iterable[tuple[int, str]] = (), line: int = 0) -> MergedPlan:
+    """Combine plans; record why the call must be left alone, if it must.
+
+    `owners` maps every estimator argument estimig knows to the concern that handles it, so a
+    message can name the concern that is missing. `uses` are (node id, description) pairs.
+    """
+    merged = MergedPlan()
+    handled: set[str] = set()
+    handled_uses: set[int] = set()
+    for plan in plans:
+        merged.findings.extend(plan.findings)
+        if plan.blocked:
+            merged.blocked.append((plan.concern, plan.blocked))
+            continue
+        handled |= plan.handles
+        handled_uses |= plan.handles_uses
+        for arg in plan.arguments:
+            if arg.name in merged.arguments and merged.arguments[arg.name] != arg:
+                merged.blocked.append((plan.concern, f"two concerns both set ScriptRunConfig argument '{arg.name}'"))
+            merged.arguments[arg.name] = arg
+        merged.before.extend(s for s in plan.before if s not in merged.before)
+        merged.after.extend(s for s in plan.after if s not in merged.after)
+        merged.imports |= plan.imports
+        merged.edits.extend(plan.edits)
+    for kwarg in kwargs:
+        if kwarg in handled:
+            continue
+        owner = owners.get(kwarg)
+        if owner is None:
+            merged.blocked.append(("core", f"estimig does not know the argument '{kwarg}'"))
+        elif not any(c == owner for c, _ in merged.blocked):
+            merged.blocked.append((owner, f"argument '{kwarg}' needs the '{owner}' concern, which is not enabled"))
+    for node_id, description in uses:
+        if node_id not in handled_uses:
+            merged.blocked.append(("uses", f"the estimator is used afterwards ({description}), which needs the 'uses' concern"))
+    return merged
+
+
+def blocked_message(merged: MergedPlan) -> str:
+    reasons = "; ".join(dict.fromkeys(reason for _, reason in merged.blocked))
+    return reasons
+
+
+def finding(call_line: int, concern: str, message: str, severity: Severity = Severity.WARNING) -> Finding:
+    return Finding(line=call_line, severity=severity, concern=concern, message=message)

@@ -1,0 +1,107 @@
+"""Reports: render a run's FileResults as text, json, markdown, sarif or GitHub annotations.
+
+Each format is one module with `render(results, root) -> str`. Shared helpers (relative paths, the
+summary counts, per-file diffs, sorted findings) live here so every format counts the same way.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from importlib import import_module
+
+from estimig.result import FileResult, Finding, Severity
+
+FORMATS = ("text", "json", "markdown", "sarif", "github")
+_MODULES = {"text": "text", "json": "json_report", "markdown": "markdown", "sarif": "sarif", "github": "github"}
+
+SDK_V1_END = "Azure ML SDK v1 support ended on 30 June 2026."
+
+
+def render(results: list[FileResult], fmt: str, *, root: str | None = None) -> str:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    module = import_module(f"estimig.reports.{_MODULES[fmt]}")
+    return module.render(sorted(results, key=lambda r: relpath(r.path, root)), root)
+
+
+def relpath(path: str, root: str | None) -> str:
+    """The path as a reviewer reads it: relative to root when under it, always with `/`."""
+    if root is not None:
+        rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+        if not rel.startswith(".."):
+            path = rel
+    return path.replace(os.sep, "/")
+
+
+def is_notebook(result: FileResult) -> bool:
+    return str(result.path).lower().endswith(".ipynb")
+
+
+@dataclass(frozen=True)
+class Summary:
+    files: int
+    files_changed: int
+    migrated: int
+    left: int
+    needs_attention: int
+    errors: int
+
+    @property
+    def headline(self) -> str:
+        calls = _plural(self.migrated, "call")
+        files = _plural(self.files_changed, "file")
+        need = "needs" if self.needs_attention == 1 else "need"
+        return f"Migrated {calls} in {files}; {self.needs_attention} {need} attention"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def summarize(results: list[FileResult]) -> Summary:
+    findings = [f for r in results for f in r.findings]
+    return Summary(
+        files=len(results),
+        files_changed=sum(1 for r in results if r.changed),
+        migrated=sum(r.result.migrated for r in results if r.result),
+        left=sum(r.result.left for r in results if r.result),
+        needs_attention=sum(1 for f in findings if f.severity is not Severity.INFO),
+        errors=sum(1 for f in findings if f.severity is Severity.ERROR),
+    )
+
+
+def sorted_findings(result: FileResult) -> list[Finding]:
+    return sorted(result.findings, key=lambda f: (f.cell or 0, f.line, f.column, f.concern, f.message))
+
+
+def file_diff(result: FileResult, root: str | None = None) -> str:
+    """The change to one file as a unified diff; a notebook's is its cell diffs, never its JSON."""
+    if not result.changed:
+        return ""
+    if is_notebook(result):
+        return "".join(d if d.endswith("\n") else d + "\n" for d in result.cell_diffs)
+    rel = relpath(result.path, root)
+    lines = difflib.unified_diff(
+        result.original.splitlines(keepends=True),
+        result.result.code.splitlines(keepends=True),
+        f"a/{rel}",
+        f"b/{rel}",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def raw_line(result: FileResult, finding: Finding) -> int:
+    """The line in the file on disk: for a notebook, the line of the JSON that holds the code."""
+    if finding.cell is not None and result.original is not None:
+        from estimig.notebooks import file_line
+
+        return file_line(result.original, finding.cell, finding.line) or 1
+    return max(1, finding.line)
+
+
+def tool_version() -> str:
+    from estimig import __version__
+
+    return __version__

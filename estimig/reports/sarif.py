@@ -1,0 +1,66 @@
+"""sarif: SARIF 2.1.0 for GitHub code scanning (upload with github/codeql-action/upload-sarif).
+
+GitHub needs, beyond the schema: a driver name, a ruleId on each result, a message text, a
+physical location with a relative `uri` and a `startLine` of at least 1. Notebook findings point at
+the line of the `.ipynb` JSON that holds the code, and say the cell and line in the message.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from estimig.reports import SDK_V1_END, raw_line, relpath, sorted_findings, tool_version
+from estimig.result import Severity
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {Severity.INFO: "note", Severity.WARNING: "warning", Severity.ERROR: "error"}
+
+
+def render(results, root):
+    findings = [(r, f) for r in results for f in sorted_findings(r)]
+    concerns = sorted({f.concern for _, f in findings})
+    rules = [
+        {
+            "id": concern,
+            "name": "".join(part.capitalize() for part in concern.replace("-", "_").split("_")),
+            "shortDescription": {"text": f"estimig: {concern}"},
+            "fullDescription": {"text": f"Estimator to ScriptRunConfig migration, concern '{concern}'. {SDK_V1_END}"},
+            "defaultConfiguration": {"level": "warning"},
+        }
+        for concern in concerns
+    ]
+    out = []
+    for r, f in findings:
+        where = f"cell {f.cell}, line {f.line}: " if f.cell is not None else ""
+        region = {"startLine": raw_line(r, f)}
+        if f.cell is None:
+            region["startColumn"] = f.column + 1
+        out.append(
+            {
+                "ruleId": f.concern,
+                "ruleIndex": concerns.index(f.concern),
+                "level": _LEVEL[f.severity],
+                "message": {"text": where + f.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": quote(relpath(r.path, root)), "uriBaseId": "%SRCROOT%"},
+                            "region": region,
+                        }
+                    }
+                ],
+            }
+        )
+    log = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": "estimig", "version": tool_version(), "rules": rules}},
+                "results": out,
+                "columnKind": "unicodeCodePoints",
+            }
+        ],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"

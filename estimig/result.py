@@ -1,0 +1,65 @@
+"""Results as data: what a migration changed and what it found. The CLI and reporters render these."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(str, enum.Enum):
+    # info: a deliberate, documented difference or a note; warning: left as it was, needs a person;
+    # error: the file could not be processed at all.
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Finding:
+    line: int
+    severity: Severity
+    concern: str
+    message: str
+    column: int = 0
+    # For notebooks: the 1-based index of the code cell, with `line` counted inside the cell.
+    cell: int | None = None
+
+    def location(self, path: str) -> str:
+        cell = f":cell {self.cell}" if self.cell is not None else ""
+        return f"{path}{cell}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of migrating one source text."""
+
+    code: str
+    findings: tuple[Finding, ...] = ()
+    migrated: int = 0  # estimator calls turned into ScriptRunConfig
+    left: int = 0  # estimator calls left as they were (each has a finding)
+
+    @property
+    def needs_attention(self) -> int:
+        return sum(1 for f in self.findings if f.severity is not Severity.INFO)
+
+
+@dataclass
+class FileResult:
+    """The outcome for one file on disk: the engine's Result plus what happened to the file."""
+
+    path: str
+    original: str | None = None
+    result: Result | None = None
+    error: Finding | None = None
+    written: bool = False
+    # Notebooks render their diffs cell by cell; filled by the notebook reader.
+    cell_diffs: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.result is not None and self.original is not None and self.result.code != self.original
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        found = self.result.findings if self.result else ()
+        return found + ((self.error,) if self.error else ())

@@ -1,0 +1,112 @@
+"""Terminal output with rich: progress bar, coloured diffs, summary table.
+
+Every rich import is here. When the stream is not a terminal (piped, redirected, pre-commit, CI
+logs) output is plain and stable: no colour codes, no progress bar, no box drawing, a fixed width,
+so it can be grepped and compared.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator, TypeVar
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+T = TypeVar("T")
+
+# Wide enough that a plain summary line is never wrapped in a log.
+_PLAIN_WIDTH = 200
+
+
+def make_console(stream, *, color: bool | None = None) -> Console:
+    """A console on `stream`; colour follows the TTY unless `color` forces it on or off."""
+    is_tty = bool(getattr(stream, "isatty", lambda: False)())
+    styled = is_tty if color is None else color
+    return Console(
+        file=stream,
+        force_terminal=styled,
+        no_color=not styled,
+        color_system="auto" if styled else None,
+        highlight=False,
+        emoji=False,
+        soft_wrap=True,
+        width=None if is_tty else _PLAIN_WIDTH,
+    )
+
+
+def _plain(console: Console) -> bool:
+    return console.color_system is None
+
+
+def progress(items: Iterable[T], *, total: int | None, enabled: bool, console: Console | None = None) -> Iterator[T]:
+    """Yield items, with a progress bar on the console only when enabled (the CLI decides: a TTY, a long run)."""
+    if not enabled:
+        yield from items
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("estimig", total=total)
+        for item in items:
+            yield item
+            bar.advance(task)
+
+
+def print_diff(console: Console, diff_text: str) -> None:
+    if not diff_text:
+        return
+    if _plain(console):
+        # Straight to the file: rich would otherwise interpret [brackets] in user code as markup.
+        console.file.write(diff_text if diff_text.endswith("\n") else diff_text + "\n")
+        return
+    for line in diff_text.splitlines():
+        if line.startswith(("+++", "---")):
+            style = "bold"
+        elif line.startswith("@@"):
+            style = "cyan"
+        elif line.startswith("+"):
+            style = "green"
+        elif line.startswith("-"):
+            style = "red"
+        else:
+            style = ""
+        console.print(Text(line, style=style))
+
+
+def print_summary(console: Console, results) -> None:
+    """One row per file that changed or has findings, then the summary line."""
+    from estimig.reports import summarize
+
+    summary = summarize(results)
+    rows = []
+    for r in sorted(results, key=lambda r: r.path):
+        if not r.changed and not r.findings:
+            continue
+        need = sum(1 for f in r.findings if f.severity.value != "info")
+        state = "error" if r.error else "written" if r.written else "would change" if r.changed else "unchanged"
+        rows.append((r.path, state, str(r.result.migrated if r.result else 0), str(need)))
+    if _plain(console):
+        out = console.file
+        for path, state, migrated, need in rows:
+            out.write(f"{path}: {state}, {migrated} migrated, {need} need attention\n")
+        out.write(summary.headline + "\n")
+        return
+    if rows:
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False)
+        table.add_column("file", overflow="fold")
+        table.add_column("state")
+        table.add_column("migrated", justify="right")
+        table.add_column("attention", justify="right")
+        for path, state, migrated, need in rows:
+            table.add_row(Text(path), state, migrated, Text(need, style="yellow" if need != "0" else ""))
+        console.print(table)
+    console.print(Text(summary.headline, style="bold yellow" if summary.needs_attention else "bold green"))

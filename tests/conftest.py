@@ -1,0 +1,5 @@
+import os
+import sys
+
+# The tests run the package from this checkout even when it is not installed.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
