@@ -5,15 +5,16 @@ from __future__ import annotations
 import libcst as cst
 
 from estimig.assemble import CallDecision, assemble, manual_comment
-from estimig.facts import PREFILTER_NEEDLE, EstimatorCall, collect
+from estimig.facts import EstimatorCall, collect
 from estimig.options import Options
+from estimig.prefilter import mentions_azureml
 from estimig.plan import CallPlan, blocked_message, merge
 from estimig.result import Finding, Result, Severity
 
 
 def migrate_source(code: str, *, path: str = "<string>", options: Options | None = None) -> Result:
     """Migrate every estimator construction in `code` that the enabled concerns fully handle."""
-    if PREFILTER_NEEDLE not in code:
+    if not mentions_azureml(code):
         return Result(code)
     try:
         module = cst.parse_module(code)

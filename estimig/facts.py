@@ -35,8 +35,6 @@ ESTIMATOR_CLASSES: Mapping[str, str] = {
 }
 FRAMEWORK_KINDS = frozenset({"PyTorch", "TensorFlow", "Chainer", "SKLearn"})
 
-# Cheap text test run before parsing: a file that names none of these cannot build an estimator.
-PREFILTER_NEEDLE = "azureml"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import io
 import json
 import re
 import tokenize
+import warnings
 from dataclasses import dataclass, field
 from json.decoder import scanstring
 from typing import Callable
@@ -315,9 +316,9 @@ def _error(message: str, line: int = 1) -> Finding:
 
 def _unique(text: str, stem: str) -> str:
     nonce = 0
-    while f"{stem}{nonce}" in text:
+    while f"{stem}{nonce}_" in text:
         nonce += 1
-    return f"{stem}{nonce}"
+    return f"{stem}{nonce}_"
 
 
 def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb") -> NotebookResult:
@@ -328,7 +329,9 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
     try:
         import nbformat
 
-        nbformat.reads(body, as_version=nbformat.NO_CONVERT)
+        with warnings.catch_warnings():  # nbformat warns about missing cell ids; not ours to fix
+            warnings.simplefilter("ignore")
+            nbformat.reads(body, as_version=nbformat.NO_CONVERT)
         root = _parse(body)
         cells, language = _code_cells(root)
     except Exception as exc:  # nbformat raises several unrelated types for a file that is not a notebook
@@ -340,7 +343,7 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
         )
         return unchanged
 
-    stem = _unique(body, "__estimig_")
+    stem = _unique(body, "__estimig")
     counter = iter(range(1 << 30))
     masks: dict[int, _Masked] = {}
     program_cells: list[_Cell] = []

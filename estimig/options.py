@@ -15,18 +15,30 @@ class Options:
     # explicit: an Environment equal to what the estimator built (provable); curated: the Azure ML
     # curated environment the migration guide names (a documented, deliberate difference).
     environment: str = "explicit"
-    concerns: dict[str, ModuleType] = field(default_factory=dict, compare=False, hash=False)
+    _modules: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def create(cls, only=(), skip=(), environment="explicit") -> "Options":
-        from estimig.codemods import load_concerns
+        """Validated options; concern modules (and LibCST) are only imported when first needed."""
+        from estimig.codemods import CONCERN_NAMES
 
-        available = load_concerns()
-        unknown = [name for name in (*only, *skip) if name not in available]
+        unknown = [name for name in (*only, *skip) if name not in CONCERN_NAMES]
         if unknown:
-            raise ValueError(f"unknown concern '{unknown[0]}' (known: {', '.join(available)})")
+            raise ValueError(f"unknown concern '{unknown[0]}' (known: {', '.join(CONCERN_NAMES)})")
         if environment not in ENVIRONMENT_MODES:
             raise ValueError(f"unknown environment mode '{environment}' (known: {', '.join(ENVIRONMENT_MODES)})")
-        enabled = {name: module for name, module in available.items()
-                   if (not only or name in only) and name not in skip}
-        return cls(only=tuple(only), skip=tuple(skip), environment=environment, concerns=enabled)
+        return cls(only=tuple(only), skip=tuple(skip), environment=environment)
+
+    @property
+    def concerns(self) -> dict[str, ModuleType]:
+        """The enabled concern modules by name, in planning order."""
+        if not self._modules:
+            from estimig.codemods import load_concerns
+
+            self._modules.update((name, module) for name, module in load_concerns().items()
+                                 if (not self.only or name in self.only) and name not in self.skip)
+        return self._modules
+
+    def portable(self) -> "Options":
+        """A copy without module objects, to send to worker processes."""
+        return Options(only=self.only, skip=self.skip, environment=self.environment)

@@ -25,7 +25,21 @@ def _fence(body: str) -> str:
 
 
 def _code(text: str) -> str:
+    # For HTML blocks (<summary>), where markdown is not parsed.
     return f"<code>{html.escape(text)}</code>"
+
+
+def _span(text: str) -> str:
+    # A markdown code span: its content is never parsed as markdown or HTML.
+    ticks = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _prose(text: str) -> str:
+    # A message as plain text on one line: no tags, no emphasis, no links from user-controlled text.
+    one_line = " ".join(text.split())
+    return re.sub(r"([\\`*_\[\]#~|!])", r"\\\1", html.escape(one_line, quote=False))
 
 
 def render(results, root):
@@ -51,7 +65,7 @@ def render(results, root):
     if attention:
         out += ["### Needs attention", ""]
         for path, f in attention:
-            out.append(f"- {_code(f.location(path))} **{f.severity.value}** ({f.concern}): {html.escape(f.message)}")
+            out.append(f"- {_span(f.location(path))} **{f.severity.value}** ({_prose(f.concern)}): {_prose(f.message)}")
         out.append("")
 
     sections, budget = [], MAX_TOTAL_CHARS
@@ -74,7 +88,7 @@ def render(results, root):
             fence = _fence(diff)
             lines += [f"{fence}diff", diff.rstrip("\n"), fence, ""]
         for f in sorted_findings(r):
-            lines.append(f"- {_code(f.location(path))} {f.severity.value} ({f.concern}): {html.escape(f.message)}")
+            lines.append(f"- {_span(f.location(path))} {f.severity.value} ({_prose(f.concern)}): {_prose(f.message)}")
         if r.findings:
             lines.append("")
         lines += ["</details>", ""]

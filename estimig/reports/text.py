@@ -10,5 +10,7 @@ def render(results, root):
     for result in results:
         path = relpath(result.path, root)
         for f in sorted_findings(result):
-            lines.append(f"{f.location(path)}: {f.severity.value}: {f.concern}: {f.message}")
+            # One finding, one line: tools grep and parse this.
+            message = " ".join(f.message.split())
+            lines.append(f"{f.location(path)}: {f.severity.value}: {f.concern}: {message}")
     return "\n".join(lines) + "\n"

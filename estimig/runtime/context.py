@@ -185,7 +185,12 @@ def _write():
         pass
 
 
-if _TRACE_DIR:
+# Only the job's own script is traced: a helper the job spawns (pip, a spawned worker) is not a rank.
+_ACTIVE = bool(_TRACE_DIR) and os.path.basename(sys.argv[0] if sys.argv else "") == os.environ.get(
+    "ESTIMIG_SCRIPT_NAME"
+)
+
+if _ACTIVE:
     sys.meta_path.insert(0, _RunPatcher())
     sys.excepthook = _excepthook
     atexit.register(_write)

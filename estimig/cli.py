@@ -1,0 +1,209 @@
+"""The command line: a thin layer over `estimig.runner` and the reporters.
+
+Exit codes (also in `estimig rewrite --help` and docs/cli.md):
+  0  nothing to change (or --exit-zero-even-if-changed)
+  1  files were changed, or would be changed with --diff / --check
+  2  errors: a file could not be read or parsed, bad configuration or usage, or with --strict a
+     call that needs manual attention
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from estimig import __version__
+
+EXIT_CLEAN, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
+
+
+class _Group(click.Group):
+    def main(self, *args, **kwargs):
+        # Bad input is a one-line message and exit 2, never a traceback.
+        try:
+            return super().main(*args, **kwargs)
+        except KeyboardInterrupt:
+            click.echo("estimig: interrupted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="estimig")
+def main() -> None:
+    """Migrate Azure ML SDK v1 Estimators to ScriptRunConfig, safely and provably."""
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+REWRITE_HELP = """Rewrite Estimator constructions under PATH... as ScriptRunConfig.
+
+Directories are walked recursively (.gitignore and the usual build folders are skipped); `-`
+reads stdin and writes stdout. Calls that cannot be migrated safely are left as they were, with a
+`# estimig:` comment, and reported.
+
+\b
+Exit codes:
+  0  nothing to change
+  1  files changed (or would change with --diff/--check)
+  2  errors: unreadable or unparsable files, bad config or usage;
+     with --strict also calls that need manual attention
+"""
+
+
+@main.command("rewrite", help=REWRITE_HELP)
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff; write nothing.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if anything would change.")
+@click.option("--only", multiple=True, metavar="CONCERN", help="Enable only these concerns (repeatable, or comma-separated).")
+@click.option("--skip", multiple=True, metavar="CONCERN", help="Disable these concerns.")
+@click.option("--list-concerns", is_flag=True, help="List the concerns and exit.")
+@click.option("--environment", type=click.Choice(["explicit", "curated"]), default=None,
+              help="explicit (default): an Environment equal to the estimator's; curated: the Azure ML curated "
+                   "environment the migration guide names (a documented difference).")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this gitignore-style pattern.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
+@click.option("--exit-zero-even-if-changed", is_flag=True, help="Exit 0 when files were changed.")
+@click.option("--strict", is_flag=True, default=None, help="Exit 2 when a call needs manual attention.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write a report to this file.")
+@click.option("--format", "report_format", type=click.Choice(["text", "json", "markdown", "sarif", "github"]),
+              default="text", show_default=True, help="Format of --report.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Config file (default: [tool.estimig] in pyproject.toml or .estimig.yaml, found upwards).")
+@click.option("--color/--no-color", default=None, help="Force or disable colour (default: when a terminal).")
+@click.option("-q", "--quiet", is_flag=True, help="Only print findings and errors.")
+def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, exclude, jobs,
+            exit_zero_even_if_changed, strict, report_path, report_format, config_path, color, quiet):
+    from estimig.config import ConfigError, load_config
+    from estimig.options import Options
+
+    if list_concerns:
+        _list_concerns()
+        return
+    if not paths:
+        _fail("no PATH given (try `estimig rewrite .`, or `-` for stdin)")
+    try:
+        config = load_config(config_path, start=paths[0] if paths[0] != "-" else ".")
+        options = Options.create(only=_split(only) or tuple(config.get("only", ())),
+                                 skip=_split(skip) or tuple(config.get("skip", ())),
+                                 environment=environment or config.get("environment", "explicit"))
+    except (ConfigError, ValueError) as exc:
+        _fail(str(exc))
+    strict = strict if strict is not None else config.get("strict", False)
+    jobs = jobs or config.get("jobs")
+    write = not (show_diff or check)
+
+    if paths == ("-",):
+        sys.exit(_rewrite_stdin(options, write, strict))
+
+    from estimig.discovery import iter_files
+
+    missing = [p for p in paths if p != "-" and not _exists(p)]
+    if missing:
+        _fail(f"{missing[0]}: no such file or directory")
+    files = list(iter_files(paths, excludes=(*config.get("exclude", ()), *exclude),
+                            respect_gitignore=config.get("respect_gitignore", True)))
+    sys.exit(_rewrite_files(files, options, write=write, show_diff=show_diff, jobs=jobs, strict=strict,
+                            exit_zero=exit_zero_even_if_changed, report_path=report_path,
+                            report_format=report_format, color=color, quiet=quiet))
+
+
+def _exists(path: str) -> bool:
+    import os
+
+    return os.path.exists(path)
+
+
+def _rewrite_stdin(options, write: bool, strict: bool) -> int:
+    from estimig.engine import migrate_source
+    from estimig.result import Severity
+
+    text = sys.stdin.read()
+    result = migrate_source(text, path="-", options=options)
+    for finding in result.findings:
+        click.echo(_finding_line("-", finding), err=True)
+    if write:
+        sys.stdout.write(result.code)
+    elif result.code != text:
+        import difflib
+
+        sys.stdout.write("".join(difflib.unified_diff(text.splitlines(True), result.code.splitlines(True), "-", "-")))
+    if any(f.severity is Severity.ERROR for f in result.findings) or (strict and result.needs_attention):
+        return EXIT_ERROR
+    return EXIT_CHANGED if result.code != text else EXIT_CLEAN
+
+
+def _rewrite_files(files, options, *, write, show_diff, jobs, strict, exit_zero, report_path, report_format,
+                   color, quiet) -> int:
+    from estimig import runner, terminal
+    from estimig.result import Severity
+
+    err = terminal.make_console(sys.stderr, color=color)
+    out = terminal.make_console(sys.stdout, color=color)
+    show_progress = err.is_terminal and not quiet and len(files) > 20
+    results = []
+    items = terminal.progress(iter(runner.run(files, options, write=write, jobs=jobs)), total=len(files),
+                              enabled=show_progress, console=err)
+    for result in items:
+        results.append(result)
+    for result in results:
+        for finding in result.findings:
+            err.print(_finding_line(result.path, finding), markup=False, highlight=False, soft_wrap=True)
+        if show_diff and result.changed:
+            terminal.print_diff(out, _diff_text(result))
+    if not quiet:
+        terminal.print_summary(err, results)
+    if report_path:
+        from estimig.reports import render
+
+        with open(report_path, "w", encoding="utf-8") as handle:
+            handle.write(render(results, report_format))
+    errors = any(f.severity is Severity.ERROR for r in results for f in r.findings)
+    attention = any(r.result is not None and r.result.needs_attention for r in results)
+    if errors or (strict and attention):
+        return EXIT_ERROR
+    if any(r.changed for r in results) and not exit_zero:
+        return EXIT_CHANGED
+    return EXIT_CLEAN
+
+
+def _diff_text(result) -> str:
+    import difflib
+
+    if result.cell_diffs:
+        return "".join(result.cell_diffs)
+    return "".join(difflib.unified_diff(result.original.splitlines(True), result.result.code.splitlines(True),
+                                        f"a/{result.path}", f"b/{result.path}"))
+
+
+def _finding_line(path: str, finding) -> str:
+    column = f":{finding.column + 1}" if finding.column and finding.cell is None else ""
+    return f"{finding.location(path)}{column}: {finding.severity.value}: {finding.concern}: {finding.message}"
+
+
+def _list_concerns() -> None:
+    from estimig.codemods import load_concerns
+
+    for name, module in load_concerns().items():
+        click.echo(f"{name:<16} {module.SUMMARY}")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"estimig: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _register_runtime_commands() -> None:
+    # The runtime shim's commands; imported lazily inside their own module.
+    try:
+        from estimig.runtime.commands import run_command, verify_command
+    except ImportError:
+        return
+    main.add_command(run_command)
+    main.add_command(verify_command)
+
+
+_register_runtime_commands()

@@ -1,0 +1,96 @@
+"""Settings from `[tool.estimig]` in pyproject.toml or from `.estimig.yaml` / `estimig.yaml`.
+
+The file is found by walking up from the first path given; command-line flags override it. An
+unknown key is an error that names the key, so a typo never silently does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+YAML_NAMES = (".estimig.yaml", "estimig.yaml")
+KEYS = {
+    "only": list,
+    "skip": list,
+    "exclude": list,
+    "environment": str,
+    "jobs": int,
+    "strict": bool,
+    "respect_gitignore": bool,
+    # The runtime shim's own section (datasets, datastores, compute layout); it validates it itself.
+    "runtime": dict,
+}
+
+
+class ConfigError(Exception):
+    """One-line description of what is wrong with the config file."""
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+
+def find_config(start: str) -> str | None:
+    folder = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
+    while True:
+        for name in YAML_NAMES:
+            candidate = os.path.join(folder, name)
+            if os.path.isfile(candidate):
+                return candidate
+        candidate = os.path.join(folder, "pyproject.toml")
+        if os.path.isfile(candidate) and _pyproject_section(candidate) is not None:
+            return candidate
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def load_config(path: str | None = None, start: str = ".") -> Config:
+    path = path or find_config(start)
+    if path is None:
+        return Config()
+    if path.endswith(".toml"):
+        raw = _pyproject_section(path) or {}
+    else:
+        import yaml
+
+        try:
+            with open(path, encoding="utf-8") as handle:
+                raw = yaml.safe_load(handle) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: cannot read config: {str(exc).splitlines()[0]}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the config must be a mapping of keys to values")
+    values = {}
+    for key, value in raw.items():
+        normalized = str(key).replace("-", "_")
+        if normalized not in KEYS:
+            raise ConfigError(f"{path}: unknown key '{key}' (known: {', '.join(sorted(KEYS))})")
+        expected = KEYS[normalized]
+        if isinstance(value, str) and expected is list:
+            value = [value]
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(f"{path}: '{key}' must be a {expected.__name__}, not {type(value).__name__}")
+        values[normalized] = value
+    return Config(path=path, values=values)
+
+
+def _pyproject_section(path: str) -> dict | None:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read pyproject.toml: {exc}") from None
+    return data.get("tool", {}).get("estimig")

@@ -1,0 +1,88 @@
+"""Which files a run looks at: recursion, .gitignore, default excludes, --exclude globs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Iterator
+
+DEFAULT_EXCLUDES = (".git", ".hg", ".svn", ".venv", "venv", ".env", "env", ".tox", ".nox", "build", "dist",
+                    "__pycache__", ".ipynb_checkpoints", "node_modules", ".mypy_cache", ".pytest_cache",
+                    ".ruff_cache", ".eggs", "site-packages")
+SUFFIXES = (".py", ".ipynb")
+
+
+def iter_files(paths: Iterable[str], excludes: Iterable[str] = (), respect_gitignore: bool = True) -> Iterator[str]:
+    """Files to migrate, in a stable order. A file named explicitly is always included."""
+    import pathspec
+
+    user_excludes = pathspec.PathSpec.from_lines("gitwildmatch", list(excludes))
+    seen: set[str] = set()
+    for given in paths:
+        if os.path.isfile(given):
+            if given not in seen:
+                seen.add(given)
+                yield given
+            continue
+        root = Path(given)
+        ignore = _GitIgnores(root) if respect_gitignore else None
+        for folder, dirnames, filenames in os.walk(root):
+            rel_folder = os.path.relpath(folder, root)
+            kept = []
+            for d in sorted(dirnames):
+                rel = os.path.normpath(os.path.join(rel_folder, d))
+                if d in DEFAULT_EXCLUDES or d.endswith(".egg-info") or user_excludes.match_file(rel + "/"):
+                    continue
+                if ignore is not None and ignore.ignored(os.path.join(folder, d), is_dir=True):
+                    continue
+                kept.append(d)
+            dirnames[:] = kept
+            for name in sorted(filenames):
+                if not name.endswith(SUFFIXES):
+                    continue
+                path = os.path.join(folder, name)
+                rel = os.path.normpath(os.path.join(rel_folder, name))
+                if user_excludes.match_file(rel) or (ignore is not None and ignore.ignored(path)):
+                    continue
+                if path not in seen:
+                    seen.add(path)
+                    yield path
+
+
+class _GitIgnores:
+    """The .gitignore files from the walk root down, each applied relative to its own folder."""
+
+    def __init__(self, root: Path):
+        import pathspec
+
+        self._pathspec = pathspec
+        self._specs: dict[str, object | None] = {}
+        self.root = root.resolve()
+        # A .gitignore above the root (the repository's) applies too.
+        self._parents = [p for p in self.root.parents if (p / ".gitignore").exists() and (p / ".git").exists()
+                         or (p / ".git").exists()]
+
+    def _spec(self, folder: str):
+        if folder not in self._specs:
+            path = os.path.join(folder, ".gitignore")
+            spec = None
+            if os.path.isfile(path):
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    spec = self._pathspec.PathSpec.from_lines("gitwildmatch", handle)
+            self._specs[folder] = spec
+        return self._specs[folder]
+
+    def ignored(self, path: str, is_dir: bool = False) -> bool:
+        absolute = Path(path).resolve()
+        folders = [str(p) for p in reversed(absolute.parents)]
+        top = str(self._parents[0]) if self._parents else str(self.root)
+        for folder in folders:
+            if len(folder) < len(top):
+                continue
+            spec = self._spec(folder)
+            if spec is None:
+                continue
+            rel = os.path.relpath(absolute, folder) + ("/" if is_dir else "")
+            if spec.match_file(rel):
+                return True
+        return False

@@ -1,0 +1,97 @@
+"""Run the engine over files: read, migrate, write atomically, one FileResult per file.
+
+Files that never mention azureml are not parsed at all. Work is spread over a process pool when
+there is more than one file with something to do; every per-file failure becomes a finding on
+that file and the run goes on.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Iterable, Iterator
+
+from estimig.options import Options
+from estimig.prefilter import mentions_azureml
+from estimig.result import FileResult, Finding, Result, Severity
+from estimig.textio import UnreadableFile, decode, encode, write_atomic
+
+
+def process_file(path: str, options: Options, write: bool) -> FileResult:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return FileResult(path, error=Finding(1, Severity.ERROR, "io", f"cannot read: {exc.strerror}"))
+    if not mentions_azureml(data):
+        return FileResult(path, original=None)
+    notebook = path.endswith(".ipynb")
+    try:
+        source = decode(data, python=not notebook)
+    except UnreadableFile as exc:
+        return FileResult(path, error=Finding(1, Severity.ERROR, "io", str(exc)))
+    if notebook:
+        result, cell_diffs = migrate_notebook_text(source.text, path, options)
+    else:
+        from estimig.engine import migrate_source
+
+        result, cell_diffs = migrate_source(source.text, path=path, options=options), []
+    file_result = FileResult(path, original=source.text, result=result, cell_diffs=cell_diffs)
+    if write and file_result.changed:
+        try:
+            write_atomic(path, encode(source, result.code))
+            file_result.written = True
+        except (OSError, UnicodeEncodeError) as exc:
+            file_result.error = Finding(1, Severity.ERROR, "io", f"cannot write: {exc}")
+    return file_result
+
+
+def migrate_notebook_text(text: str, path: str, options: Options) -> tuple[Result, list[str]]:
+    from estimig.engine import migrate_source
+    from estimig.notebooks import migrate_notebook
+
+    outcome = migrate_notebook(text, lambda code: migrate_source(code, path=path, options=options), path=path)
+    return outcome.as_result(), list(outcome.cell_diffs)
+
+
+def run(paths: Iterable[str], options: Options, *, write: bool, jobs: int | None = None,
+        on_result: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+    """Migrate every file; results come back in the order of `paths`."""
+    paths = list(paths)
+    jobs = jobs or os.cpu_count() or 1
+    results: list[FileResult] = []
+    for result in _results(paths, options, write, jobs):
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def _results(paths: list[str], options: Options, write: bool, jobs: int) -> Iterator[FileResult]:
+    # The pre-filter is cheap; only files that mention azureml are worth a worker process.
+    candidates = [p for p in paths if _mentions_azureml(p)]
+    if jobs <= 1 or len(candidates) < 4:
+        for path in paths:
+            yield process_file(path, options, write) if path in candidates else FileResult(path)
+        return
+    portable = options.portable()
+    wanted = set(candidates)
+    with ProcessPoolExecutor(max_workers=min(jobs, len(candidates))) as pool:
+        # map() yields in submission order, lazily, so progress is reported as files finish.
+        mapped = pool.map(_pool_worker, [(p, portable, write) for p in candidates],
+                          chunksize=max(1, min(16, len(candidates) // (jobs * 4))))
+        for path in paths:
+            yield next(mapped) if path in wanted else FileResult(path)
+
+
+def _pool_worker(args: tuple[str, Options, bool]) -> FileResult:
+    path, options, write = args
+    return process_file(path, options, write)
+
+
+def _mentions_azureml(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return mentions_azureml(handle.read())
+    except OSError:
+        return True  # let process_file report it

@@ -1,0 +1,87 @@
+"""Compare two versions' job traces; every difference named by where it is in the trace."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+# Spec fields that decide how Azure ML builds the image, not what the job does once it runs; the
+# oracle compares them exactly. Here they are compared only on a backend where they take effect.
+IMAGE_FIELDS = ("base_image", "conda_packages", "docker_enabled", "shm_size", "user_managed")
+BACKEND_FIELDS = {"local": IMAGE_FIELDS, "docker": ("conda_packages", "docker_enabled", "user_managed")}
+
+
+@dataclass
+class Difference:
+    job: int
+    where: str  # e.g. processes.rank0.argv
+    old: object
+    new: object
+
+    def describe(self) -> str:
+        if self.old is _MISSING:
+            return f"job {self.job}: {self.where}: only in NEW: {_short(self.new)}"
+        if self.new is _MISSING:
+            return f"job {self.job}: {self.where}: only in OLD: {_short(self.old)}"
+        return f"job {self.job}: {self.where}: {_short(self.old)} -> {_short(self.new)}"
+
+    def as_dict(self) -> dict:
+        return {
+            "job": self.job,
+            "where": self.where,
+            "old": None if self.old is _MISSING else self.old,
+            "new": None if self.new is _MISSING else self.new,
+            "only_in": "new" if self.old is _MISSING else "old" if self.new is _MISSING else None,
+        }
+
+
+class _Missing:
+    def __repr__(self):
+        return "<missing>"
+
+
+_MISSING = _Missing()
+
+
+def _short(value, limit: int = 160) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass
+class Comparison:
+    old: str
+    new: str
+    differences: list[Difference] = field(default_factory=list)
+    jobs: int = 0
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.differences
+
+
+def _prepare(trace: dict) -> dict:
+    trace = json.loads(json.dumps(trace))
+    for name in BACKEND_FIELDS.get(trace.get("backend"), ()):
+        trace["spec"].pop(name, None)
+    return trace
+
+
+def _walk(job: int, where: str, old, new, out: list[Difference]) -> None:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in list(old) + [k for k in new if k not in old]:
+            path = f"{where}.{key}" if where else str(key)
+            _walk(job, path, old.get(key, _MISSING), new.get(key, _MISSING), out)
+        return
+    # Lists are shown whole (argv, metrics): the change reads better in context than by index.
+    if old != new:
+        out.append(Difference(job, where, old, new))
+
+
+def compare_traces(old_traces: list[dict], new_traces: list[dict], old_name="OLD", new_name="NEW") -> Comparison:
+    comparison = Comparison(old_name, new_name, jobs=max(len(old_traces), len(new_traces)))
+    if len(old_traces) != len(new_traces):
+        comparison.differences.append(Difference(0, "submitted jobs", len(old_traces), len(new_traces)))
+    for index, (old, new) in enumerate(zip(old_traces, new_traces)):
+        _walk(index, "", _prepare(old), _prepare(new), comparison.differences)
+    return comparison
