@@ -36,6 +36,12 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                 return CallPlan(NAME, blocked=f"'{name}' must be set on run_config after the call, "
                                 "but the estimator is not assigned to a simple name")
             after.append(f"{call.target}.run_config.amlcompute.{name} = {call.value_code(name)}")
+    if not call.has("compute_target") and call.has("vm_size"):
+        # The estimator sizes the run-based cluster to its node count; ScriptRunConfig has no
+        # public setting for it, so the SDK's own field is set (HyperDrive does the same).
+        nodes = call.value_code("node_count") if call.has("node_count") else "1"
+        after.append(f"{call.target}.run_config.amlcompute._cluster_max_node_count = {nodes}"
+                     "  # as the Estimator sized its run-based cluster")
     if call.has("max_run_duration_seconds"):
         arguments.append(NewArg("max_run_duration_seconds", from_kwarg="max_run_duration_seconds"))
     submits = frozenset(id(use.node) for use in call.uses if use.kind == "submit")

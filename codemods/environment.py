@@ -1,23 +1,568 @@
-"""environment: pip_packages=, conda_packages=, custom_docker_image=, use_gpu=, ... -> environment=Environment(...).
+"""environment: pip_packages=, conda_packages=, custom_docker_image=, use_gpu=, framework_version=, ... -> environment=Environment(...); use_docker=/shm_size= -> docker_runtime_config=DockerConfiguration(...).
 
 Every estimator builds an environment and a Docker setting even when given no environment
-argument, so this concern takes part in every call.
+argument, so this concern takes part in every call. The Environment is built in statements
+inserted before the call, with the same public CondaDependencies methods, in the same order, as
+`azureml.train._estimator_helper._init_run_config` and `_FrameworkBaseEstimator._setup_environment`
+use, so the result is the estimator's own environment, which the oracle checks. Framework
+estimators' packages and images come from `estimig/data/frameworks.json`, generated from the SDK's
+scenario files by `scripts/generate_framework_table.py`.
 """
 
 from __future__ import annotations
 
-from estimig.facts import EstimatorCall
-from estimig.plan import CallPlan, NewArg
+import json
+import posixpath
+import re
+from functools import lru_cache
+from importlib import resources
+
+import libcst as cst
+
+from estimig.facts import FRAMEWORK_KINDS, EstimatorCall
+from estimig.plan import CallPlan, NewArg, finding
+from estimig.result import Severity
+from estimig.values import Kind, classify
 
 NAME = "environment"
-SUMMARY = "pip/conda packages, requirement files, Docker images, GPU, framework versions -> one Environment; use_docker/shm_size -> DockerConfiguration"
-HANDLES = frozenset()
+SUMMARY = ("pip/conda packages, requirement files, Docker images, GPU, framework versions -> one Environment; "
+           "use_docker/shm_size -> DockerConfiguration; environment_variables -> run_config")
+HANDLES = frozenset({"pip_packages", "conda_packages", "pip_requirements_file", "pip_requirements_file_path",
+                     "conda_dependencies_file", "conda_dependencies_file_path", "custom_docker_image",
+                     "custom_docker_base_image", "image_registry_details", "use_gpu", "user_managed",
+                     "environment_definition", "environment_variables", "use_docker", "shm_size",
+                     "framework_version"})
+
+ENVIRONMENT = ("azureml.core", "Environment")
+CONDA = ("azureml.core.conda_dependencies", "CondaDependencies")
+DOCKER = ("azureml.core.runconfig", "DockerConfiguration")
+
+# What `environment_definition` excludes: the SDK raises when any of these is truthy beside it
+# (`_validate_run_config_parameters`), except use_docker, which it silently ignores.
+_EXCLUDED_BY_DEFINITION = ("pip_packages", "pip_requirements_file", "pip_requirements_file_path", "conda_packages",
+                           "conda_dependencies_file", "conda_dependencies_file_path", "custom_docker_image",
+                           "custom_docker_base_image", "image_registry_details", "use_gpu", "user_managed",
+                           "shm_size", "environment_variables")
+
+# The names the migration guide gives curated environments for the framework estimators.
+_CURATED = {"PyTorch": "AzureML-PyTorch-{version}-{processor}", "TensorFlow": "AzureML-TensorFlow-{version}-{processor}",
+            "Chainer": "AzureML-Chainer-{version}-{processor}", "SKLearn": "AzureML-Scikit-learn-{version}"}
+
+_WORKSPACE_FACTORIES = frozenset({"azureml.core.Workspace.from_config", "azureml.core.Workspace.get",
+                                  "azureml.core.Workspace", "azureml.core.Workspace.create",
+                                  "azureml.core.workspace.Workspace.from_config", "azureml.core.workspace.Workspace.get",
+                                  "azureml.core.workspace.Workspace", "azureml.core.workspace.Workspace.create"})
+_COMPUTE_CLASSES = ("azureml.core.ComputeTarget", "azureml.core.compute.ComputeTarget",
+                    "azureml.core.compute.compute.ComputeTarget", "azureml.core.compute.AmlCompute",
+                    "azureml.core.compute.amlcompute.AmlCompute")
+
+
+class Blocked(Exception):
+    pass
+
+
+@lru_cache(maxsize=1)
+def frameworks() -> dict:
+    """The framework table generated from the SDK's scenario files (see scripts/generate_framework_table.py)."""
+    return json.loads(resources.files("estimig").joinpath("data/frameworks.json").read_text())
 
 
 def plan(call: EstimatorCall, options) -> CallPlan:
-    if call.kind != "Estimator":
-        return CallPlan(NAME, blocked=f"{call.kind} builds a framework environment, which estimig does not migrate yet")
-    # The estimator's default: Docker on, the SDK's default CPU image and conda dependencies, which
-    # is also what a ScriptRunConfig's default environment holds.
-    return CallPlan(NAME, arguments=(NewArg("docker_runtime_config", code="DockerConfiguration(use_docker=True)"),),
-                    imports=frozenset({("azureml.core.runconfig", "DockerConfiguration")}))
+    try:
+        return _Planner(call, options).plan()
+    except Blocked as exc:
+        return CallPlan(NAME, blocked=str(exc))
+
+
+def package_name(requirement: str) -> str:
+    """CondaDependencies._get_package_name: the name the SDK compares packages by."""
+    if requirement.endswith(".whl"):
+        return re.split("-", re.split("/", requirement)[-1])[0]
+    return re.split(r"[\[=|<|>|~|!]", requirement)[0]
+
+
+class _Planner:
+    def __init__(self, call: EstimatorCall, options):
+        self.call = call
+        self.options = options
+        self.handles = HANDLES & set(call.kwargs)
+        self.statements: list[str] = []
+        self.after: list[str] = []
+        self.imports: set[tuple[str, str]] = set()
+        self.findings = []
+        self.env = call.fresh_name("env")
+        self.deps = f"{self.env}.python.conda_dependencies"
+
+    # -- values ------------------------------------------------------------------------------
+    def given(self, name: str) -> bool:
+        """Whether the argument is passed with a value that may be truthy (a literal None, False,
+        '' or [] counts as not given, as the SDK tests truthiness)."""
+        if not self.call.has(name):
+            return False
+        value = classify(self.call, self.call.kwargs[name].value)
+        return not (value.kind is Kind.LITERAL and not value.value)
+
+    def literal(self, name: str, default=None, what: str = "a literal"):
+        if not self.call.has(name):
+            return default
+        value = classify(self.call, self.call.kwargs[name].value)
+        if value.kind is not Kind.LITERAL:
+            raise Blocked(f"{name}={self.call.value_code(name)}: estimig cannot prove its value, which decides "
+                          f"what the estimator builds; make it {what}, then run estimig again")
+        return value.value
+
+    def code(self, name: str) -> str:
+        return self.call.value_code(name)
+
+    def note(self, message: str, severity: Severity = Severity.INFO) -> None:
+        self.findings.append(finding(self.call.line, NAME, message, severity))
+
+    # -- the plan ----------------------------------------------------------------------------
+    def plan(self) -> CallPlan:
+        call = self.call
+        if call.shape_problem:
+            raise Blocked(call.shape_problem)
+        self._check_entry_script()
+        arguments: list[NewArg] = []
+        if self.given("environment_definition"):
+            arguments.append(self._definition())
+        else:
+            environment = self._environment()
+            if environment is not None:
+                arguments.append(NewArg("environment", code=environment))
+            arguments.append(self._docker())
+        self._environment_variables()
+        if (self.statements or self.after) and call.statement is None:
+            raise Blocked("the environment must be built in statements before the call, but the call is not a "
+                          "statement of its own (`est = Estimator(...)`); assign it to a name first")
+        return CallPlan(NAME, handles=frozenset(self.handles), arguments=tuple(arguments),
+                        before=tuple(self.statements), after=tuple(self.after), imports=frozenset(self.imports),
+                        findings=tuple(self.findings))
+
+    def _check_entry_script(self) -> None:
+        # A notebook entry script gets the SDK's OpenMPI images (_update_config_for_notebook_run).
+        if not self.call.has("entry_script"):
+            return
+        value = classify(self.call, self.call.kwargs["entry_script"].value)
+        if value.kind is not Kind.LITERAL or not isinstance(value.value, str):
+            raise Blocked(f"entry_script={self.code('entry_script')} is not a literal: a notebook (.ipynb) entry "
+                          "script gets other Docker images, so estimig must know which it is")
+        if value.value.lower().endswith(".ipynb"):
+            raise Blocked("the entry script is a notebook, for which the estimator swaps in OpenMPI images and "
+                          "papermill; migrate it by hand with an explicit environment")
+
+    # -- environment_definition ---------------------------------------------------------------
+    def _definition(self) -> NewArg:
+        call = self.call
+        clashing = [name for name in _EXCLUDED_BY_DEFINITION if self.given(name)]
+        if clashing:
+            raise Blocked(f"environment_definition is combined with {', '.join(clashing)}, which the estimator "
+                          "rejects; put those settings on the Environment itself, then run estimig again")
+        if call.has("use_docker"):
+            raise Blocked("environment_definition overrides use_docker: the estimator ignores use_docker and takes "
+                          "the Docker setting from the environment's docker section; remove use_docker (or set "
+                          "env.docker.enabled), then run estimig again")
+        if call.kind in FRAMEWORK_KINDS:
+            self._framework_version()  # validated the same way
+            if call.kind == "PyTorch":
+                node = call.kwargs["environment_definition"].value
+                if not isinstance(node, cst.Name):
+                    raise Blocked("PyTorch sets NCCL_TREE_THRESHOLD=0 on the environment_definition, which must "
+                                  "then be a variable; assign the Environment to a name, then run estimig again")
+                # The estimator sets this on the user's own Environment object: so does the migration.
+                self.statements.append(f'{node.value}.environment_variables["NCCL_TREE_THRESHOLD"] = "0"')
+        # ScriptRunConfig copies the environment's docker section into the run's Docker settings,
+        # exactly as the estimator does for an environment_definition: no DockerConfiguration.
+        return NewArg("environment", from_kwarg="environment_definition")
+
+    # -- the Environment -----------------------------------------------------------------------
+    def _environment(self) -> str | None:
+        """Emit the statements that build the environment; return the argument's code, or None
+        for the default environment."""
+        call = self.call
+        framework = call.kind in FRAMEWORK_KINDS
+        body: list[str] = []
+        constructor = f'Environment("{(call.target or "run").replace("_", "-")}-env")'
+
+        conda_file = self._conda_file()
+        pip_code, pip_items = self._pip()
+        conda_items = self._conda_packages()
+        if conda_file and (pip_code or conda_items):
+            raise Blocked("conda_dependencies_file is combined with pip or conda packages, which the estimator "
+                          "rejects; put the packages in the conda file, then run estimig again")
+        user_managed = self.given("user_managed")
+        if user_managed and (conda_file or pip_code or conda_items):
+            raise Blocked("user_managed=True is combined with packages, which the estimator rejects")
+
+        if conda_file:
+            self.imports.add(CONDA)
+            body.append(f"{self.deps} = CondaDependencies({conda_file!r})")
+        body.extend(pip_code)
+        for item in conda_items:
+            body.append(item)
+        if user_managed:
+            body.append(f"{self.env}.python.user_managed_dependencies = {self.code('user_managed')}")
+
+        image = self._custom_image()
+        if image:
+            body.append(f"{self.env}.docker.base_image = {image}")
+        elif not framework and self.call.has("use_gpu") and self.given("use_gpu"):
+            value = classify(call, call.kwargs["use_gpu"].value)
+            if value.kind is Kind.LITERAL:
+                body.append(f"{self.env}.docker.base_image = DEFAULT_GPU_IMAGE")
+                self.imports.add(("azureml.core.runconfig", "DEFAULT_GPU_IMAGE"))
+            else:
+                body.append(f"{self.env}.docker.base_image = DEFAULT_GPU_IMAGE if {self.code('use_gpu')} "
+                            "else DEFAULT_CPU_IMAGE")
+                self.imports |= {("azureml.core.runconfig", "DEFAULT_GPU_IMAGE"),
+                                 ("azureml.core.runconfig", "DEFAULT_CPU_IMAGE")}
+        if self.given("image_registry_details"):
+            body.append(f"{self.env}.docker.base_image_registry = {self.code('image_registry_details')}")
+
+        if framework:
+            user_dependencies = bool(conda_file or pip_code or conda_items)
+            curated = self._curated(user_dependencies or bool(image) or user_managed
+                                    or self.given("image_registry_details"))
+            if curated is not None:
+                return curated
+            body.extend(self._framework(user_dependencies, bool(image), bool(conda_file), pip_items, conda_items))
+        if not body:
+            return None
+        self.imports.add(ENVIRONMENT)
+        self.statements.append(f"{self.env} = {constructor}")
+        self.statements.extend(body)
+        return self.env
+
+    def _path_in_source_directory(self, name: str) -> str:
+        """The file's path as the estimator resolves it: os.path.normpath(os.path.join(source_directory, file))."""
+        relative = self.literal(name, what="a string literal")
+        if not isinstance(relative, str):
+            raise Blocked(f"{name}={self.code(name)} is not a string")
+        source = "."
+        if self.call.has("source_directory"):
+            source = classify(self.call, self.call.kwargs["source_directory"].value)
+            if source.kind is not Kind.LITERAL or not isinstance(source.value, str):
+                raise Blocked(f"{name} is relative to source_directory, which is not a literal here, so estimig "
+                              "cannot say where the file is; make source_directory a string, then run estimig again")
+            source = source.value or "."
+        if "\\" in source or "\\" in relative:
+            raise Blocked(f"{name} uses Windows path separators; write the path with '/' and run estimig again")
+        return posixpath.normpath(posixpath.join(source, relative))
+
+    def _conda_file(self) -> str | None:
+        # The SDK: `conda_dependencies_file` wins; `conda_dependencies_file_path` is its old name.
+        for name in ("conda_dependencies_file", "conda_dependencies_file_path"):
+            if self.given(name):
+                return self._path_in_source_directory(name)
+        return None
+
+    def _list(self, name: str) -> tuple[cst.BaseExpression | None, list[cst.BaseExpression] | None, list | None]:
+        """(node, element nodes, literal values or None) for a list argument; element nodes is None
+        when the argument is a name bound once to a list literal that nothing else touches."""
+        call = self.call
+        node = call.kwargs[name].value
+        shown = call.code(node)
+        value = classify(call, node)
+        if value.kind is Kind.LITERAL and value.value is None:
+            return None, [], []
+        if isinstance(node, cst.List):
+            elements = list(node.elements)
+        elif isinstance(node, cst.Name):
+            resolved = call.resolve(node)
+            if not isinstance(resolved, cst.List):
+                raise Blocked(f"{name}={shown}: estimig cannot prove what the list holds (it is not bound once to a "
+                              "list literal in this scope)")
+            binding = _binding(call, node)
+            others = [a for a in call.module.accesses(binding) if a is not node] if binding is not None else [None]
+            if others:
+                raise Blocked(f"{name}={shown}: the list is used elsewhere too, and the estimator changes it in "
+                              "place (it inserts azureml-defaults), so its content at each use cannot be proven; "
+                              "give each estimator its own list literal, then run estimig again")
+            elements = list(resolved.elements)
+        else:
+            raise Blocked(f"{name}={shown} is not a list literal; estimig cannot prove which packages it holds")
+        values = []
+        for element in elements:
+            if isinstance(element, cst.StarredElement):
+                raise Blocked(f"{name} unpacks {call.code(element.value)}, whose content estimig cannot prove")
+            item = classify(call, element.value)
+            values.append(item.value if item.kind is Kind.LITERAL and isinstance(item.value, str) else None)
+        if not values:
+            return None, [], []
+        return node, (elements if isinstance(node, cst.List) else None), values
+
+    def _pip(self) -> tuple[list[str], list | None]:
+        """The statement that sets the pip section, and the package strings when all are literals."""
+        call = self.call
+        node = elements = None
+        values: list = []
+        if call.has("pip_packages"):
+            node, elements, values = self._list("pip_packages")
+        requirements = None
+        for name in ("pip_requirements_file", "pip_requirements_file_path"):
+            if self.given(name):
+                requirements = self._path_in_source_directory(name)
+                break
+        if requirements is None and node is None:
+            return [], []
+        if node is not None and elements is not None:
+            items = ", ".join(call.code(e.value) for e in elements)
+        elif node is not None:
+            items = f"*{call.code(node)}"
+        else:
+            items = ""
+        if requirements is None:
+            # The SDK inserts azureml-defaults before the caller's packages, in the caller's own list.
+            return [f'{self.deps}.set_pip_requirements(["azureml-defaults", {items}])'], values
+        # The estimator reads the file when it is built, keeps every line (comments too), appends
+        # the pip_packages the file does not list, and merges repeated package names.
+        self.imports.add(CONDA)
+        requirements_var = call.fresh_name("requirements")
+        read = (f"with open({requirements!r}) as requirements_file:\n"
+                f"    {requirements_var} = requirements_file.read().splitlines()")
+        merged = requirements_var
+        if items:
+            merged = f"{requirements_var} + [p for p in [{items}] if p not in {requirements_var}]"
+        return [read, (f'{self.deps}.set_pip_requirements(["azureml-defaults", '
+                       f"*CondaDependencies.merge_requirements({merged})])")], None
+
+    def _conda_packages(self) -> list[str]:
+        call = self.call
+        if not call.has("conda_packages"):
+            return []
+        node, elements, values = self._list("conda_packages")
+        if node is None:
+            return []
+        if elements is not None:
+            return [f"{self.deps}.add_conda_package({call.code(e.value)})" for e in elements]
+        return [f"for package in {call.code(node)}:\n    {self.deps}.add_conda_package(package)"]
+
+    def _custom_image(self) -> str | None:
+        names = [n for n in ("custom_docker_image", "custom_docker_base_image") if self.call.has(n)]
+        given = [n for n in names if self.given(n)]
+        if len(given) == 2:
+            raise Blocked("custom_docker_image and custom_docker_base_image are both given, which the estimator rejects")
+        for name in names:
+            value = classify(self.call, self.call.kwargs[name].value)
+            if value.kind is not Kind.LITERAL:
+                raise Blocked(f"{name}={self.code(name)}: estimig cannot prove it is a non-empty image name (the "
+                              "estimator uses its default image for an empty one); make it a string literal")
+        if not given:
+            return None
+        if self.call.has("use_docker") and self.literal("use_docker", default=True) is False:
+            raise Blocked("use_docker=False is combined with a custom Docker image, which the estimator rejects")
+        return self.code(given[0])
+
+    # -- Docker and variables --------------------------------------------------------------------
+    def _docker(self) -> NewArg:
+        parts = [f"use_docker={self.code('use_docker') if self.call.has('use_docker') else 'True'}"]
+        if self.call.has("shm_size"):
+            parts.append(f"shm_size={self.code('shm_size')}")
+        self.imports.add(DOCKER)
+        return NewArg("docker_runtime_config", code=f"DockerConfiguration({', '.join(parts)})")
+
+    def _environment_variables(self) -> None:
+        if not self.call.has("environment_variables"):
+            return
+        value = classify(self.call, self.call.kwargs["environment_variables"].value)
+        if value.kind is Kind.LITERAL and value.value is None:
+            return
+        if self.call.target is None:
+            raise Blocked("environment_variables must be set on run_config after the call, but the estimator is "
+                          "not assigned to a simple name")
+        # The estimator puts them on the run configuration, not on the Environment: so does this.
+        self.after.append(f"{self.call.target}.run_config.environment_variables = {self.code('environment_variables')}")
+
+    # -- framework estimators ------------------------------------------------------------------
+    def _framework_version(self) -> tuple[dict, str]:
+        table = frameworks()["frameworks"][self.call.kind]
+        version = self.literal("framework_version", what="a string literal")
+        if version is None:
+            version = table["default_version"]
+        if version not in table["versions"]:
+            raise Blocked(f"{self.call.kind} {version!r} is not a version the estimator supports (it raises); "
+                          f"supported: {', '.join(table['versions'])}")
+        return table, version
+
+    def _processor(self) -> str:
+        if self.call.kind == "SKLearn":
+            return "cpu"
+        return "gpu" if self.literal("use_gpu", default=False, what="True or False") else "cpu"
+
+    def _curated(self, customised: bool) -> str | None:
+        if self.options is None or getattr(self.options, "environment", "explicit") != "curated":
+            return None
+        call = self.call
+        table, version = self._framework_version()
+        processor = self._processor()
+        curated = _CURATED[call.kind].format(version=version, processor=processor.upper())
+        if customised:
+            self.note(f"--environment curated: the {call.kind} call adds packages or its own image, which the curated "
+                      f"environment {curated} lacks; an explicit environment equal to the estimator's is used instead")
+            return None
+        workspace = _workspace_variable(call)
+        if workspace is None:
+            self.note(f"--environment curated: no Workspace variable in this file to load {curated} with; an explicit "
+                      "environment equal to the estimator's is used instead", Severity.WARNING)
+            return None
+        self.imports.add(ENVIRONMENT)
+        self.statements.append(f'{self.env} = Environment.get(workspace={workspace}, name="{curated}")')
+        self.note(f"deliberate difference (--environment curated): the job runs in the curated environment {curated} "
+                  f"that the migration guide names, not in the {call.kind} estimator's own image and packages; curated "
+                  "environments are versioned by the service and old ones were retired, so check it exists")
+        return self.env
+
+    def _framework(self, user_dependencies: bool, custom_image: bool, conda_file: bool,
+                   pip_items: list | None, conda_items: list[str]) -> list[str]:
+        call = self.call
+        data = frameworks()
+        table, version = self._framework_version()
+        processor = self._processor()
+        scenario = table["versions"][version].get(processor)
+        if scenario is None:
+            raise Blocked(f"the SDK has no {processor.upper()} scenario for {call.kind} {version}")
+        body: list[str] = []
+        use_framework_image = not user_dependencies and not custom_image and self._on_cached_cluster()
+        if use_framework_image:
+            # The estimator runs in its prebuilt framework image as is (no conda build).
+            image = f"{call.kind.lower()}:{version}-{processor}"
+            body.append(f"{self.env}.docker.base_image = {image!r}")
+            body.append(f"{self.env}.docker.base_image_registry.address = {data['private_registry']!r}")
+            body.append(f"{self.env}.python.user_managed_dependencies = True")
+            self.note(f"{call.kind} {version}: the estimator ran in the prebuilt image {data['private_registry']}/{image}; "
+                      "the migrated job uses the same image. Azure ML curated environments replace these images "
+                      "(estimig --environment curated)")
+        else:
+            if not conda_file:
+                body.extend(self._framework_packages(scenario, pip_items, conda_items))
+            if not custom_image:
+                body.append(f"{self.env}.docker.base_image = {self._image(scenario['base_image'])}")
+        if call.kind == "PyTorch":
+            body.append(f'{self.env}.environment_variables["NCCL_TREE_THRESHOLD"] = "0"')
+        return body
+
+    def _image(self, image: str) -> str:
+        for constant, value in frameworks()["default_images"].items():
+            if value == image:
+                self.imports.add(("azureml.core.runconfig", constant))
+                return constant
+        return repr(image)
+
+    def _framework_packages(self, scenario: dict, pip_items: list | None, conda_items: list[str]) -> list[str]:
+        """The scenario's packages merged after the caller's, as _setup_environment does: framework pins
+        of packages the caller names are dropped (`_remove_package_conflicts`)."""
+        call = self.call
+        default = frameworks()["default_conda"]
+        user_names: set[str] = set()
+        if pip_items is None or None in pip_items:
+            raise Blocked(f"{call.kind} drops its own pins of packages you name, so estimig must know every package: "
+                          "use string literals in pip_packages (a requirements file cannot be read at migration time)")
+        conda_values = self._conda_values()
+        user_names |= {package_name(p) for p in pip_items if not p.startswith("-")}
+        user_names |= {package_name(p) for p in conda_values}
+        user_names.add("azureml-defaults")
+        default_names = {package_name(p) for p in default["pip_packages"] + default["conda_packages"]} | {"python"}
+        framework_names = {package_name(p) for p in scenario["pip_packages"] + scenario["conda_packages"]}
+        common = {n for n in user_names if n in framework_names and n not in default_names}
+        pip = [p for p in scenario["pip_packages"] if package_name(p) not in common]
+        conda = [p for p in scenario["conda_packages"] if package_name(p) not in common]
+        if common:
+            self.note(f"{call.kind}: you pin {', '.join(sorted(common))} yourself, so the estimator dropped its own "
+                      "pins of them; the migrated environment does the same")
+        body = [f"{self.deps}.add_channel({c!r})" for c in scenario["channels"]]
+        body.append(f"{self.deps}.set_python_version({scenario['python']!r})")
+        body.extend(f"{self.deps}.add_conda_package({p!r})" for p in conda)
+        names = [package_name(p) for p in pip]
+        simple = (not pip_items and not conda_items and pip and pip[0] == "azureml-defaults"
+                  and len(set(names)) == len(names))
+        if simple:
+            # From the default pip section ["azureml-defaults"], adding these one by one gives this list.
+            body.append(f"{self.deps}.set_pip_requirements({_list_code(pip)})")
+        elif pip:
+            body.append(f"for package in {_list_code(pip)}:\n    {self.deps}.add_pip_package(package)")
+        return body
+
+    def _conda_values(self) -> list[str]:
+        if not self.call.has("conda_packages"):
+            return []
+        _, _, values = self._list("conda_packages")
+        if None in values:
+            raise Blocked(f"{self.call.kind} drops its own pins of packages you name, so estimig must know every "
+                          "package: use string literals in conda_packages")
+        return values
+
+    def _on_cached_cluster(self) -> bool:
+        """Whether the estimator used its prebuilt framework image: no compute_target (run-based
+        compute), or an AmlCompute cluster outside the regions without cached images."""
+        call = self.call
+        if not call.has("compute_target"):
+            return True
+        node = call.kwargs["compute_target"].value
+        value = classify(call, node)
+        if value.kind is Kind.LITERAL:
+            return not value.value if not isinstance(value.value, str) else False
+        sources = _assigned_values(call, node) if isinstance(node, cst.Name) else [node]
+        if sources and all(_is_cluster_lookup(call, s) for s in sources):
+            self.note(f"{call.kind}: estimig assumes compute_target={call.code(node)} is an AmlCompute cluster outside "
+                      f"{', '.join(frameworks()['non_cached_regions'])}, where the estimator used its prebuilt framework "
+                      "image; on another target or region it built the full framework environment instead")
+            return True
+        raise Blocked(f"{call.kind} picks its image by the kind of compute target, and estimig cannot tell what "
+                      f"compute_target={call.code(node)} is; bind it to ComputeTarget(workspace=..., name=...) "
+                      "in this file, or migrate by hand")
+
+
+def _list_code(items: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+
+
+def _binding(call: EstimatorCall, name: cst.Name) -> cst.Name | None:
+    value = call.resolve(name)
+    if value is None:
+        return None
+    assign = call.module.parent(value)
+    if isinstance(assign, cst.Assign):
+        return assign.targets[0].target
+    return None
+
+
+def _assigned_values(call: EstimatorCall, name: cst.Name) -> list[cst.BaseExpression]:
+    """Every value the name is assigned by a plain `name = value` in its scope ([] if it is bound any
+    other way): notebooks bind clusters in try/except (`ComputeTarget(...)` or `ComputeTarget.create(...)`)."""
+    facts = call.module
+    scope = facts._scopes.get(name)
+    if scope is None:
+        return []
+    values = []
+    for assignment in scope[name.value]:
+        node = getattr(assignment, "node", None)
+        target_parent = facts.parent(node) if node is not None else None
+        statement = facts.parent(target_parent) if isinstance(target_parent, cst.AssignTarget) else None
+        if not isinstance(statement, cst.Assign) or len(statement.targets) != 1:
+            return []
+        values.append(statement.value)
+    return values
+
+
+def _is_cluster_lookup(call: EstimatorCall, node: cst.BaseExpression) -> bool:
+    facts = call.module
+    if isinstance(node, cst.Call):
+        names = facts.qualified_names(node.func)
+        if any(n in _COMPUTE_CLASSES or n.startswith(tuple(f"{c}." for c in _COMPUTE_CLASSES)) for n in names):
+            return True
+    if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) and node.value.attr.value == "compute_targets":
+        return True
+    return False
+
+
+def _workspace_variable(call: EstimatorCall) -> str | None:
+    """A module-level name bound to a Workspace (Workspace.from_config(), Workspace.get(...), ...)."""
+    for statement in call.module.module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)
+                    and isinstance(small.value, cst.Call)
+                    and call.module.qualified_names(small.value.func) & _WORKSPACE_FACTORIES):
+                return small.targets[0].target.value
+    return None

@@ -62,7 +62,14 @@ class _Assembler(cst.CSTTransformer):
     def on_leave(self, original_node, updated_node):
         updated = super().on_leave(original_node, updated_node)
         if id(original_node) in self.edits:
-            return self.edits[id(original_node)]
+            new = self.edits[id(original_node)]
+            if isinstance(original_node, cst.Call):
+                # A call replaced elsewhere (EstimatorStep -> PythonScriptStep): its old name's import
+                # goes when nothing else uses it.
+                RemoveImportsVisitor.remove_unused_import_by_node(self.context, original_node.func)
+                self.removed_funcs.append(original_node.func)
+            # An edit is a new node, or a function of the updated node so edits inside it survive.
+            return new(updated) if callable(new) else new
         if isinstance(original_node, cst.Call) and id(original_node) in self.migrated:
             return self._migrate_call(self.migrated[id(original_node)], updated)
         if id(original_node) in self.statements:

@@ -96,8 +96,11 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, exc
     jobs = jobs or config.get("jobs")
     write = not (show_diff or check)
 
-    if paths == ("-",):
-        sys.exit(_rewrite_stdin(options, write, strict))
+    if "-" in paths:
+        if len(paths) > 1:
+            _fail("`-` (stdin) cannot be combined with other paths")
+        sys.exit(_rewrite_stdin(options, write=write, show_diff=show_diff, strict=strict,
+                                exit_zero=exit_zero_even_if_changed))
 
     from estimig.discovery import iter_files
 
@@ -117,23 +120,40 @@ def _exists(path: str) -> bool:
     return os.path.exists(path)
 
 
-def _rewrite_stdin(options, write: bool, strict: bool) -> int:
+def _rewrite_stdin(options, *, write: bool, show_diff: bool, strict: bool, exit_zero: bool) -> int:
     from estimig.engine import migrate_source
     from estimig.result import Severity
+    from estimig.textio import UnreadableFile, decode, encode
 
-    text = sys.stdin.read()
+    # Bytes in, bytes out: the PEP 263 cookie / BOM decide the encoding, and newlines pass through.
+    data = sys.stdin.buffer.read()
+    try:
+        source = decode(data, python=True)
+    except UnreadableFile as exc:
+        _fail(f"-: {exc}")
+    text = source.text
     result = migrate_source(text, path="-", options=options)
     for finding in result.findings:
         click.echo(_finding_line("-", finding), err=True)
+    changed = result.code != text
     if write:
-        sys.stdout.write(result.code)
-    elif result.code != text:
+        try:
+            output = encode(source, result.code)
+        except UnicodeEncodeError as exc:
+            click.echo(f"-:1: error: io: cannot encode the result as {source.encoding}: {exc}", err=True)
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+            return EXIT_ERROR
+        sys.stdout.flush()
+        sys.stdout.buffer.write(output)
+        sys.stdout.buffer.flush()
+    elif show_diff and changed:
         import difflib
 
         sys.stdout.write("".join(difflib.unified_diff(text.splitlines(True), result.code.splitlines(True), "-", "-")))
     if any(f.severity is Severity.ERROR for f in result.findings) or (strict and result.needs_attention):
         return EXIT_ERROR
-    return EXIT_CHANGED if result.code != text else EXIT_CLEAN
+    return EXIT_CHANGED if changed and not exit_zero else EXIT_CLEAN
 
 
 def _rewrite_files(files, options, *, write, show_diff, jobs, strict, exit_zero, report_path, report_format,
@@ -159,8 +179,13 @@ def _rewrite_files(files, options, *, write, show_diff, jobs, strict, exit_zero,
     if report_path:
         from estimig.reports import render
 
-        with open(report_path, "w", encoding="utf-8") as handle:
-            handle.write(render(results, report_format))
+        try:
+            with open(report_path, "w", encoding="utf-8") as handle:
+                handle.write(render(results, report_format))
+        except OSError as exc:
+            err.print(f"estimig: error: cannot write the report {report_path}: {exc.strerror}", markup=False,
+                      highlight=False)
+            return EXIT_ERROR
     errors = any(f.severity is Severity.ERROR for r in results for f in r.findings)
     attention = any(r.result is not None and r.result.needs_attention for r in results)
     if errors or (strict and attention):

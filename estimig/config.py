@@ -66,7 +66,10 @@ def load_config(path: str | None = None, start: str = ".") -> Config:
             with open(path, encoding="utf-8") as handle:
                 raw = yaml.safe_load(handle) or {}
         except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"{path}: cannot read config: {str(exc).splitlines()[0]}") from None
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ConfigError(f"{path}: cannot read config{where}: {problem}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the config must be a mapping of keys to values")
     values = {}
@@ -79,6 +82,10 @@ def load_config(path: str | None = None, start: str = ".") -> Config:
             value = [value]
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"{path}: '{key}' must be a {expected.__name__}, not {type(value).__name__}")
+        if expected is list and not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"{path}: '{key}' must be a list of strings")
+        if normalized == "jobs" and value < 1:
+            raise ConfigError(f"{path}: 'jobs' must be at least 1, not {value}")
         values[normalized] = value
     return Config(path=path, values=values)
 

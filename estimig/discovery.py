@@ -31,7 +31,7 @@ def iter_files(paths: Iterable[str], excludes: Iterable[str] = (), respect_gitig
             kept = []
             for d in sorted(dirnames):
                 rel = os.path.normpath(os.path.join(rel_folder, d))
-                if d in DEFAULT_EXCLUDES or d.endswith(".egg-info") or user_excludes.match_file(rel + "/"):
+                if d in DEFAULT_EXCLUDES or d.endswith(".egg-info") or _excluded(user_excludes, rel, folder, d, "/"):
                     continue
                 if ignore is not None and ignore.ignored(os.path.join(folder, d), is_dir=True):
                     continue
@@ -42,11 +42,21 @@ def iter_files(paths: Iterable[str], excludes: Iterable[str] = (), respect_gitig
                     continue
                 path = os.path.join(folder, name)
                 rel = os.path.normpath(os.path.join(rel_folder, name))
-                if user_excludes.match_file(rel) or (ignore is not None and ignore.ignored(path)):
+                if _excluded(user_excludes, rel, folder, name) or (ignore is not None and ignore.ignored(path)):
                     continue
                 if path not in seen:
                     seen.add(path)
                     yield path
+
+
+def _excluded(spec, rel: str, folder: str, name: str, slash: str = "") -> bool:
+    """--exclude patterns match the path relative to the directory walked, or as given from the cwd."""
+    if spec.match_file(rel + slash):
+        return True
+    given = os.path.normpath(os.path.join(folder, name))
+    if given == rel or os.path.isabs(given) or given.startswith(".."):
+        return False
+    return spec.match_file(given + slash)
 
 
 class _GitIgnores:

@@ -6,6 +6,17 @@ RunConfiguration the service would receive: an Estimator through its own
 `_get_script_run_config()`, both through `get_run_config_from_script_run`, as SPEC.md defines.
 The serialized dictionaries are compared after the normalizations in `NORMALIZATIONS`, the one
 list of differences that do not change what runs.
+
+Datasets are compared as the service receives them. An Estimator moves each
+DatasetConsumptionConfig of `script_params` and `inputs` into `run_config.data` when it is built and
+leaves `DatasetConsumptionConfig:<name>` in its arguments; a ScriptRunConfig keeps the
+DatasetConsumptionConfig object in `arguments` until `azureml.core.script_run_config.submit` calls
+`_update_args_and_io`, which moves it into `run_config.data` (unless an input of that name is
+already there) and puts the same string in its place, then turns every input into a
+`runconfig.Data`. `_submitted_data` applies that same step, offline, to both sides; the only part
+it cannot do offline is `dataset._ensure_saved(workspace)` (registering an unsaved dataset to get
+its id), so an unsaved dataset is identified by its definition instead of the id the service
+would give it: two inputs compare equal when they would deliver the same data the same way.
 """
 
 from __future__ import annotations
@@ -15,10 +26,11 @@ import copy
 import io
 import json
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from estimig.offline import OfflineSession, offline_sdk
+from estimig.offline import OfflineSession, Submission, offline_sdk
 
 
 @dataclass(frozen=True)
@@ -64,18 +76,48 @@ def _shm_default(d: dict) -> None:
         docker["shmSize"] = _DEFAULT_SHM_SIZE
 
 
+def _by_appearance(names: list[str], arguments: Any) -> list[str]:
+    """`names` in order of first appearance in the arguments, then in their own (insertion) order:
+    the order both sides build them in, which never depends on the random part of a name."""
+    text = json.dumps(arguments, default=str)
+    return sorted(names, key=lambda n: (text.find(n) if n in text else len(text), names.index(n)))
+
+
 def _data_reference_names(d: dict) -> None:
-    """Rename data references by order of appearance: the SDK names them with random ids."""
+    """Rename data references by order of appearance: the SDK names them with random ids
+    (`uuid4().hex`, 32 hexadecimal digits) when no name is given."""
     refs = d.get("dataReferences") or {}
     if not refs:
         return
-    text = json.dumps(d.get("arguments"), default=str)
     renames = {}
-    for i, name in enumerate(sorted(refs, key=lambda n: (text.find(n) if n in text else len(text), n))):
-        if len(name) == 32 and all(c in "0123456789abcdef" for c in name):
+    for i, name in enumerate(_by_appearance(list(refs), d.get("arguments"))):
+        if _RANDOM_REFERENCE.fullmatch(name):
             renames[name] = f"<data_reference_{i}>"
     d["dataReferences"] = {renames.get(k, k): _rename(v, renames) for k, v in refs.items()}
     d["arguments"] = _rename(d.get("arguments"), renames)
+
+
+def _dataset_input_names(d: dict) -> None:
+    """Rename generated dataset input names by order of appearance: `dataset.as_mount()` without
+    `as_named_input(...)` names the input `input_` + '_' + 8 random hexadecimal digits (or the
+    first 8 of the dataset's id)."""
+    data = d.get("data") or {}
+    if not data:
+        return
+    renames = {}
+    for i, name in enumerate(_by_appearance(list(data), d.get("arguments"))):
+        if _GENERATED_INPUT.fullmatch(name):
+            renames[name] = f"<dataset_input_{i}>"
+    if not renames:
+        return
+    d["data"] = {renames.get(k, k): _rename(v, renames) for k, v in data.items()}
+    d["arguments"] = _rename(d.get("arguments"), renames)
+    if isinstance(d.get("environmentVariables"), dict):
+        d["environmentVariables"] = _rename(d["environmentVariables"], renames)
+
+
+_RANDOM_REFERENCE = re.compile(r"[0-9a-f]{32}")
+_GENERATED_INPUT = re.compile(r"input__[0-9a-f]{8}")
 
 
 def _rename(value: Any, renames: dict[str, str]) -> Any:
@@ -103,6 +145,8 @@ NORMALIZATIONS: tuple[Normalization, ...] = (
                   "the default azureml.core.environment._DEFAULT_SHM_SIZE is used'", _shm_default),
     Normalization("dataReferences names", "the SDK names DataReferences with random ids; they are compared by order "
                   "of appearance", _data_reference_names),
+    Normalization("data (dataset input) names", "a dataset consumed without as_named_input(...) gets a random input "
+                  "name (input__ + 8 hex digits); inputs are compared by order of appearance", _dataset_input_names),
 )
 
 
@@ -122,6 +166,9 @@ def run_config_of(config: Any):
     from azureml.core.script_run_config import ScriptRunConfig, get_run_config_from_script_run
     from azureml.train.estimator._mml_base_estimator import MMLBaseEstimator
 
+    wrapped = _run_config_of_wrapper(config)
+    if wrapped is not None:
+        return wrapped
     if isinstance(config, MMLBaseEstimator):
         config = config._get_script_run_config()
     if not isinstance(config, ScriptRunConfig):
@@ -129,14 +176,147 @@ def run_config_of(config: Any):
     return get_run_config_from_script_run(config), config.source_directory
 
 
+def _run_config_of_wrapper(config: Any):
+    """HyperDrive and pipeline steps (the `uses` concern): the run configuration their runs start from.
+
+    - HyperDriveConfig: what `_get_platform_config_data_from_run_config` sends as the child runs'
+      override, minus the per-submission cluster name: `HyperDriveConfig(estimator=)` drops fixed
+      arguments that are also sampled hyperparameters, `run_config=` does not (SPEC.md).
+    - HyperDriveStep: the same, with the step's own arguments (`estimator_entry_script_arguments`).
+    - PythonScriptStep (and EstimatorStep, its subclass): the step's RunConfiguration as `create_node`
+      sends it, with the script (`script_name`) and the compute target (`compute_target`) the step
+      runs, which the node's own parameters set over the RunConfiguration's, and the step's
+      arguments with PipelineParameters by name and default.
+    Returns (RunConfiguration, source_directory), or None for any other object.
+    """
+    from azureml.core.script_run_config import get_run_config_from_script_run
+    from azureml.train.hyperdrive import HyperDriveConfig
+
+    if isinstance(config, HyperDriveConfig):
+        inner = config.estimator._get_script_run_config() if config.estimator is not None else config.run_config
+        run_config = HyperDriveConfig._remove_duplicate_arguments(
+            get_run_config_from_script_run(inner), config._generator_config, config.estimator is not None)
+        return run_config, inner.source_directory
+    try:
+        from azureml.pipeline.core._python_script_step_base import _PythonScriptStepBase
+        from azureml.pipeline.steps import HyperDriveStep
+    except ImportError:  # azureml-pipeline-steps is not installed: no step can have been built
+        return None
+    if isinstance(config, HyperDriveStep):
+        run_config, source_directory = _run_config_of_wrapper(config._hyperdrive_config)
+        run_config.arguments = [_step_argument(a) for a in config._arguments or []]
+        return run_config, source_directory
+    if isinstance(config, _PythonScriptStepBase):
+        from azureml.core.runconfig import RunConfiguration
+
+        run_config = copy.deepcopy(config._runconfig) if config._runconfig is not None else RunConfiguration()
+        run_config.script = config._script_name
+        if config._compute_target is not None:
+            target = config._compute_target
+            run_config.target = target if isinstance(target, str) else getattr(target, "name", None) or target[0]
+        run_config.arguments = [_step_argument(a) for a in config._arguments or []]
+        return run_config, config._source_directory
+    return None
+
+
+def _step_argument(value: Any) -> Any:
+    from azureml.pipeline.core import PipelineParameter
+
+    if isinstance(value, PipelineParameter):
+        return f"<PipelineParameter {value.name}={value.default_value!r}>"
+    return value if isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def _expand(config: Any) -> list:
+    """A submitted Pipeline stands for each of its steps (recorded by `_offline_pipelines`)."""
+    steps = getattr(config, "_estimig_steps", None)
+    return [config] if steps is None else list(steps)
+
+
+@contextlib.contextmanager
+def _offline_pipelines():
+    """`Pipeline(workspace, steps)` asks the service for its endpoint; offline it records its steps."""
+    try:
+        from azureml.pipeline.core import Pipeline
+    except ImportError:
+        yield
+        return
+    from unittest import mock
+
+    def init(self, workspace, steps, *args, **kwargs):
+        flat, stack = [], [steps]
+        while stack:
+            item = stack.pop(0)
+            if isinstance(item, (list, tuple)):
+                stack[:0] = list(item)
+            else:
+                flat.append(item)
+        self._workspace = workspace
+        self._estimig_steps = flat
+
+    with mock.patch.object(Pipeline, "__init__", init):
+        yield
+
+
 def serialize(config: Any) -> dict:
     from azureml.core._serialization_utils import _serialize_to_dict
 
     run_config, source_directory = run_config_of(config)
+    _submitted_data(run_config)
     serialized = _serialize_to_dict(run_config)
     serialized["arguments"] = [_argument(a) for a in run_config.arguments or []]
     serialized["sourceDirectory"] = os.path.normpath(source_directory or ".")
+    if hasattr(config, "_allow_reuse"):  # a pipeline step: what the step adds around its run
+        serialized["step"] = {"name": config.name, "allowReuse": config._allow_reuse,
+                              "inputs": [str(i) for i in config._inputs or []],
+                              "outputs": [str(o) for o in config._outputs or []],
+                              "runconfigPipelineParams": {k: _step_argument(v) for k, v in
+                                                          (getattr(config, "_runconfig_pipeline_params", None) or {}).items()}}
     return json.loads(json.dumps(serialized, default=str))
+
+
+def _submitted_data(run_config) -> None:
+    """Apply, offline and in place, what `azureml.core.script_run_config._update_args_and_io` does to
+    the inputs of a RunConfiguration at submit time (see the module docstring)."""
+    from azureml.core.runconfig import Data, DataLocation
+    from azureml.core.runconfig import Dataset as RunDataset
+    from azureml.data.constants import _DATASET_ARGUMENT_TEMPLATE, _SKIP_VALIDATE_DATASETS
+    from azureml.data.dataset_consumption_config import DatasetConsumptionConfig
+
+    data = run_config.data if run_config.data is not None else {}
+    arguments = run_config.arguments or []
+    for index, argument in enumerate(arguments):
+        if isinstance(argument, DatasetConsumptionConfig):
+            # An input of the same name already in `data` wins (the SDK logs a warning).
+            data.setdefault(argument.name, argument)
+            arguments[index] = _DATASET_ARGUMENT_TEMPLATE.format(argument.name)
+    for key, value in list(data.items()):
+        if not isinstance(value, DatasetConsumptionConfig):
+            continue
+        dataset = value.dataset
+        if dataset._consume_latest:
+            location = RunDataset(dataset_name=dataset.name, dataset_version="latest")
+            variables = run_config.environment_variables
+            if variables is None:
+                variables = run_config.environment_variables = {}
+            previous = variables.get(_SKIP_VALIDATE_DATASETS)
+            variables[_SKIP_VALIDATE_DATASETS] = value.name if previous is None else f"{previous},{value.name}"
+        else:
+            # `dataset._ensure_saved(workspace)` needs the service; an unsaved dataset is identified by
+            # its definition, which is what the service registers.
+            identity = dataset.id or f"<unsaved {_definition(dataset)}>"
+            location = RunDataset(dataset_id=identity, dataset_name=dataset.name, dataset_version=dataset.version)
+        data[key] = Data(data_location=DataLocation(dataset=location), create_output_directories=False,
+                         mechanism=value.mode, environment_variable_name=value.name,
+                         path_on_compute=value.path_on_compute, overwrite=False)
+    run_config.data = data
+
+
+def _definition(dataset) -> str:
+    try:
+        return json.dumps(json.loads(repr(dataset)).get("definition"), sort_keys=True)
+    except (ValueError, TypeError, AttributeError):
+        return repr(dataset)
 
 
 def _argument(value: Any) -> Any:
@@ -151,11 +331,42 @@ def _argument(value: Any) -> Any:
 
 def execute(code: str, filename: str, workdir: str) -> list[dict]:
     """Run `code` with the stand-ins from `workdir`; return the normalized RunConfigurations."""
-    with offline_sdk() as session:
+    with offline_sdk() as session, _offline_pipelines():
         _run(code, filename, workdir, session)
         # Snapshot first: serializing an estimator constructs a ScriptRunConfig of its own.
-        configs = [s.config for s in session.submissions] or list(session.constructed)
+        submissions = list(session.submissions)
+        configs = [c for s in submissions for c in _expand(as_submitted(s, session))] or list(session.constructed)
         return [normalize(serialize(config)) for config in configs]
+
+
+def as_submitted(submission: Submission, session: OfflineSession) -> Any:
+    """The configuration the service receives for one `Experiment.submit(config)`.
+
+    `Experiment.submit(estimator)` does not submit the estimator as built: it calls the estimator's
+    own submit function, `azureml.train._estimator_helper._estimator_submit_method`, which may change
+    the run configuration first (with `node_count > 1` and no `source_directory_data_store`, it makes
+    the workspace blob store the source-directory datastore), then submits the ScriptRunConfig from
+    `_get_script_run_config()`. The stand-in captures the estimator before that step, so run that
+    same SDK function here, with the stand-ins still in place, and keep the ScriptRunConfig it
+    submits. A ScriptRunConfig is submitted as it is (`azureml.core.script_run_config.submit` changes
+    nothing in its run configuration but `credential_passthrough`, which is only set by an argument).
+    """
+    from azureml.train._estimator_helper import _estimator_submit_method
+    from azureml.train.estimator._mml_base_estimator import MMLBaseEstimator
+
+    if not isinstance(submission.config, MMLBaseEstimator):
+        return submission.config
+    seen = len(session.submissions)
+    previous = session.on_submit
+    session.on_submit = None
+    try:
+        _estimator_submit_method(submission.config, session.workspace, submission.experiment)
+    finally:
+        session.on_submit = previous
+    inner = session.submissions[seen:]
+    del session.submissions[seen:]
+    assert len(inner) == 1, "the estimator's submit function submits exactly one ScriptRunConfig"
+    return inner[0].config
 
 
 def _run(code: str, filename: str, workdir: str, session: OfflineSession) -> None:

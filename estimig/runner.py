@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator
 
 from estimig.options import Options
@@ -18,6 +19,14 @@ from estimig.textio import UnreadableFile, decode, encode, write_atomic
 
 
 def process_file(path: str, options: Options, write: bool) -> FileResult:
+    try:
+        return _process_file(path, options, write)
+    except Exception as exc:  # a bug in estimig: reported on this file, which is left as it was
+        message = f"internal error ({type(exc).__name__}: {exc}); the file was left as it was. Please report this"
+        return FileResult(path, error=Finding(1, Severity.ERROR, "engine", message))
+
+
+def _process_file(path: str, options: Options, write: bool) -> FileResult:
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -70,18 +79,31 @@ def run(paths: Iterable[str], options: Options, *, write: bool, jobs: int | None
 def _results(paths: list[str], options: Options, write: bool, jobs: int) -> Iterator[FileResult]:
     # The pre-filter is cheap; only files that mention azureml are worth a worker process.
     candidates = [p for p in paths if _mentions_azureml(p)]
+    wanted = set(candidates)
     if jobs <= 1 or len(candidates) < 4:
         for path in paths:
-            yield process_file(path, options, write) if path in candidates else FileResult(path)
+            yield process_file(path, options, write) if path in wanted else FileResult(path)
         return
     portable = options.portable()
-    wanted = set(candidates)
     with ProcessPoolExecutor(max_workers=min(jobs, len(candidates))) as pool:
         # map() yields in submission order, lazily, so progress is reported as files finish.
         mapped = pool.map(_pool_worker, [(p, portable, write) for p in candidates],
                           chunksize=max(1, min(16, len(candidates) // (jobs * 4))))
+        broken = None
         for path in paths:
-            yield next(mapped) if path in wanted else FileResult(path)
+            if path not in wanted:
+                yield FileResult(path)
+            elif broken is not None:
+                yield FileResult(path, error=broken)
+            else:
+                try:
+                    yield next(mapped)
+                except BrokenProcessPool:
+                    # A worker died (killed, out of memory): its files and the rest are reported,
+                    # untouched or already written whole (writes are atomic), and the run ends cleanly.
+                    broken = Finding(1, Severity.ERROR, "engine",
+                                     "a worker process died; this file may not have been processed. Run again with -j 1")
+                    yield FileResult(path, error=broken)
 
 
 def _pool_worker(args: tuple[str, Options, bool]) -> FileResult:

@@ -26,6 +26,10 @@ class Kind(enum.Enum):
     DATASET = "dataset"  # a DatasetConsumptionConfig (dataset.as_mount(), .as_named_input(...), ...)
     DATA_REFERENCE = "data_reference"  # a DataReference (datastore.path(...).as_mount(), DataReference(...))
     DATASTORE = "datastore"  # a datastore object passed directly
+    # A FileDataset / TabularDataset itself (Dataset.get_by_name(...), Dataset.File.from_files(...)):
+    # not a consumption config, so neither an Estimator nor a ScriptRunConfig accepts it as an input.
+    DATASET_OBJECT = "dataset_object"
+    DATA_PATH = "data_path"  # an azureml.data.datapath.DataPath (what resume_from takes)
     UNKNOWN = "unknown"
 
 
@@ -40,10 +44,32 @@ class Value:
 
 _SCALAR_CALLS = frozenset({"str", "int", "float", "bool", "len", "round", "abs"})
 _SCALAR_METHODS = frozenset({"format", "join", "lower", "upper", "strip", "replace"})
-_MOUNT_METHODS = frozenset({"as_mount", "as_download", "as_upload"})
-_DATASET_METHODS = frozenset({"as_named_input", "as_hdfs"})
-_DATASET_QUALIFIED = ("azureml.core.Dataset", "azureml.core.dataset.Dataset", "azureml.data.")
+
+# Data values. Each rule names the receiver's kind and the method, so a method that several SDK
+# classes share (`as_mount` exists on datasets, consumption configs, DataReferences, datastores and
+# pipeline outputs, with different results) is only trusted on a receiver whose kind is proven.
+_DATASET_QUALIFIED = ("azureml.core.Dataset", "azureml.core.dataset.Dataset",
+                      "azureml.data.dataset_factory.FileDatasetFactory",
+                      "azureml.data.dataset_factory.TabularDatasetFactory")
+_DATASET_FACTORIES = frozenset({"get_by_name", "get_by_id", "from_files", "from_delimited_files",
+                                "from_parquet_files", "from_json_lines_files", "from_sql_query"})
+# FileDataset / TabularDataset methods that return another dataset of the same kind.
+_DATASET_TRANSFORMS = frozenset({"register", "take", "skip", "take_sample", "filter", "keep_columns",
+                                 "drop_columns", "with_timestamp_columns", "time_before", "time_after",
+                                 "time_between", "time_recent", "add_tags", "remove_tags"})
 _DATASTORE_QUALIFIED = ("azureml.core.Datastore", "azureml.core.datastore.Datastore")
+_DATASTORE_FACTORIES = frozenset({"get", "get_default"})
+_CONSUMPTION_CONFIG_CLASS = "azureml.data.dataset_consumption_config.DatasetConsumptionConfig"
+_DATA_REFERENCE_CLASSES = ("azureml.data.data_reference.DataReference",)
+_DATA_PATH_CLASSES = ("azureml.data.datapath.DataPath",)
+# receiver kind -> {method: result kind}
+_METHODS = {
+    Kind.DATASET_OBJECT: {**dict.fromkeys(_DATASET_TRANSFORMS, Kind.DATASET_OBJECT),
+                          **dict.fromkeys(("as_named_input", "as_mount", "as_download", "as_hdfs"), Kind.DATASET)},
+    Kind.DATASET: dict.fromkeys(("as_mount", "as_download", "as_hdfs"), Kind.DATASET),
+    Kind.DATA_REFERENCE: dict.fromkeys(("path", "as_mount", "as_download", "as_upload"), Kind.DATA_REFERENCE),
+    Kind.DATASTORE: dict.fromkeys(("path", "as_mount", "as_download", "as_upload"), Kind.DATA_REFERENCE),
+}
 
 
 def literal(node: cst.BaseExpression) -> tuple[bool, Any]:
@@ -86,6 +112,10 @@ def classify(call: EstimatorCall, node: cst.BaseExpression, _depth: int = 0) -> 
         return Value(Kind.UNKNOWN, node)
     if isinstance(node, cst.Call):
         return _classify_call(call, node, _depth)
+    if isinstance(node, cst.Subscript):
+        kind = _subscript_kind(call, node)
+        if kind is not None:
+            return Value(kind, node, origin=node)
     return Value(Kind.UNKNOWN, node)
 
 
@@ -104,48 +134,48 @@ def _classify_call(call: EstimatorCall, node: cst.Call, depth: int) -> Value:
     func = node.func
     if isinstance(func, cst.Name) and func.value in _SCALAR_CALLS and not _shadowed(call, func):
         return Value(Kind.SCALAR, node)
-    if isinstance(func, cst.Attribute):
-        method = func.attr.value
-        if method in _SCALAR_METHODS and literal(func.value)[0]:
-            return Value(Kind.SCALAR, node)
-        if method in _MOUNT_METHODS or method in _DATASET_METHODS:
-            receiver = classify(call, func.value, depth + 1)
-            if receiver.kind in (Kind.DATASET, Kind.DATA_REFERENCE):
-                return Value(receiver.kind, node, origin=node)
-            if receiver.kind is Kind.DATASTORE and method in _MOUNT_METHODS:
-                return Value(Kind.DATA_REFERENCE, node, origin=node)
-            if _is_dataset_source(call, func.value, depth):
-                return Value(Kind.DATASET, node, origin=node)
-            return Value(Kind.UNKNOWN, node)
-        if method == "path":
-            receiver = classify(call, func.value, depth + 1)
-            if receiver.kind is Kind.DATASTORE:
-                # datastore.path(...) is a DataPath-like DataReference factory; as a value it is a
-                # DataReference in mount mode.
-                return Value(Kind.DATA_REFERENCE, node, origin=node)
-        if method in ("get_default_datastore",) or _qualified_startswith(call, func, _DATASTORE_QUALIFIED):
-            return Value(Kind.DATASTORE, node, origin=node)
-        if _qualified_startswith(call, func, _DATASET_QUALIFIED):
-            return Value(Kind.DATASET, node, origin=node)
-    qnames = call.module.qualified_names(func)
-    if any(q.startswith("azureml.data.data_reference.DataReference") for q in qnames):
-        return Value(Kind.DATA_REFERENCE, node, origin=node)
+    if isinstance(func, cst.Attribute) and func.attr.value in _SCALAR_METHODS and literal(func.value)[0]:
+        return Value(Kind.SCALAR, node)
+    data = _data_call_kind(call, node, depth)
+    if data is not None:
+        return Value(data, node, origin=node)
     return Value(Kind.UNKNOWN, node)
 
 
-def _is_dataset_source(call: EstimatorCall, node: cst.BaseExpression, depth: int) -> bool:
-    resolved = call.resolve(node) if isinstance(node, cst.Name) else node
-    if isinstance(resolved, cst.Call):
-        func = resolved.func
-        if _qualified_startswith(call, func, _DATASET_QUALIFIED):
-            return True
-        if isinstance(func, cst.Attribute) and func.attr.value in ("from_files", "from_delimited_files",
-                                                                      "from_parquet_files", "get_by_name", "get_by_id",
-                                                                      "register", "from_json_lines_files"):
-            return _is_dataset_source(call, func.value, depth + 1) or _qualified_startswith(call, func.value, _DATASET_QUALIFIED)
-    if isinstance(resolved, cst.Attribute):
-        return _qualified_startswith(call, resolved, _DATASET_QUALIFIED)
-    return False
+def _data_call_kind(call: EstimatorCall, node: cst.Call, depth: int) -> Kind | None:
+    """The data kind a call provably returns, or None."""
+    func = node.func
+    qnames = call.module.qualified_names(func)
+    if any(q == _CONSUMPTION_CONFIG_CLASS or q == "azureml.data.DatasetConsumptionConfig" for q in qnames):
+        return Kind.DATASET
+    if any(q.startswith(_DATA_REFERENCE_CLASSES) for q in qnames):
+        return Kind.DATA_REFERENCE
+    if any(q.startswith(_DATA_PATH_CLASSES) for q in qnames):
+        return Kind.DATA_PATH
+    if not isinstance(func, cst.Attribute):
+        if any(q in _DATASTORE_QUALIFIED for q in qnames):  # Datastore(ws, name)
+            return Kind.DATASTORE
+        return None
+    method = func.attr.value
+    if method in _DATASET_FACTORIES and _qualified_startswith(call, func.value, _DATASET_QUALIFIED):
+        return Kind.DATASET_OBJECT
+    if method in _DATASTORE_FACTORIES and any(q in _DATASTORE_QUALIFIED for q in call.module.qualified_names(func.value)):
+        return Kind.DATASTORE
+    if method == "get_default_datastore":  # Workspace.get_default_datastore()
+        return Kind.DATASTORE
+    receiver = classify(call, func.value, depth + 1)
+    return _METHODS.get(receiver.kind, {}).get(method)
+
+
+def _subscript_kind(call: EstimatorCall, node: cst.Subscript) -> Kind | None:
+    """`ws.datastores['name']` and `ws.datasets['name']`."""
+    if isinstance(node.value, cst.Attribute) and len(node.slice) == 1:
+        attr = node.value.attr.value
+        if attr == "datastores":
+            return Kind.DATASTORE
+        if attr == "datasets":
+            return Kind.DATASET_OBJECT
+    return None
 
 
 def _qualified_startswith(call: EstimatorCall, node: cst.CSTNode, prefixes: tuple[str, ...]) -> bool:

@@ -11,6 +11,9 @@ IMAGE_FIELDS = ("base_image", "conda_packages", "docker_enabled", "shm_size", "u
 BACKEND_FIELDS = {"local": IMAGE_FIELDS, "docker": ("conda_packages", "docker_enabled", "user_managed")}
 
 
+SRC_DEFAULT_MAX_RUN = 2592000
+
+
 @dataclass
 class Difference:
     job: int
@@ -64,6 +67,10 @@ def _prepare(trace: dict) -> dict:
     trace = json.loads(json.dumps(trace))
     for name in BACKEND_FIELDS.get(trace.get("backend"), ()):
         trace["spec"].pop(name, None)
+    # An Estimator leaves it None; a ScriptRunConfig fills in the service's own default (SPEC.md).
+    if trace["spec"].get("max_run_duration_seconds") is None:
+        trace["spec"]["max_run_duration_seconds"] = SRC_DEFAULT_MAX_RUN
+
     return trace
 
 
@@ -73,7 +80,16 @@ def _walk(job: int, where: str, old, new, out: list[Difference]) -> None:
             path = f"{where}.{key}" if where else str(key)
             _walk(job, path, old.get(key, _MISSING), new.get(key, _MISSING), out)
         return
-    # Lists are shown whole (argv, metrics): the change reads better in context than by index.
+    # Lists of records (metrics) by index, the first few only; lists of words (argv) whole: a
+    # dropped argument reads better in context than as a shifted index.
+    if isinstance(old, list) and isinstance(new, list) and old != new and any(isinstance(x, dict) for x in old + new):
+        found = [i for i in range(max(len(old), len(new)))
+                 if i >= len(old) or i >= len(new) or old[i] != new[i]]
+        for i in found[:3]:
+            _walk(job, f"{where}[{i}]", old[i] if i < len(old) else _MISSING, new[i] if i < len(new) else _MISSING, out)
+        if len(old) != len(new):
+            out.append(Difference(job, f"{where} (count)", len(old), len(new)))
+        return
     if old != new:
         out.append(Difference(job, where, old, new))
 

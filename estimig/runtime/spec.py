@@ -145,8 +145,10 @@ def _distribution(rc) -> Distribution:
         return Distribution("pytorch", nodes, total // nodes, backend=communicator.lower())
     if communicator.lower() == "parameterserver":
         tf = rc.tensorflow
+        # One node per task, whatever node_count says (the two SDK paths disagree on it).
+        workers, servers = int(tf.worker_count or 1), int(tf.parameter_server_count or 0)
         return Distribution(
-            "tensorflow", nodes, 1, worker_count=int(tf.worker_count or 1),
+            "tensorflow", workers + servers, 1, worker_count=int(tf.worker_count or 1),
             parameter_server_count=int(tf.parameter_server_count or 0),
         )
     return Distribution("none", nodes, 1)

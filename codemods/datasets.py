@@ -1,0 +1,218 @@
+"""datasets: script_params={'--data': ds.as_mount()}, inputs=[ds.as_named_input('x')] -> arguments=['--data', ds.as_mount()], run_config.data.
+
+An Estimator turns every DatasetConsumptionConfig of `script_params` and `inputs` into an input of
+its run configuration (`_get_data_inputs`, `_get_data_configuration`: `data[dcc.name] = dcc`, the
+inputs first, then script_params, a later one winning on a name clash) and puts
+`DatasetConsumptionConfig:<name>` in the arguments. A ScriptRunConfig does the same at submit time
+for a DatasetConsumptionConfig found in `arguments` (`_update_args_and_io`), so, as Microsoft's
+guide shows, a dataset argument is passed as it is. An `inputs` item that is not an argument is
+written to `run_config.data` after the constructor, under its input name.
+
+Left alone, with the reason: an `inputs` that is not a list literal (or a name bound once to one
+and never changed), an item whose kind cannot be proven, a Dataset passed without a consumption
+mode (it fails at submit either way, and the fix is the user's choice), and an `inputs` dataset
+whose input name might clash with a dataset argument's (at submit a ScriptRunConfig keeps the input
+already in `run_config.data`, while the estimator kept the argument's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from estimig.facts import EstimatorCall
+from estimig.plan import CallPlan
+from estimig.values import Kind, Value, classify, literal
+
+NAME = "datasets"
+SUMMARY = "DatasetConsumptionConfig values in script_params and inputs -> arguments and run_config.data"
+
+
+class Unprovable(Exception):
+    pass
+
+
+def render_argument(call: EstimatorCall, value: Value) -> str:
+    """A dataset argument goes into `arguments` unchanged (the guide: `arguments=['--data-folder',
+    mnist_ds.as_mount()]`); the ScriptRunConfig registers it as an input when it is submitted."""
+    return call.code(value.node)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One element of `inputs`."""
+
+    node: cst.BaseExpression
+    value: Value
+
+
+def plan(call: EstimatorCall, options) -> CallPlan:
+    if not call.has("inputs"):
+        return CallPlan(NAME)
+    try:
+        items = inputs_items(call)
+        statements = _data_statements(call, items, options)
+    except Unprovable as exc:
+        return CallPlan(NAME, blocked=str(exc))
+    if statements and (call.target is None or call.statement is None):
+        return CallPlan(NAME, blocked="inputs must be set on run_config after the call, but the estimator is not "
+                        "assigned to a simple name: assign it (est = Estimator(...)) and run estimig again")
+    before, after = statements
+    return CallPlan(NAME, handles=frozenset({"inputs"}), before=tuple(before), after=tuple(after))
+
+
+def inputs_items(call: EstimatorCall) -> list[Item]:
+    """The elements of `inputs`, when the list is provable: a list or tuple literal in the call, or
+    a name bound once to one and never changed or passed elsewhere. Raises Unprovable."""
+    arg = call.kwargs["inputs"]
+    node = arg.value
+    shown = call.code(node)
+    if isinstance(node, cst.Name):
+        if literal(node)[0]:  # None
+            return []
+        resolved = call.resolve(node)
+        if resolved is None:
+            raise Unprovable(f"inputs={shown}: estimig cannot prove what the list holds (it is not bound once to a "
+                             "list literal in this scope); migrate the inputs by hand")
+        if call.module.is_mutated(_binding(call, node), allowed=arg):
+            raise Unprovable(f"inputs={shown}: the list is changed or passed elsewhere after it is built, so its "
+                             "content at this call cannot be proven")
+        node = resolved
+    ok, value = literal(node)
+    if ok and not value:  # [], (), None
+        return []
+    if not isinstance(node, (cst.List, cst.Tuple)):
+        raise Unprovable(f"inputs={shown} is not a list literal; estimig cannot prove what it holds")
+    items = []
+    for element in node.elements:
+        if isinstance(element, cst.StarredElement):
+            raise Unprovable(f"inputs unpacks *{call.code(element.value)}; estimig cannot prove what it holds")
+        items.append(Item(element.value, classify(call, element.value)))
+    return items
+
+
+def _binding(call: EstimatorCall, name: cst.Name) -> cst.Name:
+    access = call.module.resolve(name)
+    assign = call.module.parent(access)
+    return assign.targets[0].target
+
+
+def input_name(call: EstimatorCall, value: Value) -> str | None:
+    """The input name a DatasetConsumptionConfig provably has (`as_named_input('x')`,
+    `DatasetConsumptionConfig('x', ...)`), or None: a generated name (`input__` and 8 hex digits,
+    random, or from the registered dataset's id) or one only known at run time."""
+    node = value.origin if value.origin is not None else value.node
+    for _ in range(16):
+        if isinstance(node, cst.Name):
+            resolved = call.resolve(node)
+            if resolved is None:
+                return None
+            node = resolved
+            continue
+        if not isinstance(node, cst.Call):
+            return None
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "as_named_input":
+            return _literal_argument(node, 0, "name")
+        if isinstance(func, cst.Attribute) and func.attr.value in ("as_mount", "as_download", "as_hdfs"):
+            node = func.value
+            continue
+        if classify(call, node).kind is Kind.DATASET:  # DatasetConsumptionConfig(name, dataset, ...)
+            return _literal_argument(node, 0, "name")
+        return None
+    return None
+
+
+def _literal_argument(node: cst.Call, position: int, keyword: str):
+    positional = [a for a in node.args if a.keyword is None and not a.star]
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            chosen = arg
+            break
+    else:
+        if len(positional) <= position:
+            return None
+        chosen = positional[position]
+    ok, value = literal(chosen.value)
+    return value if ok and isinstance(value, str) and value else None
+
+
+def script_params_datasets(call: EstimatorCall) -> list[Value]:
+    """Dataset values of script_params, when the dict is provable ([] when it is not: the arguments
+    concern blocks the call then)."""
+    if not call.has("script_params"):
+        return []
+    from estimig.codemods.arguments import Unprovable as ArgumentsUnprovable, script_params_items
+
+    try:
+        items = script_params_items(call)
+    except ArgumentsUnprovable:
+        return []
+    return [v for _, node in items if (v := classify(call, node)).kind is Kind.DATASET]
+
+
+def _data_statements(call: EstimatorCall, items: list[Item], options) -> tuple[list[str], list[str]]:
+    arguments = script_params_datasets(call)
+    argument_names = [n for v in arguments if (n := _same_object_key(call, v)) is not None]
+    entries: list[str] = []
+    before: list[str] = []
+    taken: set[str] = set()
+    for index, item in enumerate(items):
+        shown = f"inputs[{index}] = {call.code(item.node)}"
+        kind = item.value.kind
+        if kind in (Kind.DATA_REFERENCE, Kind.DATASTORE):
+            if "data_references" not in options.concerns:
+                raise Unprovable(f"{shown} is a {kind.value.replace('_', ' ')}, which needs the 'data_references' concern")
+            continue  # the data_references concern writes run_config.data_references
+        if kind is Kind.DATASET_OBJECT:
+            raise Unprovable(f"{shown} is a dataset without a consumption mode, which the estimator rejects at submit; "
+                             "pass ds.as_named_input('name') (or .as_mount() / .as_download()) and run estimig again")
+        if kind is not Kind.DATASET:
+            raise Unprovable(f"{shown}: estimig cannot prove it is a dataset or a data reference; migrate the inputs "
+                             "by hand")
+        key = _same_object_key(call, item.value)
+        if key is not None and key in argument_names:
+            continue  # the same object is an argument: the ScriptRunConfig registers it at submit
+        name = input_name(call, item.value)
+        for argument in arguments:
+            if not _distinct(name, input_name(call, argument)):
+                raise Unprovable(f"{shown} and the dataset argument {call.code(argument.node)} may have the same input "
+                                 "name, and a ScriptRunConfig would keep the input where the estimator kept the "
+                                 "argument; give them different names with as_named_input('...') and run estimig again")
+        code = call.code(item.node)
+        if isinstance(item.node, cst.Name):
+            entries.append(f"{code}.name: {code}")
+        elif name is not None:
+            entries.append(f"{name!r}: {code}")
+        else:
+            # The generated name is random: bind the config once so its name and itself agree.
+            bound = _fresh(call, "input", taken)
+            before.append(f"{bound} = {code}")
+            entries.append(f"{bound}.name: {bound}")
+    if not entries:
+        return before, []
+    return before, [f"{call.target}.run_config.data = {{{', '.join(entries)}}}"]
+
+
+def _same_object_key(call: EstimatorCall, value: Value) -> str | None:
+    """A key equal for two values that are provably the same object: the same simple name."""
+    return value.node.value if isinstance(value.node, cst.Name) else None
+
+
+def _distinct(a: str | None, b: str | None) -> bool:
+    if a is not None and b is not None:
+        return a != b
+    # A generated name starts with 'input__'; a literal name that does not cannot clash with it.
+    known = a if a is not None else b
+    return known is not None and not known.startswith("input__")
+
+
+def _fresh(call: EstimatorCall, suffix: str, taken: set[str]) -> str:
+    name = call.fresh_name(suffix)
+    n = 2
+    while name in taken:
+        name = call.fresh_name(f"{suffix}{n}")
+        n += 1
+    taken.add(name)
+    return name

@@ -1,0 +1,415 @@
+"""uses: HyperDriveConfig(estimator=est), EstimatorStep(estimator=est), est.run_config.x, est.conda_dependencies -> the ScriptRunConfig's forms.
+
+The migrated ScriptRunConfig keeps the estimator's variable name, so most later code stays valid as
+it is: `est.run_config.<x>` is the same RunConfiguration object on both, and the statements keep
+their order, so a write after construction still lands before the submit. What changes is what a
+ScriptRunConfig holds elsewhere or not at all: `run_config.script` (a ScriptRunConfig keeps the
+script on itself), `_estimator_config` and `conda_dependencies` (estimator-only), HyperDrive's
+`estimator=` keyword, and the pipeline step. Every other use blocks the call with the reason: a use
+estimig cannot follow (the estimator passed to a function, stored in a list) could be anything.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import libcst as cst
+
+from estimig.facts import EstimatorCall, Use
+from estimig.plan import CallPlan
+
+NAME = "uses"
+SUMMARY = ("later uses of the estimator: HyperDriveConfig(estimator=) / HyperDriveRunConfig -> run_config=, "
+           "EstimatorStep -> PythonScriptStep, est.run_config.x / _estimator_config / conda_dependencies")
+
+HYPERDRIVE_CONFIG = frozenset({"azureml.train.hyperdrive.HyperDriveConfig",
+                               "azureml.train.hyperdrive.runconfig.HyperDriveConfig"})
+HYPERDRIVE_RUN_CONFIG = frozenset({"azureml.train.hyperdrive.HyperDriveRunConfig",
+                                   "azureml.train.hyperdrive.runconfig.HyperDriveRunConfig"})
+ESTIMATOR_STEP = frozenset({"azureml.pipeline.steps.EstimatorStep",
+                            "azureml.pipeline.steps.estimator_step.EstimatorStep"})
+SAMPLINGS = frozenset(f"azureml.train.hyperdrive.{name}" for name in
+                      ("RandomParameterSampling", "GridParameterSampling", "BayesianParameterSampling",
+                       "sampling.RandomParameterSampling", "sampling.GridParameterSampling",
+                       "sampling.BayesianParameterSampling"))
+# Positional parameters, in order (azureml/train/hyperdrive/runconfig.py, azureml/pipeline/steps).
+HYPERDRIVE_CONFIG_PARAMS = ("hyperparameter_sampling", "primary_metric_name", "primary_metric_goal",
+                            "max_total_runs", "max_concurrent_runs", "max_duration_minutes", "policy",
+                            "estimator", "run_config", "resume_from", "resume_child_runs", "pipeline",
+                            "debug_flag", "custom_run_id")
+HYPERDRIVE_RUN_CONFIG_PARAMS = ("estimator", "hyperparameter_sampling", "primary_metric_name",
+                                "primary_metric_goal", "max_total_runs", "max_concurrent_runs",
+                                "max_duration_minutes", "policy")
+ESTIMATOR_STEP_PARAMS = ("name", "estimator", "estimator_entry_script_arguments", "runconfig_pipeline_params",
+                         "inputs", "outputs", "compute_target", "allow_reuse", "version")
+# Calls that take a submittable config as `config=` and treat a ScriptRunConfig as they treat an
+# estimator: `exp.submit(config=est)`.
+SUBMIT_KEYWORD = "config"
+
+
+class Blocked(Exception):
+    pass
+
+
+Edit = tuple[cst.CSTNode, "cst.CSTNode | Callable[[cst.CSTNode], cst.CSTNode]"]
+
+
+def plan(call: EstimatorCall, options) -> CallPlan:
+    handled: set[int] = set()
+    edits: list[Edit] = []
+    imports: set[tuple[str, str]] = set()
+    step_uses = [u for u in call.uses if _is_estimator_step(call, u)]
+    try:
+        for use in call.uses:
+            if use.kind == "submit":
+                continue  # the core concern's: a ScriptRunConfig is submitted the same way
+            if use.kind == "attribute":
+                edits.extend(_attribute_edits(call, use.node, use.attributes, f"{call.target}", step_uses))
+            elif use.kind == "keyword" and use.keyword == SUBMIT_KEYWORD and _is_submit(use):
+                pass
+            elif _call_is(call, use, HYPERDRIVE_CONFIG) and _param(use, HYPERDRIVE_CONFIG_PARAMS) == "estimator":
+                _check_sampling(call, use, HYPERDRIVE_CONFIG_PARAMS)
+                edits.append((_arg_of(use), lambda arg: arg.with_changes(keyword=cst.Name("run_config"))))
+                edits.extend(_hyperdrive_reads(call, use, step_uses))
+            elif _call_is(call, use, HYPERDRIVE_RUN_CONFIG) and _param(use, HYPERDRIVE_RUN_CONFIG_PARAMS) == "estimator":
+                _check_sampling(call, use, HYPERDRIVE_RUN_CONFIG_PARAMS)
+                edits.append((use.call, _hyperdrive_run_config(use)))
+                edits.extend(_hyperdrive_reads(call, use, step_uses))
+                if isinstance(use.call.func, cst.Name):
+                    imports.add(("azureml.train.hyperdrive", "HyperDriveConfig"))
+            elif use in step_uses:
+                edits.append((use.call, _estimator_step(call, use)))
+                if isinstance(use.call.func, cst.Name):
+                    imports.add(("azureml.pipeline.steps", "PythonScriptStep"))
+            else:
+                raise Blocked(_unknown_use(call, use))
+            if step_uses and use.kind != "attribute" and use not in step_uses:
+                raise Blocked(f"{call.target} is used by EstimatorStep(...) and also by {use.description} "
+                              f"(line {use.line}); EstimatorStep changes the estimator's run configuration, so "
+                              "migrate both uses by hand")
+            handled.add(id(use.node))
+    except Blocked as exc:
+        return CallPlan(NAME, blocked=str(exc))
+    if len(step_uses) > 1:
+        return CallPlan(NAME, blocked=f"{call.target} is used by {len(step_uses)} EstimatorSteps, each of which "
+                        "changes its run configuration; migrate them by hand")
+    if step_uses:
+        for name in ("script_params", "inputs"):
+            if call.has(name):
+                return CallPlan(NAME, blocked=f"EstimatorStep refuses an estimator with {name} (it raises "
+                                "ValueError): pass them to the step instead, then run estimig again")
+    return CallPlan(NAME, handles_uses=frozenset(handled), edits=tuple(edits), imports=frozenset(imports))
+
+
+# -- what a use is ---------------------------------------------------------------------------------
+def _call_is(call: EstimatorCall, use: Use, names: frozenset[str]) -> bool:
+    return use.call is not None and bool(set(use.call_names or call.module.qualified_names(use.call.func)) & names)
+
+
+def _is_submit(use: Use) -> bool:
+    return isinstance(use.call.func, cst.Attribute) and use.call.func.attr.value == "submit"
+
+
+def _is_estimator_step(call: EstimatorCall, use: Use) -> bool:
+    return _call_is(call, use, ESTIMATOR_STEP) and _param(use, ESTIMATOR_STEP_PARAMS) == "estimator"
+
+
+def _arg_of(use: Use) -> cst.Arg:
+    return next(arg for arg in use.call.args if arg.value is use.node)
+
+
+def _param(use: Use, params: tuple[str, ...]) -> str | None:
+    """The parameter the estimator is passed as: its keyword, or its position's name."""
+    if use.call is None:
+        return None
+    arg = _arg_of(use)
+    if arg.keyword is not None:
+        return arg.keyword.value
+    if arg.star:
+        return None
+    index = [a for a in use.call.args if a.keyword is None].index(arg)
+    return params[index] if index < len(params) else None
+
+
+def _unknown_use(call: EstimatorCall, use: Use) -> str:
+    if use.kind in ("keyword", "positional"):
+        return (f"{call.target} is passed to {use.description} (line {use.line}), which estimig cannot follow: "
+                "check that the callee accepts a ScriptRunConfig")
+    return (f"{call.target} is used as a value ({use.description}, line {use.line}), which estimig cannot "
+            "follow: check that the code using it accepts a ScriptRunConfig")
+
+
+# -- est.run_config.<x>, est._estimator_config.<x>, est.conda_dependencies -------------------------
+def _attribute_edits(call: EstimatorCall, base: cst.CSTNode, chain: tuple[str, ...], shown: str,
+                     step_uses) -> list[Edit]:
+    """Rewrite the attribute chain read from an estimator (`base` is the expression that holds it)
+    into the same access on the ScriptRunConfig; raise Blocked when there is none."""
+    new_prefix, consumed = _translate(call, base, chain, shown, step_uses)
+    if new_prefix == ".".join(chain[:consumed]):
+        return []  # the same access on a ScriptRunConfig: nothing to change
+    return [(_up(call, base, consumed), _replacement(f"{call.code(base)}.{new_prefix}"))]
+
+
+def _translate(call: EstimatorCall, base: cst.CSTNode, chain: tuple[str, ...], shown: str,
+               step_uses) -> tuple[str, int]:
+    """(the ScriptRunConfig's attribute path, how many of the chain's attributes it replaces)."""
+    facts = call.module
+    text = f"{shown}.{'.'.join(chain)}" if chain else shown
+    is_store = _is_store(facts, _up(call, base, len(chain)))
+    line = facts.line_of(base)
+    first, rest = (chain[0], chain[1:]) if chain else (None, ())
+    if first == "_estimator_config":
+        first = "run_config"
+    if first == "conda_dependencies":
+        if is_store and not rest:
+            raise Blocked(f"{text} is assigned (line {line}); an estimator's conda_dependencies cannot be set")
+        return "run_config.environment.python.conda_dependencies", 1
+    if first == "run_config":
+        if not rest:
+            raise Blocked(f"{text} is used as a whole (line {line}): a ScriptRunConfig's run_config holds neither "
+                          "the script nor the arguments (they stay on the ScriptRunConfig); pass the "
+                          "ScriptRunConfig itself, or set them by hand")
+        if rest[0] == "script":
+            if step_uses:
+                raise Blocked(f"{text} is used beside EstimatorStep (line {line}); migrate by hand")
+            return "script", 2
+        if rest[0] == "arguments":
+            if not (is_store and len(rest) == 1):
+                raise Blocked(f"{text} is read (line {line}): a ScriptRunConfig keeps its arguments on itself "
+                              "(None when none were given), not on run_config; rewrite it to read "
+                              f"{shown}.arguments by hand")
+            if step_uses:
+                raise Blocked(f"{text} is set beside EstimatorStep (line {line}); migrate by hand")
+            return "arguments", 2
+        return "run_config", 1
+    if first == "source_directory" and not is_store:
+        return "source_directory", 1
+    if first is None:
+        raise Blocked(f"{text} is used as a whole (line {line}), which estimig cannot follow")
+    raise Blocked(f"{text} (line {line}) has no ScriptRunConfig equivalent estimig can prove; rewrite it by hand")
+
+
+def _up(call: EstimatorCall, node: cst.CSTNode, levels: int) -> cst.CSTNode:
+    for _ in range(levels):
+        node = call.module.parent(node)
+    return node
+
+
+def _replacement(code: str):
+    new = cst.parse_expression(code)
+    return lambda updated: new.with_changes(lpar=updated.lpar, rpar=updated.rpar)
+
+
+def _is_store(facts, node: cst.CSTNode) -> bool:
+    parent = facts.parent(node)
+    return isinstance(parent, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)) and parent.target is node
+
+
+# -- HyperDrive ------------------------------------------------------------------------------------
+def _check_sampling(call: EstimatorCall, use: Use, params: tuple[str, ...]) -> None:
+    """HyperDriveConfig(estimator=) drops fixed arguments that are also sampled hyperparameters
+    (`_remove_duplicate_arguments`); run_config= does not. Prove there is no overlap."""
+    if not call.has("script_params"):
+        return
+    from estimig.codemods.arguments import Unprovable, script_params_items
+    from estimig.values import Kind, classify
+
+    try:
+        items = script_params_items(call)
+    except Unprovable as exc:
+        raise Blocked(str(exc)) from exc
+    keys = {}
+    for key, _ in items:
+        value = classify(call, key)
+        if value.kind is Kind.LITERAL and isinstance(value.value, str):
+            keys[value.value.lstrip("-")] = value.value
+    if not keys:
+        return
+    sampled = _sampled_names(call, use, params)
+    if sampled is None:
+        raise Blocked(f"{use.description} (line {use.line}): estimig cannot prove which hyperparameters are "
+                      "sampled, and HyperDriveConfig(estimator=) drops script_params that are also sampled while "
+                      "run_config= keeps them")
+    overlap = [keys[k] for k in keys if k in sampled]
+    if overlap:
+        shown = ", ".join(repr(k) for k in overlap)
+        raise Blocked(f"script_params {shown} also sampled by HyperDrive (line {use.line}): "
+                      "HyperDriveConfig(estimator=) drops the fixed value, run_config= would pass both; remove "
+                      f"{shown} from script_params, then run estimig again")
+
+
+def _sampled_names(call: EstimatorCall, use: Use, params: tuple[str, ...]) -> set[str] | None:
+    sampling = _argument(use.call, params, "hyperparameter_sampling")
+    sampling = _resolved(call, sampling)
+    if not isinstance(sampling, cst.Call) or not (call.module.qualified_names(sampling.func) & SAMPLINGS):
+        return None
+    space = _argument(sampling, ("parameter_space",), "parameter_space")
+    space = _resolved(call, space)
+    if not isinstance(space, cst.Dict):
+        return None
+    names = set()
+    for element in space.elements:
+        if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.SimpleString):
+            return None
+        names.add(element.key.evaluated_value.lstrip("-"))
+    return names
+
+
+def _argument(node: cst.Call, params: tuple[str, ...], name: str) -> cst.BaseExpression | None:
+    positional = [a for a in node.args if a.keyword is None and not a.star]
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    index = params.index(name)
+    return positional[index].value if index < len(positional) else None
+
+
+def _resolved(call: EstimatorCall, expr):
+    """The literal a name is bound to, when it is bound once and only ever read or passed on here."""
+    if isinstance(expr, cst.Name):
+        value = call.module.resolve(expr)
+        holder = call.module.parent(expr)
+        if value is not None and not call.module.is_mutated(_binding(call, expr), allowed=holder):
+            return value
+        return None
+    return expr
+
+
+def _binding(call: EstimatorCall, name: cst.Name) -> cst.Name:
+    value = call.module.resolve(name)
+    return call.module.parent(value).targets[0].target
+
+
+def _hyperdrive_run_config(use: Use):
+    """HyperDriveRunConfig(estimator, sampling, ...) -> HyperDriveConfig(sampling, ..., run_config=est):
+    the deprecated class's `__new__` builds exactly that HyperDriveConfig with estimator=."""
+    def build(updated: cst.Call) -> cst.Call:
+        func = updated.func
+        func = (cst.Name("HyperDriveConfig") if isinstance(func, cst.Name)
+                else func.with_changes(attr=cst.Name("HyperDriveConfig")))
+        args = list(updated.args)
+        index = next(i for i, a in enumerate(use.call.args) if a.value is use.node)
+        arg = args[index]
+        if arg.keyword is not None:
+            args[index] = arg.with_changes(keyword=cst.Name("run_config"))
+        else:
+            # Positional first: the rest of the positionals shift into HyperDriveConfig's order, and the
+            # estimator moves last, as a keyword, keeping the separator it had.
+            del args[index]
+            moved = cst.Arg(keyword=cst.Name("run_config"), value=arg.value, equal=_equal())
+            last = args[-1]
+            args[-1] = last.with_changes(comma=arg.comma)
+            args.append(moved.with_changes(comma=last.comma))
+        return updated.with_changes(func=func, args=args)
+    return build
+
+
+def _hyperdrive_reads(call: EstimatorCall, use: Use, step_uses) -> list[Edit]:
+    """`hd.estimator.<x>` (tests assert on it) -> `hd.run_config.<x>` on the ScriptRunConfig."""
+    facts = call.module
+    parent = facts.parent(use.call)
+    if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1
+            and isinstance(parent.targets[0].target, cst.Name)):
+        return []
+    name = parent.targets[0].target
+    edits: list[Edit] = []
+    for access in facts.accesses(name):
+        holder = facts.parent(access)
+        if isinstance(holder, cst.Attribute) and holder.value is access and holder.attr.value == "estimator":
+            chain: list[str] = []
+            node: cst.CSTNode = holder
+            while isinstance(facts.parent(node), cst.Attribute) and facts.parent(node).value is node:
+                node = facts.parent(node)
+                chain.append(node.attr.value)
+            if not chain:
+                if _is_store(facts, holder):
+                    raise Blocked(f"{name.value}.estimator is assigned (line {facts.line_of(holder)}); migrate by hand")
+                edits.append((holder, _replacement(f"{name.value}.run_config")))
+                continue
+            new_prefix, consumed = _translate(call, holder, tuple(chain), f"{name.value}.estimator", step_uses)
+            edits.append((_up(call, holder, consumed), _replacement(f"{name.value}.run_config.{new_prefix}")))
+    return edits
+
+
+# -- EstimatorStep ---------------------------------------------------------------------------------
+def _estimator_step(call: EstimatorCall, use: Use):
+    """EstimatorStep(name=, estimator=est, estimator_entry_script_arguments=, ...) ->
+    PythonScriptStep(name=, script_name=, source_directory=, runconfig=est.run_config, arguments=, ...).
+
+    EstimatorStep is a PythonScriptStep built from the estimator's run configuration, script and
+    source directory (azureml/pipeline/steps/estimator_step.py); PythonScriptStep with the
+    ScriptRunConfig's keeps the step's run configuration and arguments (PipelineParameters and
+    PipelineData included) as they were. CommandStep would run a command instead of a script.
+    """
+    est = call.target
+    script = _reused(call, "entry_script", f"{est}.script")
+    source = _reused(call, "source_directory", f"{est}.source_directory")
+    facts = call.module
+    column = facts._positions[use.call].start.column
+    paren_column = column + len(call.code(use.call.func)) + 1
+    original_args = list(use.call.args)
+
+    def build(updated: cst.Call) -> cst.Call:
+        func = updated.func
+        func = (cst.Name("PythonScriptStep") if isinstance(func, cst.Name)
+                else func.with_changes(attr=cst.Name("PythonScriptStep")))
+        separator = _separator(updated)
+        args: list[cst.Arg] = []
+        for i, (original, arg) in enumerate(zip(original_args, updated.args)):
+            name = arg.keyword.value if arg.keyword is not None else ESTIMATOR_STEP_PARAMS[i]
+            if name == "estimator":
+                comma = arg.comma if isinstance(arg.comma, cst.Comma) else separator
+                for key, code in (("script_name", script), ("source_directory", source)):
+                    args.append(cst.Arg(keyword=cst.Name(key), value=cst.parse_expression(code), equal=_equal(arg),
+                                        comma=comma))
+                args.append(arg.with_changes(keyword=cst.Name("runconfig"), equal=_equal(arg),
+                                             value=cst.parse_expression(f"{est}.run_config")))
+            elif name == "estimator_entry_script_arguments":
+                args.append(arg.with_changes(keyword=cst.Name("arguments")))
+            elif arg.keyword is None:
+                args.append(arg.with_changes(keyword=cst.Name(name), equal=_equal()))
+            else:
+                args.append(arg)
+        delta = len("PythonScriptStep") - len("EstimatorStep")
+        return updated.with_changes(func=func, args=_realign(args, paren_column, delta))
+    return build
+
+
+def _reused(call: EstimatorCall, kwarg: str, fallback: str) -> str:
+    """A string literal the estimator was given, repeated as it was; otherwise read from the
+    ScriptRunConfig (a name could be rebound between the two calls)."""
+    if call.has(kwarg) and isinstance(call.kwargs[kwarg].value, cst.SimpleString):
+        return call.value_code(kwarg)
+    return fallback
+
+
+def _equal(like: cst.Arg | None = None) -> cst.AssignEqual:
+    if like is not None and isinstance(like.equal, cst.AssignEqual):
+        return like.equal
+    return cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+
+
+def _separator(node: cst.Call) -> cst.Comma:
+    for arg in node.args[:-1]:
+        if isinstance(arg.comma, cst.Comma):
+            ws = arg.comma.whitespace_after
+            if isinstance(ws, cst.ParenthesizedWhitespace):
+                ws = ws.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=())
+            return arg.comma.with_changes(whitespace_after=ws)
+    return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _realign(args: list[cst.Arg], paren_column: int, delta: int) -> list[cst.Arg]:
+    """Continuation lines aligned under the opening parenthesis move with the new name."""
+    if delta == 0:
+        return args
+    realigned = []
+    for arg in args:
+        comma = arg.comma
+        if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+            ws = comma.whitespace_after
+            if len(ws.last_line.value) == paren_column:
+                ws = ws.with_changes(last_line=cst.SimpleWhitespace(" " * (paren_column + delta)))
+                arg = arg.with_changes(comma=comma.with_changes(whitespace_after=ws))
+        realigned.append(arg)
+    return realigned
