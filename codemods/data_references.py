@@ -34,6 +34,7 @@ import libcst as cst
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
 from estimig.values import Kind, Value, classify
+from estimig.codemods.datasets import mapping, suffix_for
 
 NAME = "data_references"
 SUMMARY = ("DataReference / datastore values in script_params and inputs, source_directory_data_store, "
@@ -82,14 +83,13 @@ def plan(call: EstimatorCall, options) -> CallPlan:
     if call.target is None or call.statement is None:
         return CallPlan(NAME, blocked="the data references must be set on run_config after the call, but the estimator "
                         "is not assigned to a simple name: assign it (est = Estimator(...)) and run estimig again")
-    entries = list(dict.fromkeys(f"{r.key}: {r.config}" for r in references))
-    mapping = "{" + ", ".join(entries) + "}"
+    entries = mapping(list(dict.fromkeys(f"{r.key}: {r.config}" for r in references)))
     target = call.target
     if call.has("resume_from"):
         # ScriptRunConfig(resume_from=...) already put MODEL_LOCATION in data_references.
-        after = [f"{target}.run_config.data_references.update({mapping})"]
+        after = [f"{target}.run_config.data_references.update({entries})"]
     else:
-        after = [f"{target}.run_config.data_references = {mapping}"]
+        after = [f"{target}.run_config.data_references = {entries}"]
     if sdds is not None:
         after.append(f"{target}.run_config.source_directory_data_store = {_datastore_name(call)}")
     before = tuple(dict.fromkeys(r.before for r in references if r.before))
@@ -130,7 +130,7 @@ def _collected(call: EstimatorCall) -> list[tuple[cst.BaseExpression, Reference]
             items = []  # the datasets concern blocks the call
         for index, item in enumerate(items):
             if item.value.kind in (Kind.DATA_REFERENCE, Kind.DATASTORE):
-                add(item.node, _reference(call, item.value, "input" if len(items) == 1 else f"input{index}", taken))
+                add(item.node, _reference(call, item.value, suffix_for(call, item.node, "input"), taken))
     for _, node in _script_params(call):
         value = classify(call, node)
         if value.kind in (Kind.DATA_REFERENCE, Kind.DATASTORE):

@@ -17,6 +17,7 @@ already in `run_config.data`, while the estimator kept the argument's).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -102,6 +103,15 @@ def input_name(call: EstimatorCall, value: Value) -> str | None:
     """The input name a DatasetConsumptionConfig provably has (`as_named_input('x')`,
     `DatasetConsumptionConfig('x', ...)`), or None: a generated name (`input__` and 8 hex digits,
     random, or from the registered dataset's id) or one only known at run time."""
+    node = _name_node(call, value)
+    if node is None:
+        return None
+    ok, name = literal(node)
+    return name if ok and isinstance(name, str) and name else None
+
+
+def _name_node(call: EstimatorCall, value: Value) -> cst.BaseExpression | None:
+    """The string literal that names a DatasetConsumptionConfig, or None."""
     node = value.origin if value.origin is not None else value.node
     for _ in range(16):
         if isinstance(node, cst.Name):
@@ -124,7 +134,7 @@ def input_name(call: EstimatorCall, value: Value) -> str | None:
     return None
 
 
-def _literal_argument(node: cst.Call, position: int, keyword: str):
+def _literal_argument(node: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
     positional = [a for a in node.args if a.keyword is None and not a.star]
     for arg in node.args:
         if arg.keyword is not None and arg.keyword.value == keyword:
@@ -135,7 +145,7 @@ def _literal_argument(node: cst.Call, position: int, keyword: str):
             return None
         chosen = positional[position]
     ok, value = literal(chosen.value)
-    return value if ok and isinstance(value, str) and value else None
+    return chosen.value if ok and isinstance(value, str) and value else None
 
 
 def script_params_datasets(call: EstimatorCall) -> list[Value]:
@@ -184,15 +194,45 @@ def _data_statements(call: EstimatorCall, items: list[Item], options) -> tuple[l
         if isinstance(item.node, cst.Name):
             entries.append(f"{code}.name: {code}")
         elif name is not None:
-            entries.append(f"{name!r}: {code}")
+            entries.append(f"{call.code(_name_node(call, item.value))}: {code}")
         else:
             # The generated name is random: bind the config once so its name and itself agree.
-            bound = _fresh(call, "input", taken)
+            bound = _fresh(call, suffix_for(call, item.node, "input"), taken)
             before.append(f"{bound} = {code}")
             entries.append(f"{bound}.name: {bound}")
     if not entries:
         return before, []
-    return before, [f"{call.target}.run_config.data = {{{', '.join(entries)}}}"]
+    return before, [f"{call.target}.run_config.data = {mapping(entries)}"]
+
+
+def mapping(entries: list[str]) -> str:
+    """A dict display: on one line for one entry, one entry a line for several (as a person would)."""
+    if len(entries) == 1:
+        return "{" + entries[0] + "}"
+    return "{\n" + "".join(f"    {entry},\n" for entry in entries) + "}"
+
+
+def suffix_for(call: EstimatorCall, node: cst.BaseExpression, default: str) -> str:
+    """A readable name for a value that must be bound: its datastore path's last part
+    (`ds.path('coco/vocab')` -> 'vocab') or the name it is built from (`images.as_download()` ->
+    'images')."""
+    current = node
+    while True:
+        if isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute):
+            if current.func.attr.value == "path" and current.args:
+                ok, path = literal(current.args[0].value)
+                if ok and isinstance(path, str):
+                    words = [w for w in re.split(r"[^0-9A-Za-z]+", path.strip("/").split("/")[-1]) if w]
+                    if words and not words[0][0].isdigit():
+                        return "_".join(words).lower()
+            current = current.func.value
+        elif isinstance(current, cst.Attribute):
+            current = current.value
+        else:
+            break
+    if isinstance(current, cst.Name) and current is not node:
+        return current.value
+    return default
 
 
 def _same_object_key(call: EstimatorCall, value: Value) -> str | None:

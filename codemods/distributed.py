@@ -117,6 +117,11 @@ def _plan(call: EstimatorCall) -> CallPlan:
     process_code = _number(call, "process_count_per_node")
     backend = _backend(call)
     helper = _helper(call)
+    if helper is not None and helper.in_variable and not literal(call.kwargs["node_count"].value)[0] \
+            if call.has("node_count") else False:
+        # The node count moves into the variable's definition, which may come before the name
+        # the estimator read it from: write the value itself.
+        node_code = str(node_count)
     if backend and helper:
         raise Unprovable("the call sets both distributed_backend and distributed_training; the estimator lets one "
                          "override parts of the other: write distributed_job_config by hand")
@@ -153,7 +158,7 @@ def _plan(call: EstimatorCall) -> CallPlan:
              if not _same(call, value := estimator.get(path, DEFAULTS[path]), produced.get(path, DEFAULTS[path]))]
     if fixes:
         _need_target(call, "the distribution settings")
-        why = _fix_reason(backend, helper)
+        why = _fix_reason(backend, helper, [path for path, _ in fixes])
         for i, (path, value) in enumerate(fixes):
             statement = f"{call.target}.run_config.{path} = {value}"
             after.append(f"# {why}\n{statement}" if i == 0 else statement)
@@ -423,7 +428,9 @@ def _same(call: EstimatorCall, a: str, b: str) -> bool:
     return ok_a and ok_b and x == y and type(x) is type(y)
 
 
-def _fix_reason(backend: str | None, helper: Helper | None) -> str:
+def _fix_reason(backend: str | None, helper: Helper | None, paths: list[str]) -> str:
+    if paths == ["mpi.node_count"]:
+        return "The estimator left mpi.node_count at 1 (its node count is run_config.node_count); keep it."
     if helper is not None and helper.cls in ("Mpi", "Gloo", "Nccl", "ParameterServer"):
         return f"Keep what {helper.cls}() sent the service, which {_config_name(helper.cls)} spells differently."
     return "Keep the distribution settings exactly as the estimator sent them."

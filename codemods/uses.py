@@ -73,7 +73,7 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                 edits.extend(_hyperdrive_reads(call, use, step_uses))
             elif _call_is(call, use, HYPERDRIVE_RUN_CONFIG) and _param(use, HYPERDRIVE_RUN_CONFIG_PARAMS) == "estimator":
                 _check_sampling(call, use, HYPERDRIVE_RUN_CONFIG_PARAMS)
-                edits.append((use.call, _hyperdrive_run_config(use)))
+                edits.append((use.call, _hyperdrive_run_config(call, use)))
                 edits.extend(_hyperdrive_reads(call, use, step_uses))
                 if isinstance(use.call.func, cst.Name):
                     imports.add(("azureml.train.hyperdrive", "HyperDriveConfig"))
@@ -280,9 +280,12 @@ def _binding(call: EstimatorCall, name: cst.Name) -> cst.Name:
     return call.module.parent(value).targets[0].target
 
 
-def _hyperdrive_run_config(use: Use):
+def _hyperdrive_run_config(call: EstimatorCall, use: Use):
     """HyperDriveRunConfig(estimator, sampling, ...) -> HyperDriveConfig(sampling, ..., run_config=est):
     the deprecated class's `__new__` builds exactly that HyperDriveConfig with estimator=."""
+    column = call.module._positions[use.call].start.column
+    paren_column = column + len(call.code(use.call.func)) + 1
+
     def build(updated: cst.Call) -> cst.Call:
         func = updated.func
         func = (cst.Name("HyperDriveConfig") if isinstance(func, cst.Name)
@@ -300,7 +303,8 @@ def _hyperdrive_run_config(use: Use):
             last = args[-1]
             args[-1] = last.with_changes(comma=arg.comma)
             args.append(moved.with_changes(comma=last.comma))
-        return updated.with_changes(func=func, args=args)
+        delta = len("HyperDriveConfig") - len("HyperDriveRunConfig")
+        return updated.with_changes(func=func, args=_realign(args, paren_column, delta))
     return build
 
 

@@ -32,7 +32,7 @@ def manual_comment(reason: str) -> str:
 
 def assemble(facts: ModuleFacts, decisions: list[CallDecision], extra_comments: dict[int, str] | None = None) -> cst.Module:
     context = CodemodContext(wrapper=facts.wrapper, metadata_manager=None)
-    transformer = _Assembler(context, facts, decisions)
+    transformer = _Assembler(context, facts, decisions, extra_comments or {})
     module = facts.wrapper.visit(transformer)
     for module_name, name in sorted(transformer.imports):
         AddImportsVisitor.add_needed_import(context, module_name, name)
@@ -44,7 +44,8 @@ def assemble(facts: ModuleFacts, decisions: list[CallDecision], extra_comments: 
 
 
 class _Assembler(cst.CSTTransformer):
-    def __init__(self, context: CodemodContext, facts: ModuleFacts, decisions: list[CallDecision]):
+    def __init__(self, context: CodemodContext, facts: ModuleFacts, decisions: list[CallDecision],
+                 extra_comments: dict[int, str] | None = None):
         super().__init__()
         self.context = context
         self.facts = facts
@@ -56,6 +57,13 @@ class _Assembler(cst.CSTTransformer):
             statement = decision.call.statement or _enclosing_statement(facts, decision.call.node)
             if statement is not None:
                 self.statements.setdefault(id(statement), []).append(decision)
+        # Comments by line (estimator classes used as values, subclasses): on the innermost
+        # statement that holds the line.
+        self.extra: dict[int, list[str]] = {}
+        for line, text in sorted((extra_comments or {}).items()):
+            statement = _statement_at_line(facts, line)
+            if statement is not None:
+                self.extra.setdefault(id(statement), []).append(text)
         self.imports: set[tuple[str, str]] = set()
         self.removed_funcs: list[cst.CSTNode] = []
 
@@ -72,8 +80,9 @@ class _Assembler(cst.CSTTransformer):
             return new(updated) if callable(new) else new
         if isinstance(original_node, cst.Call) and id(original_node) in self.migrated:
             return self._migrate_call(self.migrated[id(original_node)], updated)
-        if id(original_node) in self.statements:
-            return self._statement(self.statements[id(original_node)], updated)
+        if id(original_node) in self.statements or id(original_node) in self.extra:
+            return self._statement(self.statements.get(id(original_node), []), updated,
+                                   self.extra.get(id(original_node), []))
         return updated
 
     def _migrate_call(self, decision: CallDecision, updated: cst.Call) -> cst.Call:
@@ -110,10 +119,10 @@ class _Assembler(cst.CSTTransformer):
         args = _realign(args, call, len("ScriptRunConfig") - len(call.code(call.node.func)))
         return updated.with_changes(func=cst.Name("ScriptRunConfig"), args=args)
 
-    def _statement(self, decisions: list[CallDecision], updated: cst.BaseStatement):
+    def _statement(self, decisions: list[CallDecision], updated: cst.BaseStatement, extra: list[str] = ()):
         before: list[str] = []
         after: list[str] = []
-        comments: list[str] = []
+        comments: list[str] = list(extra)
         for decision in decisions:
             if decision.comment is not None:
                 comments.append(decision.comment)
@@ -190,3 +199,17 @@ def _enclosing_statement(facts: ModuleFacts, node: cst.CSTNode):
     while current is not None and not isinstance(current, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
         current = facts.parent(current)
     return current
+
+
+def _statement_at_line(facts: ModuleFacts, line: int):
+    """The innermost statement whose lines include `line` (None when there is none)."""
+    from estimig.facts import _walk
+
+    found = None
+    for node in _walk(facts.module):
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            position = facts._positions[node]
+            if position.start.line <= line <= position.end.line:
+                if found is None or position.start.line >= facts._positions[found].start.line:
+                    found = node
+    return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from estimig.assemble import CallDecision, assemble, manual_comment
+from estimig.assemble import COMMENT_PREFIX, CallDecision, assemble, manual_comment
 from estimig.facts import EstimatorCall, collect
 from estimig.options import Options
 from estimig.prefilter import mentions_azureml
@@ -50,7 +50,7 @@ def parse_error(exc: cst.ParserSyntaxError) -> Finding:
 def _migrate_module(code: str, module: cst.Module, options: Options) -> Result:
     facts = collect(module)
     findings: list[Finding] = [Finding(line, Severity.WARNING, "uses", message) for line, message in facts.stray]
-    if not facts.calls:
+    if not facts.calls and not facts.stray:
         return Result(code, tuple(findings))
     decisions = [decide(call, options) for call in facts.calls]
     for decision in decisions:
@@ -60,10 +60,19 @@ def _migrate_module(code: str, module: cst.Module, options: Options) -> Result:
             findings.append(Finding(decision.call.line, Severity.WARNING, concern,
                                     f"{decision.call.kind}(...) left as it was: {blocked_message(decision.plan)}",
                                     column=decision.call.column))
-    new_code = assemble(facts, decisions).code
+    new_code = assemble(facts, decisions, stray_comments(facts.stray)).code
     migrated = sum(1 for d in decisions if d.comment is None)
     findings.sort(key=lambda f: (f.line, f.column))
     return Result(new_code, tuple(findings), migrated=migrated, left=len(decisions) - migrated)
+
+
+def stray_comments(stray: list[tuple[int, str]]) -> dict[int, str]:
+    """One `# estimig:` comment per line that uses an estimator class other than by calling it."""
+    by_line: dict[int, list[str]] = {}
+    for line, message in stray:
+        by_line.setdefault(line, []).append(message)
+    return {line: f"{COMMENT_PREFIX} {'; '.join(dict.fromkeys(messages))} (docs/manual.md)."
+            for line, messages in by_line.items()}
 
 
 def decide(call: EstimatorCall, options: Options) -> CallDecision:

@@ -175,6 +175,25 @@ def offline_sdk(on_submit: Callable[[Submission], Any] | None = None):
         env.version = version
         return env
 
+    # Building a dataset validates its paths (and infers column types) by reading storage; offline
+    # the definition is built without reading anything. What runs is decided by the definition.
+    from azureml.data.dataset_factory import FileDatasetFactory, TabularDatasetFactory
+
+    def offline_factory(original, *no_reading):
+        def build(*args, **kwargs):
+            kwargs["validate"] = False
+            for name in no_reading:
+                kwargs[name] = False
+            return original(*args, **kwargs)
+        return staticmethod(build)
+
+    dataset_factories = [
+        (FileDatasetFactory, "from_files", ()),
+        (TabularDatasetFactory, "from_delimited_files", ("infer_column_types",)),
+        (TabularDatasetFactory, "from_parquet_files", ()),
+        (TabularDatasetFactory, "from_json_lines_files", ()),
+    ]
+
     original_mml_init = MMLBaseEstimator.__init__
     original_src_init = ScriptRunConfig.__init__
 
@@ -205,6 +224,8 @@ def offline_sdk(on_submit: Callable[[Submission], Any] | None = None):
         mock.patch.object(Environment, "get", staticmethod(environment_get)),
         mock.patch.object(MMLBaseEstimator, "__init__", mml_init),
         mock.patch.object(ScriptRunConfig, "__init__", src_init),
+        *(mock.patch.object(factory, name, offline_factory(getattr(factory, name), *no_reading))
+          for factory, name, no_reading in dataset_factories),
     ]
     # The SDK logs deprecation warnings on every Estimator; they are noise here.
     previous_disable = logging.root.manager.disable

@@ -57,7 +57,9 @@ def encode(source: SourceText, text: str) -> bytes:
 
 def write_atomic(path: str, data: bytes) -> None:
     """Replace `path` with `data` so that a crash leaves either the old or the new file, whole."""
-    folder = os.path.dirname(os.path.abspath(path))
+    # Through a symlink, replace the file it points to; renaming over the link would replace the link.
+    path = os.path.realpath(path)
+    folder = os.path.dirname(path)
     mode = stat.S_IMODE(os.stat(path).st_mode) if os.path.exists(path) else None
     fd, temporary = tempfile.mkstemp(prefix=".estimig-", suffix=".tmp", dir=folder)
     try:

@@ -20,6 +20,8 @@ ws = Workspace.from_config()
 cluster = ComputeTarget(workspace=ws, name="cpu-cluster")
 datastore = ws.get_default_datastore()
 dataset = Dataset.get_by_name(ws, "mnist")
+from azureml.core.runconfig import MpiConfiguration, TensorflowConfiguration
+from azureml.train.dnn import Gloo, Mpi, Nccl, ParameterServer
 """
 
 

@@ -30,9 +30,9 @@ class LocalBackend:
             )
         interpreter = sys.executable
         if use_venv:
-            from estimig.runtime.venv import ensure_venv
+            from estimig.runtime.errors import UsageError
 
-            interpreter = str(ensure_venv(spec))
+            raise UsageError("--venv is not implemented yet: run without it (the current interpreter)")
         run_id = new_run_id(spec)
         shim = write_shim(run_root)
         trace_dir = run_root / "trace"

@@ -1,0 +1,54 @@
+"""The proof: every fixture job pair runs the same before and after migration, and a deliberately
+wrong migration is caught with a diff that names what changed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from runtime_support import JOBS, invoke, needs_mpi, needs_torch
+
+PAIRS = [
+    pytest.param("torch_train", marks=needs_torch, id="torch_train"),
+    pytest.param("mpi_ranks", marks=[pytest.mark.mpi, needs_mpi], id="mpi_ranks"),
+    pytest.param("torch_ddp", marks=needs_torch, id="torch_ddp"),
+    pytest.param("tf_ps", id="tf_ps"),
+    pytest.param("data_inputs", id="data_inputs"),
+    pytest.param("env_pip", id="env_pip"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("job", PAIRS)
+def test_fixture_pair_unchanged(job, tmp_path):
+    folder = JOBS / job
+    report = tmp_path / "report.json"
+    result = invoke("verify", folder / "before.py", folder / "after.py", "--timeout", 240,
+                    "--report", report, "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    data = json.loads(report.read_text())
+    assert data["unchanged"] is True
+    assert data["pairs"][0]["jobs"] == 1
+
+
+WRONG = [
+    pytest.param("torch_train", "wrong_dropped_argument.py", "processes.rank0.argv", marks=needs_torch,
+                 id="dropped_argument"),
+    pytest.param("torch_ddp", "wrong_process_count.py", "spec.distribution.process_count_per_node",
+                 marks=needs_torch, id="torch_process_count"),
+    pytest.param("mpi_ranks", "wrong_process_count.py", "OMPI_COMM_WORLD_SIZE",
+                 marks=[pytest.mark.mpi, needs_mpi], id="mpi_process_count"),
+    pytest.param("data_inputs", "wrong_missing_data_reference.py", "data_references", id="missing_data_reference"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("job, wrong, named", WRONG)
+def test_wrong_migration_is_caught(job, wrong, named):
+    folder = JOBS / job
+    result = invoke("verify", folder / "before.py", folder / wrong, "--timeout", 240)
+    output = result.stdout + result.stderr
+    assert named in output, output
+    # A broken migration either runs differently (exit 1) or cannot run at all (exit 2, named).
+    assert result.exit_code in (1, 2), output
