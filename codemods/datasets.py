@@ -49,18 +49,35 @@ class Item:
 
 
 def plan(call: EstimatorCall, options) -> CallPlan:
-    if not call.has("inputs"):
-        return CallPlan(NAME)
     try:
-        items = inputs_items(call)
-        statements = _data_statements(call, items, options)
+        items = inputs_items(call) if call.has("inputs") else []
+        _check_input_names(call, items)
+        before, after = _data_statements(call, items, options)
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
-    if statements and (call.target is None or call.statement is None):
+    if (before or after) and (call.target is None or call.statement is None):
         return CallPlan(NAME, blocked="inputs must be set on run_config after the call, but the estimator is not "
                         "assigned to a simple name: assign it (est = Estimator(...)) and run estimig again")
-    before, after = statements
-    return CallPlan(NAME, handles=frozenset({"inputs"}), before=tuple(before), after=tuple(after))
+    handles = frozenset({"inputs"}) if call.has("inputs") else frozenset()
+    return CallPlan(NAME, handles=handles, before=tuple(before), after=tuple(after))
+
+
+def _check_input_names(call: EstimatorCall, items: list[Item]) -> None:
+    """Two dataset inputs of one name: the estimator keeps the later one (inputs first, then
+    script_params), a ScriptRunConfig at submit the one already in `run_config.data`, or the first
+    argument. They agree only when no dataset argument shares its name with another dataset, so
+    that is required, unless both are the same object (the same simple name)."""
+    arguments = script_params_datasets(call)
+    others = arguments + [item.value for item in items if item.value.kind is Kind.DATASET]
+    for i, argument in enumerate(arguments):
+        for other in others[i + 1:]:
+            same = _same_object_key(call, argument)
+            if same is not None and same == _same_object_key(call, other):
+                continue
+            if not _distinct(call, argument, other):
+                raise Unprovable(f"the datasets {call.code(argument.node)} and {call.code(other.node)} may have the "
+                                 "same input name, and a ScriptRunConfig would keep the other one than the estimator "
+                                 "did; give each a different name with as_named_input('...') and run estimig again")
 
 
 def inputs_items(call: EstimatorCall) -> list[Item]:
@@ -185,11 +202,6 @@ def _data_statements(call: EstimatorCall, items: list[Item], options) -> tuple[l
         if key is not None and key in argument_names:
             continue  # the same object is an argument: the ScriptRunConfig registers it at submit
         name = input_name(call, item.value)
-        for argument in arguments:
-            if not _distinct(name, input_name(call, argument)):
-                raise Unprovable(f"{shown} and the dataset argument {call.code(argument.node)} may have the same input "
-                                 "name, and a ScriptRunConfig would keep the input where the estimator kept the "
-                                 "argument; give them different names with as_named_input('...') and run estimig again")
         code = call.code(item.node)
         if isinstance(item.node, cst.Name):
             entries.append(f"{code}.name: {code}")
@@ -240,12 +252,39 @@ def _same_object_key(call: EstimatorCall, value: Value) -> str | None:
     return value.node.value if isinstance(value.node, cst.Name) else None
 
 
-def _distinct(a: str | None, b: str | None) -> bool:
-    if a is not None and b is not None:
-        return a != b
+def _distinct(call: EstimatorCall, a: Value, b: Value) -> bool:
+    """Whether two consumption configs provably have different input names."""
+    name_a, name_b = input_name(call, a), input_name(call, b)
+    if name_a is not None and name_b is not None:
+        return name_a != name_b
     # A generated name starts with 'input__'; a literal name that does not cannot clash with it.
-    known = a if a is not None else b
-    return known is not None and not known.startswith("input__")
+    known = name_a if name_a is not None else name_b
+    if known is not None:
+        return not known.startswith("input__")
+    # Two generated names: random for an unsaved dataset, the first 8 digits of the id for a saved
+    # one, so they clash when both consume the same dataset. Different dataset expressions are
+    # taken to be different datasets (documented in docs/concerns.md).
+    source_a, source_b = dataset_source(call, a), dataset_source(call, b)
+    return source_a is not None and source_b is not None and source_a != source_b
+
+
+def dataset_source(call: EstimatorCall, value: Value) -> str | None:
+    """The code of the dataset a consumption config is made from, following simple names."""
+    node = value.origin if value.origin is not None else value.node
+    for _ in range(16):
+        if isinstance(node, cst.Name):
+            resolved = call.resolve(node)
+            if resolved is None:
+                return None
+            node = resolved
+        elif (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+              and node.func.attr.value in ("as_named_input", "as_mount", "as_download", "as_hdfs")):
+            node = node.func.value
+        elif isinstance(node, (cst.Call, cst.Subscript)):
+            return call.code(node)
+        else:
+            return None
+    return None
 
 
 def _fresh(call: EstimatorCall, suffix: str, taken: set[str]) -> str:

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 import libcst as cst
 
 from estimig.facts import EstimatorCall
-from estimig.plan import CallPlan, NewArg
+from estimig.plan import CallPlan, NewArg, finding
+from estimig.result import Severity
 from estimig.values import Kind, classify, literal
 
 NAME = "distributed"
@@ -117,8 +118,8 @@ def _plan(call: EstimatorCall) -> CallPlan:
     process_code = _number(call, "process_count_per_node")
     backend = _backend(call)
     helper = _helper(call)
-    if helper is not None and helper.in_variable and not literal(call.kwargs["node_count"].value)[0] \
-            if call.has("node_count") else False:
+    if helper is not None and helper.in_variable and call.has("node_count") \
+            and not literal(call.kwargs["node_count"].value)[0]:
         # The node count moves into the variable's definition, which may come before the name
         # the estimator read it from: write the value itself.
         node_code = str(node_count)
@@ -172,7 +173,21 @@ def _plan(call: EstimatorCall) -> CallPlan:
                      f'DataReferenceConfiguration(datastore_name="{WORKSPACE_BLOB_STORE}")')
         imports.add((RUNCONFIG, "DataReferenceConfiguration"))
     return CallPlan(NAME, handles=frozenset(handles), arguments=tuple(arguments), after=tuple(after),
-                    imports=frozenset(imports), edits=tuple(edits))
+                    imports=frozenset(imports), edits=tuple(edits), findings=_ignored(call, backend))
+
+
+def _ignored(call: EstimatorCall, backend: str | None) -> tuple:
+    """Arguments the estimator accepted but never used: dropped, and said so."""
+    used = {"mpi": ("process_count_per_node",), "ps": ("worker_count", "parameter_server_count")}.get(backend, ())
+    dropped = [name for name in ("process_count_per_node", "worker_count", "parameter_server_count")
+               if call.has(name) and name not in used and call.value_code(name) != "1"]
+    if not dropped:
+        return ()
+    needs = " or ".join(f"distributed_backend={b!r}" for b, names in (("mpi", ("process_count_per_node",)),
+                        ("ps", ("worker_count", "parameter_server_count"))) if set(names) & set(dropped))
+    return (finding(call.line, NAME, f"{', '.join(dropped)} dropped: the estimator only reads "
+                    f"{'it' if len(dropped) == 1 else 'them'} with {needs}, so the job never used "
+                    f"{'it' if len(dropped) == 1 else 'them'}", Severity.INFO),)
 
 
 # -- reading the arguments -------------------------------------------------------------------------
@@ -250,7 +265,7 @@ def _helper(call: EstimatorCall) -> Helper | None:
                              "(it is not bound once in this scope); write distributed_job_config by hand")
         binding = _binding(call, node)
         if binding is None or len(call.module.accesses(binding)) != 1:
-            raise Unprovable(f"distributed_training={shown}: the object is also used elsewhere, so rebuilding it as a "
+            raise Unprovable(f"distributed_training={shown}: the object is changed or used elsewhere, so rebuilding it as a "
                              "ScriptRunConfig configuration could change that use; write distributed_job_config by hand")
         node = resolved
     if isinstance(node, cst.Subscript):
@@ -429,6 +444,8 @@ def _same(call: EstimatorCall, a: str, b: str) -> bool:
 
 
 def _fix_reason(backend: str | None, helper: Helper | None, paths: list[str]) -> str:
+    if all(path.startswith("pytorch.") for path in paths):
+        return "The estimator left run_config.pytorch at its defaults (it set only the communicator); keep them."
     if paths == ["mpi.node_count"]:
         return "The estimator left mpi.node_count at 1 (its node count is run_config.node_count); keep it."
     if helper is not None and helper.cls in ("Mpi", "Gloo", "Nccl", "ParameterServer"):

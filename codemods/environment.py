@@ -196,10 +196,9 @@ class _Planner:
 
         if conda_file:
             self.imports.add(CONDA)
-            body.append(f"{self.deps} = CondaDependencies({conda_file!r})")
+            body.append(f"{self.deps} = CondaDependencies({_str(conda_file)})")
         body.extend(pip_code)
-        for item in conda_items:
-            body.append(item)
+        body.extend(conda_items)
         if user_managed:
             body.append(f"{self.env}.python.user_managed_dependencies = {self.code('user_managed')}")
 
@@ -318,19 +317,19 @@ class _Planner:
         # the pip_packages the file does not list, and merges repeated package names.
         self.imports.add(CONDA)
         requirements_var = call.fresh_name("requirements")
-        read = (f"with open({requirements!r}) as requirements_file:\n"
-                f"    {requirements_var} = requirements_file.read().splitlines()")
-        merged = requirements_var
+        statements = [(f"with open({_str(requirements)}) as requirements_file:\n"
+                       f"    {requirements_var} = requirements_file.read().splitlines()")]
         if items:
-            merged = f"{requirements_var} + [p for p in [{items}] if p not in {requirements_var}]"
-        return [read, (f'{self.deps}.set_pip_requirements(["azureml-defaults", '
-                       f"*CondaDependencies.merge_requirements({merged})])")], None
+            statements.append(f"{requirements_var} += [p for p in [{items}] if p not in {requirements_var}]")
+        statements.append(f'{self.deps}.set_pip_requirements(["azureml-defaults", '
+                          f"*CondaDependencies.merge_requirements({requirements_var})])")
+        return statements, None
 
     def _conda_packages(self) -> list[str]:
         call = self.call
         if not call.has("conda_packages"):
             return []
-        node, elements, values = self._list("conda_packages")
+        node, elements, _ = self._list("conda_packages")
         if node is None:
             return []
         if elements is not None:
@@ -393,7 +392,7 @@ class _Planner:
         if self.options is None or getattr(self.options, "environment", "explicit") != "curated":
             return None
         call = self.call
-        table, version = self._framework_version()
+        _, version = self._framework_version()
         processor = self._processor()
         curated = _CURATED[call.kind].format(version=version, processor=processor.upper())
         if customised:
@@ -426,12 +425,14 @@ class _Planner:
         if use_framework_image:
             # The estimator runs in its prebuilt framework image as is (no conda build).
             image = f"{call.kind.lower()}:{version}-{processor}"
-            body.append(f"{self.env}.docker.base_image = {image!r}")
-            body.append(f"{self.env}.docker.base_image_registry.address = {data['private_registry']!r}")
-            body.append(f"{self.env}.python.user_managed_dependencies = True")
-            self.note(f"{call.kind} {version}: the estimator ran in the prebuilt image {data['private_registry']}/{image}; "
-                      "the migrated job uses the same image. Azure ML curated environments replace these images "
-                      "(estimig --environment curated)")
+            body.append(f"# The prebuilt image the {call.kind} estimator ran in, as is:\n"
+                        f"{self.env}.docker.base_image = {_str(image)}")
+            body.append(f"{self.env}.docker.base_image_registry.address = {_str(data['private_registry'])}")
+            if not self.given("user_managed"):
+                body.append(f"{self.env}.python.user_managed_dependencies = True")
+            self.note(f"{call.kind} {version}: the estimator ran in the prebuilt image {data['private_registry']}/{image}, "
+                      f"and so does the migrated job{getattr(self, 'assumption', '')}; Azure ML curated environments "
+                      "replace these images (estimig --environment curated)")
         else:
             if not conda_file:
                 body.extend(self._framework_packages(scenario, pip_items, conda_items))
@@ -446,7 +447,7 @@ class _Planner:
             if value == image:
                 self.imports.add(("azureml.core.runconfig", constant))
                 return constant
-        return repr(image)
+        return _str(image)
 
     def _framework_packages(self, scenario: dict, pip_items: list | None, conda_items: list[str]) -> list[str]:
         """The scenario's packages merged after the caller's, as _setup_environment does: framework pins
@@ -467,11 +468,12 @@ class _Planner:
         pip = [p for p in scenario["pip_packages"] if package_name(p) not in common]
         conda = [p for p in scenario["conda_packages"] if package_name(p) not in common]
         if common:
-            self.note(f"{call.kind}: you pin {', '.join(sorted(common))} yourself, so the estimator dropped its own "
-                      "pins of them; the migrated environment does the same")
-        body = [f"{self.deps}.add_channel({c!r})" for c in scenario["channels"]]
-        body.append(f"{self.deps}.set_python_version({scenario['python']!r})")
-        body.extend(f"{self.deps}.add_conda_package({p!r})" for p in conda)
+            self.note(f"{call.kind}: you name {', '.join(sorted(common))} yourself, so the estimator left out its own "
+                      "pins of them; so does the migrated environment")
+        body = [f"{self.deps}.add_channel({_str(c)})" for c in scenario["channels"]]
+        body.append(f"{self.deps}.set_python_version({_str(scenario['python'])})")
+        body[0] = f"# What the {call.kind} estimator added: its python, pinned packages and base image.\n{body[0]}"
+        body.extend(f"{self.deps}.add_conda_package({_str(p)})" for p in conda)
         names = [package_name(p) for p in pip]
         simple = (not pip_items and not conda_items and pip and pip[0] == "azureml-defaults"
                   and len(set(names)) == len(names))
@@ -503,17 +505,22 @@ class _Planner:
             return not value.value if not isinstance(value.value, str) else False
         sources = _assigned_values(call, node) if isinstance(node, cst.Name) else [node]
         if sources and all(_is_cluster_lookup(call, s) for s in sources):
-            self.note(f"{call.kind}: estimig assumes compute_target={call.code(node)} is an AmlCompute cluster outside "
-                      f"{', '.join(frameworks()['non_cached_regions'])}, where the estimator used its prebuilt framework "
-                      "image; on another target or region it built the full framework environment instead")
+            self.assumption = (f" (estimig assumes compute_target={call.code(node)} is an AmlCompute cluster outside "
+                               f"{', '.join(frameworks()['non_cached_regions'])}; on another target or region the "
+                               "estimator built the full framework environment instead)")
             return True
         raise Blocked(f"{call.kind} picks its image by the kind of compute target, and estimig cannot tell what "
                       f"compute_target={call.code(node)} is; bind it to ComputeTarget(workspace=..., name=...) "
                       "in this file, or migrate by hand")
 
 
+def _str(text: str) -> str:
+    """A string literal in double quotes, like the statements around it."""
+    return json.dumps(text) if text.isprintable() else repr(text)
+
+
 def _list_code(items: list[str]) -> str:
-    return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+    return "[" + ", ".join(_str(i) for i in items) + "]"
 
 
 def _binding(call: EstimatorCall, name: cst.Name) -> cst.Name | None:
@@ -550,9 +557,8 @@ def _is_cluster_lookup(call: EstimatorCall, node: cst.BaseExpression) -> bool:
         names = facts.qualified_names(node.func)
         if any(n in _COMPUTE_CLASSES or n.startswith(tuple(f"{c}." for c in _COMPUTE_CLASSES)) for n in names):
             return True
-    if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) and node.value.attr.value == "compute_targets":
-        return True
-    return False
+    return (isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute)
+            and node.value.attr.value == "compute_targets")
 
 
 def _workspace_variable(call: EstimatorCall) -> str | None:

@@ -55,12 +55,25 @@ Edit = tuple[cst.CSTNode, "cst.CSTNode | Callable[[cst.CSTNode], cst.CSTNode]"]
 
 
 def plan(call: EstimatorCall, options) -> CallPlan:
+    if call.target is None:
+        return _unassigned(call)
     handled: set[int] = set()
     edits: list[Edit] = []
     imports: set[tuple[str, str]] = set()
     step_uses = [u for u in call.uses if _is_estimator_step(call, u)]
+    hyperdrive_uses = [u for u in call.uses
+                       if (_call_is(call, u, HYPERDRIVE_CONFIG) and _param(u, HYPERDRIVE_CONFIG_PARAMS) == "estimator")
+                       or (_call_is(call, u, HYPERDRIVE_RUN_CONFIG)
+                           and _param(u, HYPERDRIVE_RUN_CONFIG_PARAMS) == "estimator")]
     try:
         for use in call.uses:
+            if step_uses and use.kind != "attribute" and use not in step_uses:
+                raise Blocked(f"{call.target} is used by EstimatorStep(...) and also by {use.description}; "
+                              "EstimatorStep changes the estimator's run configuration, so migrate both uses by hand")
+            if hyperdrive_uses and use.kind == "attribute" and use.attributes[:2] in (
+                    ("run_config", "arguments"), ("_estimator_config", "arguments")):
+                raise Blocked(f"{use.description} is set and the estimator goes to HyperDrive, which drops sampled "
+                              "arguments only from an estimator's; migrate both by hand")
             if use.kind == "submit":
                 continue  # the core concern's: a ScriptRunConfig is submitted the same way
             if use.kind == "attribute":
@@ -83,10 +96,6 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                     imports.add(("azureml.pipeline.steps", "PythonScriptStep"))
             else:
                 raise Blocked(_unknown_use(call, use))
-            if step_uses and use.kind != "attribute" and use not in step_uses:
-                raise Blocked(f"{call.target} is used by EstimatorStep(...) and also by {use.description} "
-                              f"(line {use.line}); EstimatorStep changes the estimator's run configuration, so "
-                              "migrate both uses by hand")
             handled.add(id(use.node))
     except Blocked as exc:
         return CallPlan(NAME, blocked=str(exc))
@@ -99,6 +108,38 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                 return CallPlan(NAME, blocked=f"EstimatorStep refuses an estimator with {name} (it raises "
                                 "ValueError): pass them to the step instead, then run estimig again")
     return CallPlan(NAME, handles_uses=frozenset(handled), edits=tuple(edits), imports=frozenset(imports))
+
+
+def _unassigned(call: EstimatorCall) -> CallPlan:
+    """An estimator not assigned to a simple name has no uses estimig can see, so it may be migrated
+    only where its value provably goes: straight into `exp.submit(...)` or `HyperDriveConfig(estimator=...)`.
+    Anywhere else (`self.est = ...`, `return Estimator(...)`, a list, a conditional) its later uses
+    are invisible and could expect an estimator."""
+    facts = call.module
+    arg = facts.parent(call.node)
+    outer = facts.parent(arg) if isinstance(arg, cst.Arg) else None
+    if isinstance(outer, cst.Call):
+        keyword = arg.keyword.value if arg.keyword else None
+        use = Use(call.node, "keyword" if keyword else "positional", call.line, f"{call.code(outer.func)}(...)",
+                  call_names=frozenset(facts.qualified_names(outer.func)), keyword=keyword, call=outer)
+        is_submit = isinstance(outer.func, cst.Attribute) and outer.func.attr.value == "submit"
+        if is_submit and (keyword == SUBMIT_KEYWORD or (keyword is None and outer.args[0] is arg)):
+            return CallPlan(NAME)
+        if _call_is(call, use, HYPERDRIVE_CONFIG) and keyword == "estimator":
+            try:
+                _check_sampling(call, use, HYPERDRIVE_CONFIG_PARAMS)
+                reads = _hyperdrive_reads(call, use, [])
+            except Blocked as exc:
+                return CallPlan(NAME, blocked=str(exc))
+            return CallPlan(NAME, edits=((arg, lambda new: new.with_changes(keyword=cst.Name("run_config"))),
+                                         *reads))
+        return CallPlan(NAME, blocked=f"the estimator is built inside {call.code(outer.func)}(...) without a name, "
+                        "so estimig cannot see how it is used; assign it to a name first")
+    if isinstance(arg, cst.Return):
+        return CallPlan(NAME, blocked="the estimator is returned, so estimig cannot see how callers use it; "
+                        "check that they accept a ScriptRunConfig")
+    return CallPlan(NAME, blocked="the estimator is not assigned to a simple name in its own statement, so "
+                    "estimig cannot see how it is used afterwards; assign it first (est = ...)")
 
 
 # -- what a use is ---------------------------------------------------------------------------------
@@ -133,9 +174,9 @@ def _param(use: Use, params: tuple[str, ...]) -> str | None:
 
 def _unknown_use(call: EstimatorCall, use: Use) -> str:
     if use.kind in ("keyword", "positional"):
-        return (f"{call.target} is passed to {use.description} (line {use.line}), which estimig cannot follow: "
+        return (f"{call.target} is passed to {use.description}, which estimig cannot follow: "
                 "check that the callee accepts a ScriptRunConfig")
-    return (f"{call.target} is used as a value ({use.description}, line {use.line}), which estimig cannot "
+    return (f"{call.target} is used as a value ({use.description}), which estimig cannot "
             "follow: check that the code using it accepts a ScriptRunConfig")
 
 
@@ -156,37 +197,36 @@ def _translate(call: EstimatorCall, base: cst.CSTNode, chain: tuple[str, ...], s
     facts = call.module
     text = f"{shown}.{'.'.join(chain)}" if chain else shown
     is_store = _is_store(facts, _up(call, base, len(chain)))
-    line = facts.line_of(base)
     first, rest = (chain[0], chain[1:]) if chain else (None, ())
     if first == "_estimator_config":
         first = "run_config"
     if first == "conda_dependencies":
         if is_store and not rest:
-            raise Blocked(f"{text} is assigned (line {line}); an estimator's conda_dependencies cannot be set")
+            raise Blocked(f"{text} is assigned; an estimator's conda_dependencies cannot be set")
         return "run_config.environment.python.conda_dependencies", 1
     if first == "run_config":
         if not rest:
-            raise Blocked(f"{text} is used as a whole (line {line}): a ScriptRunConfig's run_config holds neither "
+            raise Blocked(f"{text} is used as a whole: a ScriptRunConfig's run_config holds neither "
                           "the script nor the arguments (they stay on the ScriptRunConfig); pass the "
                           "ScriptRunConfig itself, or set them by hand")
         if rest[0] == "script":
             if step_uses:
-                raise Blocked(f"{text} is used beside EstimatorStep (line {line}); migrate by hand")
+                raise Blocked(f"{text} is used beside EstimatorStep; migrate by hand")
             return "script", 2
         if rest[0] == "arguments":
             if not (is_store and len(rest) == 1):
-                raise Blocked(f"{text} is read (line {line}): a ScriptRunConfig keeps its arguments on itself "
+                raise Blocked(f"{text} is read: a ScriptRunConfig keeps its arguments on itself "
                               "(None when none were given), not on run_config; rewrite it to read "
                               f"{shown}.arguments by hand")
             if step_uses:
-                raise Blocked(f"{text} is set beside EstimatorStep (line {line}); migrate by hand")
+                raise Blocked(f"{text} is set beside EstimatorStep; migrate by hand")
             return "arguments", 2
         return "run_config", 1
     if first == "source_directory" and not is_store:
         return "source_directory", 1
     if first is None:
-        raise Blocked(f"{text} is used as a whole (line {line}), which estimig cannot follow")
-    raise Blocked(f"{text} (line {line}) has no ScriptRunConfig equivalent estimig can prove; rewrite it by hand")
+        raise Blocked(f"{text} is used as a whole, which estimig cannot follow")
+    raise Blocked(f"{text} has no ScriptRunConfig equivalent estimig can prove; rewrite it by hand")
 
 
 def _up(call: EstimatorCall, node: cst.CSTNode, levels: int) -> cst.CSTNode:
@@ -211,6 +251,12 @@ def _check_sampling(call: EstimatorCall, use: Use, params: tuple[str, ...]) -> N
     (`_remove_duplicate_arguments`); run_config= does not. Prove there is no overlap."""
     if not call.has("script_params"):
         return
+    if _in_hyperdrive_step(call, use.call):
+        # HyperDriveStep refuses an estimator with arguments, but refuses a ScriptRunConfig whose
+        # arguments are not None (even []) beside estimator_entry_script_arguments.
+        raise Blocked("the estimator has script_params and goes to a HyperDriveStep, which treats an estimator's "
+                      "arguments and a ScriptRunConfig's differently: pass the arguments to the step as "
+                      "estimator_entry_script_arguments, then run estimig again")
     from estimig.codemods.arguments import Unprovable, script_params_items
     from estimig.values import Kind, classify
 
@@ -227,15 +273,32 @@ def _check_sampling(call: EstimatorCall, use: Use, params: tuple[str, ...]) -> N
         return
     sampled = _sampled_names(call, use, params)
     if sampled is None:
-        raise Blocked(f"{use.description} (line {use.line}): estimig cannot prove which hyperparameters are "
+        raise Blocked(f"{use.description}: estimig cannot prove which hyperparameters are "
                       "sampled, and HyperDriveConfig(estimator=) drops script_params that are also sampled while "
                       "run_config= keeps them")
     overlap = [keys[k] for k in keys if k in sampled]
     if overlap:
         shown = ", ".join(repr(k) for k in overlap)
-        raise Blocked(f"script_params {shown} also sampled by HyperDrive (line {use.line}): "
+        raise Blocked(f"script_params {shown} also sampled by HyperDrive: "
                       "HyperDriveConfig(estimator=) drops the fixed value, run_config= would pass both; remove "
                       f"{shown} from script_params, then run estimig again")
+
+
+def _in_hyperdrive_step(call: EstimatorCall, config: cst.Call) -> bool:
+    """Whether the HyperDrive config is given to a HyperDriveStep, directly or through a name."""
+    facts = call.module
+    holders = [config]
+    parent = facts.parent(config)
+    if (isinstance(parent, cst.Assign) and len(parent.targets) == 1
+            and isinstance(parent.targets[0].target, cst.Name)):
+        holders.extend(facts.accesses(parent.targets[0].target))
+    for node in holders:
+        arg = facts.parent(node)
+        outer = facts.parent(arg) if isinstance(arg, cst.Arg) else None
+        if isinstance(outer, cst.Call) and any(q.endswith(".HyperDriveStep")
+                                                for q in facts.qualified_names(outer.func)):
+            return True
+    return False
 
 
 def _sampled_names(call: EstimatorCall, use: Use, params: tuple[str, ...]) -> set[str] | None:
@@ -327,7 +390,7 @@ def _hyperdrive_reads(call: EstimatorCall, use: Use, step_uses) -> list[Edit]:
                 chain.append(node.attr.value)
             if not chain:
                 if _is_store(facts, holder):
-                    raise Blocked(f"{name.value}.estimator is assigned (line {facts.line_of(holder)}); migrate by hand")
+                    raise Blocked(f"{name.value}.estimator is assigned; migrate by hand")
                 edits.append((holder, _replacement(f"{name.value}.run_config")))
                 continue
             new_prefix, consumed = _translate(call, holder, tuple(chain), f"{name.value}.estimator", step_uses)

@@ -107,8 +107,11 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, exc
     missing = [p for p in paths if p != "-" and not _exists(p)]
     if missing:
         _fail(f"{missing[0]}: no such file or directory")
-    files = list(iter_files(paths, excludes=(*config.get("exclude", ()), *exclude),
-                            respect_gitignore=config.get("respect_gitignore", True)))
+    try:
+        files = list(iter_files(paths, excludes=(*config.get("exclude", ()), *exclude),
+                                respect_gitignore=config.get("respect_gitignore", True)))
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
     sys.exit(_rewrite_files(files, options, write=write, show_diff=show_diff, jobs=jobs, strict=strict,
                             exit_zero=exit_zero_even_if_changed, report_path=report_path,
                             report_format=report_format, color=color, quiet=quiet))

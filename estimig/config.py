@@ -81,7 +81,8 @@ def load_config(path: str | None = None, start: str = ".") -> Config:
         if isinstance(value, str) and expected is list:
             value = [value]
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise ConfigError(f"{path}: '{key}' must be a {expected.__name__}, not {type(value).__name__}")
+            names = {list: "a list", str: "a string", int: "an integer", bool: "a boolean (true/false)", dict: "a table"}
+            raise ConfigError(f"{path}: '{key}' must be {names[expected]}, not {type(value).__name__}")
         if expected is list and not all(isinstance(item, str) for item in value):
             raise ConfigError(f"{path}: '{key}' must be a list of strings")
         if normalized == "jobs" and value < 1:

@@ -16,7 +16,12 @@ def iter_files(paths: Iterable[str], excludes: Iterable[str] = (), respect_gitig
     """Files to migrate, in a stable order. A file named explicitly is always included."""
     import pathspec
 
-    user_excludes = pathspec.PathSpec.from_lines("gitwildmatch", list(excludes))
+    excludes = list(excludes)
+    try:
+        user_excludes = pathspec.PathSpec.from_lines("gitwildmatch", excludes)
+    except ValueError:
+        bad = next(p for p in excludes if not _valid(pathspec, p))
+        raise ValueError(f"invalid exclude pattern {bad!r}") from None
     seen: set[str] = set()
     for given in paths:
         if os.path.isfile(given):
@@ -49,6 +54,14 @@ def iter_files(paths: Iterable[str], excludes: Iterable[str] = (), respect_gitig
                     yield path
 
 
+def _valid(pathspec, line: str) -> bool:
+    try:
+        pathspec.PathSpec.from_lines("gitwildmatch", [line])
+    except ValueError:
+        return False
+    return True
+
+
 def _excluded(spec, rel: str, folder: str, name: str, slash: str = "") -> bool:
     """--exclude patterns match the path relative to the directory walked, or as given from the cwd."""
     if spec.match_file(rel + slash):
@@ -78,7 +91,9 @@ class _GitIgnores:
             spec = None
             if os.path.isfile(path):
                 with open(path, encoding="utf-8", errors="replace") as handle:
-                    spec = self._pathspec.PathSpec.from_lines("gitwildmatch", handle)
+                    # git skips a pattern it cannot read; so does this (rather than fail the run).
+                    lines = [line for line in handle if _valid(self._pathspec, line)]
+                spec = self._pathspec.PathSpec.from_lines("gitwildmatch", lines)
             self._specs[folder] = spec
         return self._specs[folder]
 

@@ -7,10 +7,12 @@ these frozen records and never walk the tree again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterator, Mapping
 
 import libcst as cst
 import libcst.matchers as m
+from libcst.helpers import get_full_name_for_node
 from libcst.metadata.base_provider import LazyValue
 from libcst.metadata import (
 
@@ -96,14 +98,36 @@ class ModuleFacts:
     # user subclasses of estimator classes: (line, message).
     stray: list[tuple[int, str]] = field(default_factory=list)
 
-    def __post_init__(self):
-        self._qnames = self.wrapper.resolve(QualifiedNameProvider)
-        self._positions = self.wrapper.resolve(PositionProvider)
-        self._parents = self.wrapper.resolve(ParentNodeProvider)
-        self._scopes = self.wrapper.resolve(ScopeProvider)
-        self._taken: set[str] = set()
+    # Metadata is resolved on first use, all providers in one batched pass (engine cost, see
+    # docs/performance.md); a module that cannot name an estimator class never pays for it.
+    def _metadata(self) -> dict:
+        if "_resolved" not in self.__dict__:
+            self.__dict__["_resolved"] = self.wrapper.resolve_many(
+                (QualifiedNameProvider, PositionProvider, ParentNodeProvider, ScopeProvider))
+        return self.__dict__["_resolved"]
+
+    @cached_property
+    def _qnames(self):
+        return self._metadata()[QualifiedNameProvider]
+
+    @cached_property
+    def _positions(self):
+        return self._metadata()[PositionProvider]
+
+    @cached_property
+    def _parents(self):
+        return self._metadata()[ParentNodeProvider]
+
+    @cached_property
+    def _scopes(self):
+        return self._metadata()[ScopeProvider]
+
+    @cached_property
+    def _taken(self) -> set[str]:
+        taken: set[str] = set()
         for scope in set(s for s in self._scopes.values() if s is not None):
-            self._taken.update(a.name for a in scope.assignments)
+            taken.update(a.name for a in scope.assignments)
+        return taken
 
     # -- lookups the concerns use -------------------------------------------------------------
     def code_for(self, node: cst.CSTNode) -> str:
@@ -180,8 +204,32 @@ class ModuleFacts:
 def collect(module: cst.Module) -> ModuleFacts:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     facts = ModuleFacts(module=module, wrapper=wrapper)
-    _Collector(facts).visit_module()
+    if _may_name_estimator(module):
+        _Collector(facts).visit_module()
     return facts
+
+
+def _may_name_estimator(module: cst.Module) -> bool:
+    """Whether any import could bind a name whose qualified name is an estimator class: an absolute
+    `import azureml...`, or `from azureml import ...` / `from azureml.train... import ...`. Without
+    one, no qualified name in the module starts with `azureml.train`, so there is nothing to collect
+    and the (costly) metadata resolution is skipped. Only statements are walked, never expressions."""
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                name = get_full_name_for_node(alias.name) or ""
+                if name == "azureml" or name.startswith("azureml."):
+                    return True
+        elif isinstance(node, cst.ImportFrom):
+            if not node.relative and node.module is not None:
+                name = get_full_name_for_node(node.module) or ""
+                if name == "azureml" or name == "azureml.train" or name.startswith("azureml.train."):
+                    return True
+        elif not isinstance(node, cst.BaseExpression):
+            stack.extend(node.children)
+    return False
 
 
 class _Collector:

@@ -1,6 +1,6 @@
 """Run the engine over files: read, migrate, write atomically, one FileResult per file.
 
-Files that never mention azureml are not parsed at all. Work is spread over a process pool when
+Files that never mention azureml and an estimator class are not parsed at all (estimig.prefilter). Work is spread over a process pool when
 there is more than one file with something to do; every per-file failure becomes a finding on
 that file and the run goes on.
 """
@@ -13,7 +13,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator
 
 from estimig.options import Options
-from estimig.prefilter import mentions_azureml
+from estimig.prefilter import may_hold_estimator
 from estimig.result import FileResult, Finding, Result, Severity
 from estimig.textio import UnreadableFile, decode, encode, write_atomic
 
@@ -32,7 +32,7 @@ def _process_file(path: str, options: Options, write: bool) -> FileResult:
             data = handle.read()
     except OSError as exc:
         return FileResult(path, error=Finding(1, Severity.ERROR, "io", f"cannot read: {exc.strerror}"))
-    if not mentions_azureml(data):
+    if not may_hold_estimator(data):
         return FileResult(path, original=None)
     notebook = path.endswith(".ipynb")
     try:
@@ -78,7 +78,7 @@ def run(paths: Iterable[str], options: Options, *, write: bool, jobs: int | None
 
 def _results(paths: list[str], options: Options, write: bool, jobs: int) -> Iterator[FileResult]:
     # The pre-filter is cheap; only files that mention azureml are worth a worker process.
-    candidates = [p for p in paths if _mentions_azureml(p)]
+    candidates = [p for p in paths if _worth_parsing(p)]
     wanted = set(candidates)
     if jobs <= 1 or len(candidates) < 4:
         for path in paths:
@@ -111,9 +111,9 @@ def _pool_worker(args: tuple[str, Options, bool]) -> FileResult:
     return process_file(path, options, write)
 
 
-def _mentions_azureml(path: str) -> bool:
+def _worth_parsing(path: str) -> bool:
     try:
         with open(path, "rb") as handle:
-            return mentions_azureml(handle.read())
+            return may_hold_estimator(handle.read())
     except OSError:
         return True  # let process_file report it

@@ -25,6 +25,7 @@ OUTPUT = Path(__file__).resolve().parent.parent / "estimig" / "data" / "framewor
 def build() -> dict:
     from azureml.core.conda_dependencies import CondaDependencies
     from azureml.core.runconfig import DEFAULT_CPU_IMAGE, DEFAULT_GPU_IMAGE
+    from azureml.exceptions import TrainingException
     from azureml.train.dnn import Chainer, PyTorch, TensorFlow
     from azureml.train.estimator import _framework_base_estimator as base
     from azureml.train.sklearn import SKLearn
@@ -58,7 +59,7 @@ def build() -> dict:
                 estimator._framework_processor = processor
                 try:
                     image, dependencies = estimator._load_from_scenario_file()
-                except Exception:  # the SDK ships no scenario for this processor (SKLearn: cpu only)
+                except TrainingException:  # the SDK ships no scenario for this processor (SKLearn: cpu only)
                     continue
                 processors[processor] = {
                     "base_image": image,

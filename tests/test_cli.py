@@ -275,7 +275,7 @@ def test_click_usage_errors_exit_2(args):
 
 
 def test_parse_error_is_reported_with_its_line_and_exit_2(tmp_path):
-    source = "from azureml.core import Workspace\n\nprint 'Python 2'\n"
+    source = "from azureml.train.estimator import Estimator\n\nprint 'Python 2'\n"
     path = tmp_path / "legacy.py"
     path.write_text(source)
     result = invoke(str(path))
@@ -320,9 +320,9 @@ def test_subprocess_stdin_stdout_bytes():
 
 
 def test_subprocess_bad_input_never_shows_a_traceback(tmp_path):
-    (tmp_path / "legacy.py").write_text("import azureml.core\nprint 'hello'\n")
-    (tmp_path / "binary.py").write_bytes(b"import azureml\n\xff\xfe\x00garbage\n")
-    (tmp_path / "bad_cookie.py").write_bytes(b"# -*- coding: klingon -*-\nimport azureml\n")
+    (tmp_path / "legacy.py").write_text("from azureml.train.estimator import Estimator\nprint 'hello'\n")
+    (tmp_path / "binary.py").write_bytes(b"from azureml.train.estimator import Estimator\n\xff\xfe\x00garbage\n")
+    (tmp_path / "bad_cookie.py").write_bytes(b"# -*- coding: klingon -*-\nfrom azureml.train.estimator import Estimator\n")
     shutil.copyfile(FIXTURES / "notebooks" / "not-json.ipynb", tmp_path / "broken.ipynb")
     done = run_cli(str(tmp_path))
     err = done.stderr.decode()
@@ -333,3 +333,69 @@ def test_subprocess_bad_input_never_shows_a_traceback(tmp_path):
     for args in (("nowhere",), (), ("--only", "x", "."), ("--jobs", "-3", ".")):
         done = run_cli(*args, cwd=tmp_path)
         assert done.returncode == 2 and b"Traceback" not in done.stderr, args
+
+
+# --- the LibCST codemod command ---------------------------------------------------------------------
+
+
+def test_libcst_command_in_process():
+    import libcst as cst
+    from libcst.codemod import CodemodContext, SkipFile
+
+    from estimig.libcst_command import EstimigCommand
+
+    context = CodemodContext(filename="train_job.py")
+    module = EstimigCommand(context).transform_module(cst.parse_module(before(BASIC)))
+    assert module.code == after(BASIC)
+    # Options pass through: without `arguments`, the call is left whole with a warning.
+    context = CodemodContext(filename="job.py")
+    command = EstimigCommand(context, skip=["arguments"])
+    assert "ScriptRunConfig(" not in command.transform_module(cst.parse_module(before(LITERAL))).code
+    assert any("arguments" in warning for warning in context.warnings)
+    with pytest.raises(SkipFile):
+        EstimigCommand(CodemodContext()).transform_module(cst.parse_module("x = 1\n"))
+
+
+def test_libcst_tool_runs_the_command(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    first = copy_scenario(BASIC, tmp_path / "a")
+    latin = tmp_path / "a" / "latin.py"
+    latin.write_bytes(("# -*- coding: latin-1 -*-\n# été\n" + before(BASIC)).encode("latin-1"))
+    done = subprocess.run([sys.executable, "-m", "libcst.tool", "codemod", "-x", "estimig.libcst_command.EstimigCommand",
+                           "--no-format", str(tmp_path / "a")], capture_output=True, env=env, cwd=tmp_path,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert first.read_text(encoding="utf-8") == after(BASIC)
+    assert latin.read_bytes() == ("# -*- coding: latin-1 -*-\n# été\n" + after(BASIC)).encode("latin-1")
+    # Found through `modules` in .libcst.codemod.yaml, as LibCST looks commands up, with options.
+    second = copy_scenario(LITERAL, tmp_path / "b")
+    (tmp_path / ".libcst.codemod.yaml").write_text("modules: ['libcst.codemod.commands', 'estimig']\n")
+    done = subprocess.run([sys.executable, "-m", "libcst.tool", "codemod", "libcst_command.EstimigCommand",
+                           "--no-format", "--only", "core,arguments,environment", str(second)],
+                          capture_output=True, env=env, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert second.read_text(encoding="utf-8") == after(LITERAL)
+
+
+def test_notebooks_are_diffed_by_cell_and_rewritten(tmp_path):
+    notebook = tmp_path / "train-pytorch.ipynb"
+    shutil.copyfile(FIXTURES / "notebooks" / "train-pytorch.ipynb", notebook)
+    original = notebook.read_bytes()
+    diff = invoke("--diff", str(tmp_path))
+    assert diff.exit_code == 1
+    assert notebook.read_bytes() == original
+    assert f"--- {notebook}:cell " in diff.stdout and "+estimator = ScriptRunConfig(" in diff.stdout
+    assert '"cells"' not in diff.stdout  # cell diffs, never JSON
+    assert invoke(str(notebook)).exit_code == 1
+    assert json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    assert invoke("--check", str(notebook)).exit_code == 0
+
+
+def test_the_python_api():
+    from estimig import Result, migrate_source
+
+    result = migrate_source(before(BASIC), path="train_job.py")
+    assert isinstance(result, Result)
+    assert result.code == after(BASIC) and result.migrated == 1 and result.left == 0
+    broken = migrate_source("from azureml.train.estimator import Estimator\nprint 'x'\n")
+    assert broken.code.endswith("print 'x'\n") and broken.findings[0].line == 2

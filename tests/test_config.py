@@ -75,8 +75,8 @@ def test_a_single_string_is_a_one_item_list(tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     ("stirct: true\n", "unknown key 'stirct'"),
-    ("strict: yes please\n", "'strict' must be a bool"),
-    ("jobs: true\n", "'jobs' must be a int"),
+    ("strict: yes please\n", "'strict' must be a boolean"),
+    ("jobs: true\n", "'jobs' must be an integer"),
     ("jobs: 0\n", "'jobs' must be at least 1"),
     ("exclude: [1, 2]\n", "'exclude' must be a list of strings"),
     ("- a\n- b\n", "must be a mapping"),

@@ -103,3 +103,19 @@ def test_cli_walk_skips_excluded_and_ignored_folders(tmp_path):
     assert (tmp_path / "jobs" / "train_job.py").read_text(encoding="utf-8") == after
     for folder in ("build", ".venv/lib", "ignored", "legacy"):
         assert (tmp_path / folder / "train_job.py").read_text(encoding="utf-8") == before, folder
+
+
+def test_an_unreadable_gitignore_pattern_is_skipped_like_git_does(tmp_path):
+    touch(tmp_path, "keep.py", "skip.py")
+    (tmp_path / ".gitignore").write_text("\\\nskip.py\n")
+    assert found(tmp_path) == ["keep.py"]
+
+
+@pytest.mark.parametrize("pattern", ["!", "\\"])
+def test_an_invalid_exclude_pattern_is_a_one_line_error(tmp_path, pattern):
+    touch(tmp_path, "a.py")
+    with pytest.raises(ValueError, match="invalid exclude pattern"):
+        list(iter_files([str(tmp_path)], excludes=["ok/", pattern]))
+    result = CliRunner().invoke(main, ["rewrite", "--check", "--exclude", pattern, str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"estimig: error: invalid exclude pattern {pattern!r}"

@@ -48,10 +48,12 @@ def checkout_copy(dest: Path) -> Path:
     return dest
 
 
-def pre_commit(cwd: Path, repo: Path, hook: str, home: Path) -> subprocess.CompletedProcess:
+def pre_commit(cwd: Path, repo: Path, home: Path, *hook: str) -> subprocess.CompletedProcess:
+    # try-repo installs the hook repository into a fresh store each time (tens of seconds), so the
+    # test runs it twice only: estimig-check alone, then every hook of the repository.
     env = {key: value for key, value in os.environ.items() if not key.startswith(("GIT_", "PRE_COMMIT"))}
     env.update(PRE_COMMIT_HOME=str(home), PRE_COMMIT_COLOR="never", PIP_DISABLE_PIP_VERSION_CHECK="1")
-    return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(repo), hook, "--all-files",
+    return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(repo), *hook, "--all-files",
                            "--color", "never"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -79,19 +81,21 @@ def test_hooks_check_then_rewrite(tmp_path, pre_commit_installed):
     before = (BASIC / "before.py").read_text(encoding="utf-8")
     after = (BASIC / "after.py").read_text(encoding="utf-8")
 
-    check = pre_commit(project, hooks, "estimig-check", home)
+    check = pre_commit(project, hooks, home, "estimig-check")
     log = check.stdout + check.stderr
     assert check.returncode == 1, log
-    assert "Failed" in log and "train_job.py" in log
+    assert "estimig --check" in log and "Failed" in log and "train_job.py: would change" in log
     assert (project / "train_job.py").read_text(encoding="utf-8") == before
 
-    rewrite = pre_commit(project, hooks, "estimig", home)
-    log = rewrite.stdout + rewrite.stderr
-    assert rewrite.returncode == 1, log  # pre-commit fails a hook that modified files
+    # Every hook, in id order: `estimig` rewrites (and fails, as hooks that modify files do), then
+    # `estimig-check` passes on the rewritten file.
+    both = pre_commit(project, hooks, home)
+    log = both.stdout + both.stderr
+    assert both.returncode == 1, log
+    assert "- hook id: estimig\n" in log
+    assert "files were modified by this hook" in log
     assert (project / "train_job.py").read_text(encoding="utf-8") == after, log
+    rewrite_part, check_part = log.split("estimig --check (fail if an Estimator would be migrated)")
+    assert "Failed" in rewrite_part and "train_job.py: written" in rewrite_part
+    assert check_part.lstrip(".").startswith("Passed"), log
     assert "Traceback" not in log
-
-    again = pre_commit(project, hooks, "estimig-check", home)
-    log = again.stdout + again.stderr
-    assert again.returncode == 0, log
-    assert "Passed" in log

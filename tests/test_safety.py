@@ -147,10 +147,10 @@ def test_write_through_a_symlink_replaces_the_target(tmp_path):
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_bad_file_is_reported_and_the_others_are_migrated(tmp_path, jobs):
-    legacy = "import azureml.core\n\nprint 'Python 2 is common in old notebooks'\n"
+    legacy = "from azureml.train.estimator import Estimator\n\nprint 'Python 2 is common in old notebooks'\n"
     (tmp_path / "a_legacy.py").write_text(legacy)
-    (tmp_path / "b_binary.py").write_bytes(b"import azureml\n\xff\xfe not utf-8\n")
-    (tmp_path / "c_cookie.py").write_bytes(b"# coding: no-such-codec\nimport azureml\n")
+    (tmp_path / "b_binary.py").write_bytes(b"from azureml.train.estimator import Estimator\n\xff\xfe not utf-8\n")
+    (tmp_path / "c_cookie.py").write_bytes(b"# coding: no-such-codec\nfrom azureml.train.estimator import Estimator\n")
     for name in ("d_job", "e_job"):
         shutil.copyfile(BASIC / "before.py", tmp_path / f"{name}.py")
     result = CliRunner().invoke(main, ["rewrite", "--no-color", "-j", jobs, str(tmp_path)])
@@ -160,7 +160,7 @@ def test_a_bad_file_is_reported_and_the_others_are_migrated(tmp_path, jobs):
     assert f"{tmp_path / 'b_binary.py'}:1: error: io: cannot decode as utf-8" in err
     assert f"{tmp_path / 'c_cookie.py'}:1: error: io:" in err
     assert (tmp_path / "a_legacy.py").read_text() == legacy
-    assert (tmp_path / "b_binary.py").read_bytes() == b"import azureml\n\xff\xfe not utf-8\n"
+    assert (tmp_path / "b_binary.py").read_bytes() == b"from azureml.train.estimator import Estimator\n\xff\xfe not utf-8\n"
     for name in ("d_job", "e_job"):
         assert (tmp_path / f"{name}.py").read_text(encoding="utf-8") == text(BASIC, "after.py")
 
@@ -203,7 +203,7 @@ def test_a_crash_outside_the_engine_is_reported_per_file(tmp_path, monkeypatch):
     assert (tmp_path / "fine.py").read_text(encoding="utf-8") == text(BASIC, "after.py")
 
 
-def test_files_that_never_mention_azureml_are_not_parsed(tmp_path, monkeypatch):
+def test_files_that_never_mention_azureml_and_an_estimator_are_not_parsed(tmp_path, monkeypatch):
     import libcst
 
     def no_parse(*args, **kwargs):
@@ -215,8 +215,10 @@ def test_files_that_never_mention_azureml_are_not_parsed(tmp_path, monkeypatch):
     path.write_text("from sklearn.base import BaseEstimator as Estimator\n\nest = Estimator()\n")
     original = path.read_bytes()
     (tmp_path / "broken.py").write_text("print 'Python 2, no Azure here'\n")
-    results = runner.run([str(path), str(tmp_path / "broken.py")], Options.create(), write=True, jobs=1)
-    assert [r.findings for r in results] == [(), ()]
+    (tmp_path / "sdk_user.py").write_text("from azureml.core import Workspace\nprint 'no estimator class named'\n")
+    paths = [str(path), str(tmp_path / "broken.py"), str(tmp_path / "sdk_user.py")]
+    results = runner.run(paths, Options.create(), write=True, jobs=1)
+    assert [r.findings for r in results] == [(), (), ()]
     assert not any(r.changed for r in results)
     assert path.read_bytes() == original
 

@@ -9,7 +9,8 @@ next to the submit script or in a parent folder. Everything has a default, so mo
       gpu-cluster: {nodes: 2, processes_per_node: 2, gpus: 0}
     backend: local                                # local | docker
     venv: false                                   # local: build a virtualenv from the Environment's pip packages
-    images: {"mcr.microsoft.com/azureml/base:*": estimig-base:bookworm}   # docker: base image -> local image
+    docker: {images: {"mcr.microsoft.com/azureml/*": estimig-base:bookworm}}  # base image -> local image
+                                                  # default: every base image -> estimig-base:bookworm
 """
 
 from __future__ import annotations
@@ -92,9 +93,20 @@ class RuntimeConfig:
 
     def image_for(self, base_image: str | None) -> str:
         for pattern, local in self.images.items():
-            if base_image and fnmatch.fnmatchcase(base_image, pattern):
+            if base_image and fnmatch.fnmatchcase(base_image, _sdk_image(pattern)):
                 return local
         return self.images.get("*", DEFAULT_IMAGE)
+
+
+def _sdk_image(pattern: str) -> str:
+    """`DEFAULT_CPU_IMAGE` / `DEFAULT_GPU_IMAGE` as keys of `images:` mean the SDK's constants."""
+    if pattern in ("DEFAULT_CPU_IMAGE", "DEFAULT_GPU_IMAGE"):
+        try:
+            from azureml.core import runconfig
+        except ImportError:
+            return pattern
+        return getattr(runconfig, pattern)
+    return pattern
 
 
 def _find(start: Path) -> tuple[Path, dict[str, Any], str] | None:
@@ -137,7 +149,7 @@ def load_config(start: Path, explicit: Path | None = None) -> RuntimeConfig:
     base, data, source = found
     if not isinstance(data, dict):
         raise UsageError(f"{source}: expected a mapping at the top level")
-    known = {"datastores", "datasets", "compute", "backend", "venv", "images"}
+    known = {"datastores", "datasets", "compute", "backend", "venv", "images", "docker"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise UsageError(f"{source}: unknown key '{unknown[0]}' (known: {', '.join(sorted(known))})")
@@ -148,6 +160,16 @@ def load_config(start: Path, explicit: Path | None = None) -> RuntimeConfig:
         if bad:
             raise UsageError(f"{source}: compute '{name}': unknown key '{bad[0]}'")
         compute[name] = ComputeLayout(name, layout.get("nodes"), layout.get("processes_per_node"), int(layout.get("gpus", 0)))
+    # The docker backend's settings may sit under `docker:` (`docker: {images: {...}}`); a top-level
+    # `images:` means the same.
+    docker_section = data.get("docker") or {}
+    if not isinstance(docker_section, dict):
+        raise UsageError(f"{source}: 'docker' must be a mapping (docker: {{images: {{BASE_IMAGE: LOCAL_IMAGE}}}})")
+    bad = sorted(set(docker_section) - {"images"})
+    if bad:
+        raise UsageError(f"{source}: docker: unknown key '{bad[0]}' (known: images)")
+    images = {str(k): str(v) for k, v in (data.get("images") or {}).items()}
+    images.update({str(k): str(v) for k, v in (docker_section.get("images") or {}).items()})
     backend = data.get("backend", "local")
     if backend not in ("local", "docker"):
         raise UsageError(f"{source}: backend must be 'local' or 'docker', not '{backend}'")
@@ -158,7 +180,7 @@ def load_config(start: Path, explicit: Path | None = None) -> RuntimeConfig:
         compute=compute,
         backend=backend,
         venv=bool(data.get("venv", False)),
-        images={str(k): str(v) for k, v in (data.get("images") or {}).items()},
+        images=images,
         source=source,
     )
 

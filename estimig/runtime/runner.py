@@ -122,7 +122,7 @@ def run_script(script: Path, options: RunOptions, config: RuntimeConfig | None =
             )
         run_root = new_run_root()
         outcome.run_roots.append(run_root)
-        kwargs = {"use_venv": use_venv} if backend_name == "local" else {"layout": layout}
+        kwargs = {"use_venv": use_venv} if backend_name == "local" else {"layout": layout, "use_venv": use_venv}
         result = backend.run(spec, config, run_root, options.timeout, **kwargs)
         trace = build_trace(result, base_env)
         outcome.results.append(result)

@@ -22,6 +22,10 @@ datastore = ws.get_default_datastore()
 dataset = Dataset.get_by_name(ws, "mnist")
 from azureml.core.runconfig import MpiConfiguration, TensorflowConfiguration
 from azureml.train.dnn import Gloo, Mpi, Nccl, ParameterServer
+from azureml.core import Environment
+environment = Environment("property-env")
+from azureml.data.data_reference import DataReference
+from azureml.data.datapath import DataPath
 """
 
 
