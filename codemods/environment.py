@@ -317,8 +317,9 @@ class _Planner:
         # the pip_packages the file does not list, and merges repeated package names.
         self.imports.add(CONDA)
         requirements_var = call.fresh_name("requirements")
-        statements = [(f"with open({_str(requirements)}) as requirements_file:\n"
-                       f"    {requirements_var} = requirements_file.read().splitlines()")]
+        handle = call.module.fresh_name("requirements_file")
+        statements = [(f"with open({_str(requirements)}) as {handle}:\n"
+                       f"    {requirements_var} = {handle}.read().splitlines()")]
         if items:
             statements.append(f"{requirements_var} += [p for p in [{items}] if p not in {requirements_var}]")
         statements.append(f'{self.deps}.set_pip_requirements(["azureml-defaults", '
@@ -334,7 +335,8 @@ class _Planner:
             return []
         if elements is not None:
             return [f"{self.deps}.add_conda_package({call.code(e.value)})" for e in elements]
-        return [f"for package in {call.code(node)}:\n    {self.deps}.add_conda_package(package)"]
+        package = call.module.fresh_name("package")
+        return [f"for {package} in {call.code(node)}:\n    {self.deps}.add_conda_package({package})"]
 
     def _custom_image(self) -> str | None:
         names = [n for n in ("custom_docker_image", "custom_docker_base_image") if self.call.has(n)]
@@ -437,7 +439,10 @@ class _Planner:
             if not conda_file:
                 body.extend(self._framework_packages(scenario, pip_items, conda_items))
             if not custom_image:
-                body.append(f"{self.env}.docker.base_image = {self._image(scenario['base_image'])}")
+                line = f"{self.env}.docker.base_image = {self._image(scenario['base_image'])}"
+                if conda_file:
+                    line = f"# The {call.kind} estimator's base image (it adds no packages to a conda file):\n{line}"
+                body.append(line)
         if call.kind == "PyTorch":
             body.append(f'{self.env}.environment_variables["NCCL_TREE_THRESHOLD"] = "0"')
         return body
@@ -481,7 +486,8 @@ class _Planner:
             # From the default pip section ["azureml-defaults"], adding these one by one gives this list.
             body.append(f"{self.deps}.set_pip_requirements({_list_code(pip)})")
         elif pip:
-            body.append(f"for package in {_list_code(pip)}:\n    {self.deps}.add_pip_package(package)")
+            package = call.module.fresh_name("package")
+            body.append(f"for {package} in {_list_code(pip)}:\n    {self.deps}.add_pip_package({package})")
         return body
 
     def _conda_values(self) -> list[str]:

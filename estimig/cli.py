@@ -9,6 +9,7 @@ Exit codes (also in `estimig rewrite --help` and docs/cli.md):
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -71,12 +72,14 @@ Exit codes:
               help="Write a report to this file.")
 @click.option("--format", "report_format", type=click.Choice(["text", "json", "markdown", "sarif", "github"]),
               default="text", show_default=True, help="Format of --report.")
+@click.option("--report-root", type=click.Path(file_okay=False), default=None,
+              help="Paths in the report are relative to this folder (default: the current folder).")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Config file (default: [tool.estimig] in pyproject.toml or .estimig.yaml, found upwards).")
 @click.option("--color/--no-color", default=None, help="Force or disable colour (default: when a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="Only print findings and errors.")
 def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, exclude, jobs,
-            exit_zero_even_if_changed, strict, report_path, report_format, config_path, color, quiet):
+            exit_zero_even_if_changed, strict, report_path, report_format, report_root, config_path, color, quiet):
     from estimig.config import ConfigError, load_config
     from estimig.options import Options
 
@@ -104,7 +107,7 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, exc
 
     from estimig.discovery import iter_files
 
-    missing = [p for p in paths if p != "-" and not _exists(p)]
+    missing = [p for p in paths if p != "-" and not os.path.exists(p)]
     if missing:
         _fail(f"{missing[0]}: no such file or directory")
     try:
@@ -114,13 +117,7 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, exc
         _fail(str(exc))
     sys.exit(_rewrite_files(files, options, write=write, show_diff=show_diff, jobs=jobs, strict=strict,
                             exit_zero=exit_zero_even_if_changed, report_path=report_path,
-                            report_format=report_format, color=color, quiet=quiet))
-
-
-def _exists(path: str) -> bool:
-    import os
-
-    return os.path.exists(path)
+                            report_format=report_format, report_root=report_root, color=color, quiet=quiet))
 
 
 def _rewrite_stdin(options, *, write: bool, show_diff: bool, strict: bool, exit_zero: bool) -> int:
@@ -160,18 +157,16 @@ def _rewrite_stdin(options, *, write: bool, show_diff: bool, strict: bool, exit_
 
 
 def _rewrite_files(files, options, *, write, show_diff, jobs, strict, exit_zero, report_path, report_format,
-                   color, quiet) -> int:
+                   report_root, color, quiet) -> int:
     from estimig import runner, terminal
     from estimig.result import Severity
 
     err = terminal.make_console(sys.stderr, color=color)
     out = terminal.make_console(sys.stdout, color=color)
-    show_progress = err.is_terminal and not quiet and len(files) > 20
-    results = []
-    items = terminal.progress(iter(runner.run(files, options, write=write, jobs=jobs)), total=len(files),
-                              enabled=show_progress, console=err)
-    for result in items:
-        results.append(result)
+    # A bar only for a person watching a long run: not when piped, and not under pre-commit.
+    show_progress = err.is_terminal and not quiet and len(files) > 20 and not os.environ.get("PRE_COMMIT")
+    results = list(terminal.progress(runner.iter_results(files, options, write=write, jobs=jobs),
+                                     total=len(files), enabled=show_progress, console=err))
     for result in results:
         for finding in result.findings:
             err.print(_finding_line(result.path, finding), markup=False, highlight=False, soft_wrap=True)
@@ -184,7 +179,7 @@ def _rewrite_files(files, options, *, write, show_diff, jobs, strict, exit_zero,
 
         try:
             with open(report_path, "w", encoding="utf-8") as handle:
-                handle.write(render(results, report_format))
+                handle.write(render(results, report_format, root=report_root))
         except OSError as exc:
             err.print(f"estimig: error: cannot write the report {report_path}: {exc.strerror}", markup=False,
                       highlight=False)

@@ -63,17 +63,15 @@ def migrate_notebook_text(text: str, path: str, options: Options) -> tuple[Resul
     return outcome.as_result(), list(outcome.cell_diffs)
 
 
-def run(paths: Iterable[str], options: Options, *, write: bool, jobs: int | None = None,
-        on_result: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+def iter_results(paths: Iterable[str], options: Options, *, write: bool,
+                 jobs: int | None = None) -> Iterator[FileResult]:
+    """Migrate every file, yielding each result as it is ready, in the order of `paths`."""
+    yield from _results(list(paths), options, write, jobs or os.cpu_count() or 1)
+
+
+def run(paths: Iterable[str], options: Options, *, write: bool, jobs: int | None = None) -> list[FileResult]:
     """Migrate every file; results come back in the order of `paths`."""
-    paths = list(paths)
-    jobs = jobs or os.cpu_count() or 1
-    results: list[FileResult] = []
-    for result in _results(paths, options, write, jobs):
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
-    return results
+    return list(iter_results(paths, options, write=write, jobs=jobs))
 
 
 def _results(paths: list[str], options: Options, write: bool, jobs: int) -> Iterator[FileResult]:

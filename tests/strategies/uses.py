@@ -76,9 +76,9 @@ def _stray_block(draw, name: str) -> str:
                 f'{name} = make_{name}(Estimator, source_directory="./src", entry_script="train.py", compute_target=cluster)\n'
                 + _submit(name))
     if shape == "subclass":
-        return (f'class Custom_{name}(Estimator):\n    pass\n\n\n'
-                f'{name} = Custom_{name}(source_directory="./src", entry_script="train.py", compute_target=cluster)\n'
-                + _submit(name))
+        # Never built: the SDK's own `super(self.__class__, self)` breaks plain subclasses at run time.
+        return (f'class Custom_{name}(Estimator):\n'
+                f'    def describe(self):\n        return self.run_config.script\n')
     return (f'{name} = ScriptRunConfig(source_directory="./src", script="train.py", compute_target=cluster)\n'
             f'if not isinstance({name}, Estimator):\n    ' + _submit(name))
 
