@@ -203,6 +203,13 @@ class _Planner:
             body.append(f"{self.env}.python.user_managed_dependencies = {self.code('user_managed')}")
 
         image = self._custom_image()
+        if image and framework and not self.given("custom_docker_image"):
+            # _FrameworkBaseEstimator._setup_environment only looks at custom_docker_image: the
+            # deprecated custom_docker_base_image is overwritten by the framework's own image.
+            self.note(f"{call.kind} ignored custom_docker_base_image={image} and used its own image; so does the "
+                      "migrated job (use custom_docker_image, or set env.docker.base_image, to change it)",
+                      Severity.WARNING)
+            image = None
         if image:
             body.append(f"{self.env}.docker.base_image = {image}")
         elif not framework and self.call.has("use_gpu") and self.given("use_gpu"):

@@ -80,6 +80,8 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                 edits.extend(_attribute_edits(call, use.node, use.attributes, f"{call.target}", step_uses))
             elif use.kind == "keyword" and use.keyword == SUBMIT_KEYWORD and _is_submit(use):
                 pass
+            elif _call_is(call, use, HYPERDRIVE_CONFIG) and _param(use, HYPERDRIVE_CONFIG_PARAMS) == "run_config":
+                pass  # the name is (also) bound to a ScriptRunConfig: that is what run_config= takes
             elif _call_is(call, use, HYPERDRIVE_CONFIG) and _param(use, HYPERDRIVE_CONFIG_PARAMS) == "estimator":
                 _check_sampling(call, use, HYPERDRIVE_CONFIG_PARAMS)
                 edits.append((_arg_of(use), lambda arg: arg.with_changes(keyword=cst.Name("run_config"))))
@@ -99,6 +101,10 @@ def plan(call: EstimatorCall, options) -> CallPlan:
             handled.add(id(use.node))
     except Blocked as exc:
         return CallPlan(NAME, blocked=str(exc))
+    shared = _shared_with(call)
+    if shared is not None and edits:
+        return CallPlan(NAME, blocked=f"{call.target} is also assigned another {shared.kind}(...) (chosen at run "
+                        "time), and the later code that must change serves both; migrate them together by hand")
     if len(step_uses) > 1:
         return CallPlan(NAME, blocked=f"{call.target} is used by {len(step_uses)} EstimatorSteps, each of which "
                         "changes its run configuration; migrate them by hand")
@@ -140,6 +146,16 @@ def _unassigned(call: EstimatorCall) -> CallPlan:
                         "check that they accept a ScriptRunConfig")
     return CallPlan(NAME, blocked="the estimator is not assigned to a simple name in its own statement, so "
                     "estimig cannot see how it is used afterwards; assign it first (est = ...)")
+
+
+def _shared_with(call: EstimatorCall) -> EstimatorCall | None:
+    """Another estimator construction whose name reaches the same later uses (`if gpu: est = PyTorch(...)
+    else: est = Estimator(...)`): the uses are rewritten once for both, so neither may go alone."""
+    mine = {id(use.node) for use in call.uses}
+    for other in call.module.calls:
+        if other is not call and mine & {id(use.node) for use in other.uses}:
+            return other
+    return None
 
 
 # -- what a use is ---------------------------------------------------------------------------------
@@ -209,6 +225,11 @@ def _translate(call: EstimatorCall, base: cst.CSTNode, chain: tuple[str, ...], s
             raise Blocked(f"{text} is used as a whole: a ScriptRunConfig's run_config holds neither "
                           "the script nor the arguments (they stay on the ScriptRunConfig); pass the "
                           "ScriptRunConfig itself, or set them by hand")
+        method = _up(call, base, 2)
+        caller = facts.parent(method)
+        if isinstance(caller, cst.Call) and caller.func is method:
+            raise Blocked(f"{shown}.{chain[0]}.{rest[0]}(...) is called: it sees the whole run configuration, which "
+                          "on a ScriptRunConfig holds neither the script nor the arguments; migrate by hand")
         if rest[0] == "script":
             if step_uses:
                 raise Blocked(f"{text} is used beside EstimatorStep; migrate by hand")

@@ -37,6 +37,9 @@ FORMS = [
     ("TensorFlow", {"compute_target": "cluster", "user_managed": "True"}),
     ("Chainer", {"compute_target": "cluster", "framework_version": "'7.0.0'", "custom_docker_image": "'img:1'"}),
     ("SKLearn", {"compute_target": "cluster", "framework_version": "'0.20.3'"}),
+    # Framework estimators ignore the deprecated custom_docker_base_image (found by the property test).
+    ("TensorFlow", {"compute_target": "'cpu-cluster'", "pip_packages": "['pandas']", "custom_docker_base_image": "'img:1'"}),
+    ("PyTorch", {"compute_target": "cluster", "user_managed": "True", "custom_docker_base_image": "'img:1'"}),
     ("SKLearn", {"compute_target": "cluster", "environment_definition": "environment"}),
     ("PyTorch", {"compute_target": "cluster", "environment_definition": "environment", "use_gpu": "False"}),
 ]

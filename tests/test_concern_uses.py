@@ -48,6 +48,8 @@ BLOCKED = [
     pytest.param("", 'step = EstimatorStep(name="train", estimator=est, estimator_entry_script_arguments=[], '
                  'compute_target=cluster)\nExperiment(ws, "x").submit(est)\n',
                  "est is used by EstimatorStep(...) and also by", id="estimator_step_and_submit"),
+    pytest.param("", 'est.run_config.save("config")\n', "est.run_config.save(...) is called",
+                 id="run_config_method_called"),
     pytest.param("", 'est.run_config.arguments = ["--lr", 1]\n' + HYPERDRIVE.format(sampling=LR),
                  "est.run_config.arguments is set and the estimator goes to HyperDrive",
                  id="hyperdrive_and_arguments_written"),
@@ -135,3 +137,19 @@ def test_oracle_reads_each_pipeline_step(tmp_path):
     assert job["script"] == "train.py" and job["target"] == "cpu-cluster"
     assert job["arguments"] == ["--lr", "<PipelineParameter lr=0.1>"]
     assert job["step"]["allowReuse"] is False and job["step"]["name"] == "train"
+
+
+@pytest.mark.parametrize("code, reason", [
+    pytest.param('ests = {"a": Estimator(source_directory="./src", compute_target=cluster)}\n',
+                 "not assigned to a simple name", id="in_a_dict"),
+    pytest.param('def build():\n    return Estimator(source_directory="./src", compute_target=cluster)\n',
+                 "the estimator is returned", id="returned"),
+    pytest.param('runs = [Experiment(ws, "x").submit(Estimator(source_directory="./src", compute_target=cluster))]\n',
+                 None, id="submitted_directly"),
+])
+def test_unassigned_estimator_is_migrated_only_where_its_value_goes(code, reason):
+    result = migrate_source(PREAMBLE + code)
+    if reason is None:
+        assert result.migrated == 1 and "ScriptRunConfig(" in result.code
+    else:
+        assert result.migrated == 0 and reason in result.code

@@ -235,6 +235,8 @@ class DockerBackend:
                     except docker.errors.APIError as exc:
                         raise _start_error(exc, image) from None
                 _check_python(api, containers[0], image)
+                if spec.distribution.kind == "mpi":
+                    _check_mpirun(api, containers[0], image)
                 for node, container in zip(plan.nodes, containers):
                     workdir = run_root / f"node{node.rank}" / "wd"
                     for proc in node.processes:
@@ -293,6 +295,16 @@ def _check_python(api, container: str, image: str) -> None:
         raise UsageError(
             f"docker image '{image}' has Python {output} but the host's packages are for Python {want}:"
             f" map the base image to an image with Python {want} (docker: images: in estimig.yaml)"
+        )
+
+
+def _check_mpirun(api, container: str, image: str) -> None:
+    created = api.exec_create(container, ["sh", "-c", "command -v mpirun"])
+    api.exec_start(created["Id"])
+    if api.exec_inspect(created["Id"]).get("ExitCode") != 0:
+        raise ToolMissing(
+            f"docker image '{image}' has no mpirun for this MPI job: rebuild it with .ci/setup-runtime.sh"
+            " (it installs openmpi-bin), or use --backend local"
         )
 
 

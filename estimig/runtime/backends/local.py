@@ -30,9 +30,10 @@ class LocalBackend:
             )
         interpreter = sys.executable
         if use_venv:
-            from estimig.runtime.errors import UsageError
+            from estimig.runtime import venv
 
-            raise UsageError("--venv is not implemented yet: run without it (the current interpreter)")
+            # Only the Environment's pip packages (and what they require) importable.
+            interpreter = venv.build(spec.pip_packages, run_root / "venv")
         run_id = new_run_id(spec)
         shim = write_shim(run_root)
         trace_dir = run_root / "trace"
