@@ -279,6 +279,7 @@ def _check_sampling(call: EstimatorCall, use: Use, params: tuple[str, ...]) -> N
                       "arguments and a ScriptRunConfig's differently: pass the arguments to the step as "
                       "estimator_entry_script_arguments, then run estimig again")
     from estimig.codemods.arguments import Unprovable, script_params_items
+
     from estimig.values import Kind, classify
 
     try:

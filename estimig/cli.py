@@ -28,6 +28,17 @@ class _Group(click.Group):
             click.echo("estimig: interrupted", err=True)
             sys.exit(130)
 
+    def get_command(self, ctx, cmd_name):
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in _RUNTIME_COMMANDS:
+            command = _runtime_command(cmd_name)
+        return command
+
+    def list_commands(self, ctx):
+        names = set(super().list_commands(ctx))
+        names.update(name for name in _RUNTIME_COMMANDS if _runtime_command(name) is not None)
+        return sorted(names)
+
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="estimig")
@@ -219,14 +230,17 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
-def _register_runtime_commands() -> None:
-    # The runtime shim's commands; imported lazily inside their own module.
+# The runtime shim's commands (`estimig run`, `estimig verify`): their module (subprocess, tarfile,
+# tempfile) is imported only when one of them is asked for or listed, so that `estimig rewrite`
+# (the pre-commit path) never pays for it.
+_RUNTIME_COMMANDS = {"run": "run_command", "verify": "verify_command"}
+
+
+def _runtime_command(name: str):
     try:
-        from estimig.runtime.commands import run_command, verify_command
+        from estimig.runtime import commands
     except ImportError:
-        return
-    main.add_command(run_command)
-    main.add_command(verify_command)
+        return None
+    return getattr(commands, _RUNTIME_COMMANDS[name], None)
 
 
-_register_runtime_commands()

@@ -8,8 +8,6 @@ that file and the run goes on.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator
 
 from estimig.options import Options
@@ -82,6 +80,10 @@ def _results(paths: list[str], options: Options, write: bool, jobs: int) -> Iter
         for path in paths:
             yield process_file(path, options, write) if path in wanted else FileResult(path)
         return
+    # Imported here: multiprocessing costs a pre-commit call on one file ~30 ms for nothing.
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     portable = options.portable()
     with ProcessPoolExecutor(max_workers=min(jobs, len(candidates))) as pool:
         # map() yields in submission order, lazily, so progress is reported as files finish.

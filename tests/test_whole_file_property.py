@@ -10,12 +10,12 @@ import os
 
 import libcst as cst
 from hypothesis import HealthCheck, given, settings
+from strategies.preamble import PREAMBLE
+from strategies.uses import IMPORTS, blocks
 
 from estimig.assemble import COMMENT_PREFIX, _enclosing_statement
 from estimig.engine import migrate_source
 from estimig.facts import collect
-from strategies.preamble import PREAMBLE
-from strategies.uses import IMPORTS, blocks
 
 EXAMPLES = int(os.environ.get("ESTIMIG_PROPERTY_EXAMPLES", "15"))
 
