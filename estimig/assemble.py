@@ -148,13 +148,17 @@ def _realign(args: list[cst.Arg], call: EstimatorCall, delta: int) -> list[cst.A
     paren_column = call.column + len(call.code(call.node.func)) + 1
     if delta == 0:
         return args
+    # Inside a block, LibCST stores continuation whitespace after the block's own indentation.
+    statement = _enclosing_statement(call.module, call.node)
+    block_indent = call.module.column_of(statement) if statement is not None else 0
     realigned = []
     for arg in args:
         comma = arg.comma
         if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
             ws = comma.whitespace_after
-            if len(ws.last_line.value) == paren_column:
-                ws = ws.with_changes(last_line=cst.SimpleWhitespace(" " * (paren_column + delta)))
+            base = block_indent if ws.indent else 0
+            if base + len(ws.last_line.value) == paren_column:
+                ws = ws.with_changes(last_line=cst.SimpleWhitespace(" " * (paren_column + delta - base)))
                 arg = arg.with_changes(comma=comma.with_changes(whitespace_after=ws))
         realigned.append(arg)
     return realigned

@@ -136,6 +136,9 @@ class ModuleFacts:
     def line_of(self, node: cst.CSTNode) -> int:
         return self._positions[node].start.line
 
+    def column_of(self, node: cst.CSTNode) -> int:
+        return self._positions[node].start.column
+
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         found = self._qnames.get(node, ())
         if isinstance(found, LazyValue):  # LibCST computes qualified names on first use

@@ -113,8 +113,9 @@ def merge(plans: Iterable[CallPlan], kwargs: Iterable[str], owners: dict[str, st
             merged.blocked.append(("core", f"estimig does not know the argument '{kwarg}'"))
         elif not any(c == owner for c, _ in merged.blocked):
             merged.blocked.append((owner, f"argument '{kwarg}' needs the '{owner}' concern, which is not enabled"))
+    uses_already_explained = any(concern == "uses" for concern, _ in merged.blocked)
     for node_id, description in uses:
-        if node_id not in handled_uses:
+        if node_id not in handled_uses and not uses_already_explained:
             merged.blocked.append(("uses", f"the estimator is used afterwards ({description}), which needs the 'uses' concern"))
     return merged
 
