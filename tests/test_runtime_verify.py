@@ -52,3 +52,28 @@ def test_wrong_migration_is_caught(job, wrong, named):
     assert named in output, output
     # A broken migration either runs differently (exit 1) or cannot run at all (exit 2, named).
     assert result.exit_code in (1, 2), output
+
+
+ENGINE_PAIRS = [
+    pytest.param("mpi_ranks", marks=[pytest.mark.mpi, needs_mpi], id="mpi_ranks"),
+    pytest.param("tf_ps", id="tf_ps"),
+    pytest.param("data_inputs", id="data_inputs"),
+    pytest.param("env_pip", id="env_pip"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("job", ENGINE_PAIRS)
+def test_engine_migration_runs_unchanged(job, tmp_path):
+    """End to end: what `estimig rewrite` itself writes runs the same job as the original."""
+    import shutil
+
+    from estimig.engine import migrate_source
+
+    folder = tmp_path / job
+    shutil.copytree(JOBS / job, folder)
+    result = migrate_source((folder / "before.py").read_text(), path=str(folder / "before.py"))
+    assert result.migrated >= 1, result.findings
+    (folder / "migrated.py").write_text(result.code)
+    outcome = invoke("verify", folder / "before.py", folder / "migrated.py", "--timeout", 240)
+    assert outcome.exit_code == 0, outcome.stdout + outcome.stderr
