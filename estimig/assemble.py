@@ -32,15 +32,73 @@ def manual_comment(reason: str) -> str:
 
 def assemble(facts: ModuleFacts, decisions: list[CallDecision], extra_comments: dict[int, str] | None = None) -> cst.Module:
     context = CodemodContext(wrapper=facts.wrapper, metadata_manager=None)
+    migrated = [d for d in decisions if d.comment is None]
+    needed: set[tuple[str, str]] = set().union(*(d.plan.imports for d in migrated)) if migrated else set()
+    # New imports go where the estimator class was imported (in a notebook: that cell, not the
+    # first one), unless the module already imports from the same place: then they join that line.
+    anchor = _estimator_import(facts, migrated)
+    joined = _modules_imported_from(facts.module)
+    anchored = {item for item in needed if item[0] not in joined} if anchor is not None else set()
     transformer = _Assembler(context, facts, decisions, extra_comments or {})
+    if anchored:
+        transformer.after_anchor = (id(anchor), _import_statements(anchored))
     module = facts.wrapper.visit(transformer)
-    for module_name, name in sorted(transformer.imports):
+    rest = transformer.imports - anchored
+    for module_name, name in sorted(rest):
         AddImportsVisitor.add_needed_import(context, module_name, name)
-    if transformer.imports:
+    if rest:
         module = AddImportsVisitor(context).transform_module(module)
     if transformer.removed_funcs:
         module = RemoveImportsVisitor(context).transform_module(module)
     return module
+
+
+def _estimator_import(facts: ModuleFacts, migrated: list[CallDecision]) -> cst.SimpleStatementLine | None:
+    """The module-level statement that imports the first migrated call's estimator class."""
+    from libcst.metadata import GlobalScope
+
+    for decision in migrated:
+        root = decision.call.node.func
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if not isinstance(root, cst.Name):
+            continue
+        scope = facts.scope_of(root)
+        if scope is None:
+            continue
+        for assignment in scope[root.value]:
+            node = getattr(assignment, "node", None)
+            if isinstance(node, (cst.Import, cst.ImportFrom)) and isinstance(facts.scope_of(node), GlobalScope):
+                statement = facts.parent(node)
+                if isinstance(statement, cst.SimpleStatementLine):
+                    return statement
+    return None
+
+
+def _modules_imported_from(module: cst.Module) -> set[str]:
+    """Modules imported from in the module's leading import block: the only imports LibCST's
+    AddImportsVisitor joins new names to (elsewhere it would add a line at the very top)."""
+    found = set()
+    for index, statement in enumerate(module.body):
+        if not isinstance(statement, cst.SimpleStatementLine):
+            break
+        small = statement.body[0]
+        if index == 0 and isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString):
+            continue  # the module docstring
+        if not isinstance(small, (cst.Import, cst.ImportFrom)):
+            break
+        if isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative \
+                and not isinstance(small.names, cst.ImportStar):
+            found.add(cst.Module(body=[]).code_for_node(small.module))
+    return found
+
+
+def _import_statements(imports: set[tuple[str, str]]) -> list[cst.SimpleStatementLine]:
+    by_module: dict[str, list[str]] = {}
+    for module_name, name in sorted(imports):
+        by_module.setdefault(module_name, []).append(name)
+    return [cst.parse_statement(f"from {module_name} import {', '.join(names)}\n")
+            for module_name, names in by_module.items()]
 
 
 class _Assembler(cst.CSTTransformer):
@@ -66,6 +124,7 @@ class _Assembler(cst.CSTTransformer):
                 self.extra.setdefault(id(statement), []).append(text)
         self.imports: set[tuple[str, str]] = set()
         self.removed_funcs: list[cst.CSTNode] = []
+        self.after_anchor: tuple[int, list[cst.SimpleStatementLine]] | None = None
 
     def on_leave(self, original_node, updated_node):
         updated = super().on_leave(original_node, updated_node)
@@ -83,6 +142,8 @@ class _Assembler(cst.CSTTransformer):
         if id(original_node) in self.statements or id(original_node) in self.extra:
             return self._statement(self.statements.get(id(original_node), []), updated,
                                    self.extra.get(id(original_node), []))
+        if self.after_anchor is not None and id(original_node) == self.after_anchor[0]:
+            return cst.FlattenSentinel([updated, *self.after_anchor[1]])
         return updated
 
     def _migrate_call(self, decision: CallDecision, updated: cst.Call) -> cst.Call:

@@ -136,6 +136,9 @@ class ModuleFacts:
     def line_of(self, node: cst.CSTNode) -> int:
         return self._positions[node].start.line
 
+    def scope_of(self, node: cst.CSTNode):
+        return self._scopes.get(node)
+
     def column_of(self, node: cst.CSTNode) -> int:
         return self._positions[node].start.column
 
