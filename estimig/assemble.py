@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from estimig.facts import EstimatorCall, ModuleFacts
 from estimig.plan import SCRIPT_RUN_CONFIG_ORDER, MergedPlan, NewArg
@@ -31,26 +29,115 @@ def manual_comment(reason: str) -> str:
 
 
 def assemble(facts: ModuleFacts, decisions: list[CallDecision], extra_comments: dict[int, str] | None = None) -> cst.Module:
-    context = CodemodContext(wrapper=facts.wrapper, metadata_manager=None)
     migrated = [d for d in decisions if d.comment is None]
     needed: set[tuple[str, str]] = set().union(*(d.plan.imports for d in migrated)) if migrated else set()
-    # New imports go where the estimator class was imported (in a notebook: that cell, not the
-    # first one), unless the module already imports from the same place: then they join that line.
+    needed -= _imported_names(facts.module)
+    # New imports join a `from M import ...` line of the leading import block when there is one;
+    # otherwise they go where the estimator class was imported (in a notebook: that cell, not the
+    # first one); failing both, after the leading import block.
+    joined = _leading_imports_from(facts.module)
     anchor = _estimator_import(facts, migrated)
-    joined = _modules_imported_from(facts.module)
-    anchored = {item for item in needed if item[0] not in joined} if anchor is not None else set()
-    transformer = _Assembler(context, facts, decisions, extra_comments or {})
-    if anchored:
-        transformer.after_anchor = (id(anchor), _import_statements(anchored))
-    module = facts.wrapper.visit(transformer)
-    rest = transformer.imports - anchored
-    for module_name, name in sorted(rest):
-        AddImportsVisitor.add_needed_import(context, module_name, name)
-    if rest:
-        module = AddImportsVisitor(context).transform_module(module)
-    if transformer.removed_funcs:
-        module = RemoveImportsVisitor(context).transform_module(module)
-    return module
+    transformer = _Assembler(facts, decisions, extra_comments or {})
+    for item in sorted(needed):
+        if item[0] in joined:
+            transformer.join.setdefault(id(joined[item[0]]), []).append(item[1])
+    rest = {item for item in needed if item[0] not in joined}
+    if rest and anchor is not None:
+        transformer.after_anchor = (id(anchor), _import_statements(rest))
+    elif rest:
+        transformer.at_top = _import_statements(rest)
+    module = facts.module.visit(transformer)
+    removable = _unused_after(module, _import_candidates(facts, transformer.removed_funcs))
+    return module.visit(_RemoveAliases(removable)) if removable else module
+
+
+def _imported_names(module: cst.Module) -> set[tuple[str, str]]:
+    """(module, name) pairs already imported by a plain module-level `from module import name`."""
+    found = set()
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative \
+                        and not isinstance(small.names, cst.ImportStar):
+                    dotted = _code(small.module)
+                    found.update((dotted, alias.name.value) for alias in small.names
+                                 if alias.asname is None and isinstance(alias.name, cst.Name))
+    return found
+
+
+def _import_candidates(facts: ModuleFacts, removed_funcs: list[cst.CSTNode]) -> set[tuple[str, str, str | None]]:
+    """Import aliases whose every reference was the name of a call that is now gone:
+    (module or dotted import, imported name, asname); an Import has '' as its module."""
+    roots = set()
+    for func in removed_funcs:
+        while isinstance(func, cst.Attribute):
+            func = func.value
+        if isinstance(func, cst.Name):
+            roots.add(func)
+    root_ids = {id(root) for root in roots}
+    candidates = set()
+    for root in roots:
+        scope = facts.scope_of(root)
+        if scope is None:
+            continue
+        for assignment in scope[root.value]:
+            node = getattr(assignment, "node", None)
+            if not isinstance(node, (cst.Import, cst.ImportFrom)):
+                continue
+            if any(id(reference.node) not in root_ids for reference in assignment.references):
+                continue
+            for alias in node.names if not isinstance(node.names, cst.ImportStar) else ():
+                bound = _code(alias.asname.name) if alias.asname else _code(alias.name).split(".")[0]
+                if bound == root.value:
+                    module = _code(node.module) if isinstance(node, cst.ImportFrom) and node.module else ""
+                    asname = _code(alias.asname.name) if alias.asname else None
+                    candidates.add((module, _code(alias.name), asname))
+    return candidates
+
+
+def _unused_after(module: cst.Module, candidates: set[tuple[str, str, str | None]]) -> set[tuple[str, str, str | None]]:
+    """The candidates whose bound name the new module no longer uses outside imports (a cheap walk:
+    the new code includes statements the concerns wrote, which no metadata has seen)."""
+    if not candidates:
+        return set()
+    used: set[str] = set()
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            continue
+        if isinstance(node, cst.Name):
+            used.add(node.value)
+        stack.extend(node.children)
+    return {c for c in candidates if (c[2] or c[1].split(".")[0]) not in used}
+
+
+class _RemoveAliases(cst.CSTTransformer):
+    def __init__(self, aliases: set[tuple[str, str, str | None]]):
+        super().__init__()
+        self.aliases = aliases
+
+    def leave_Import(self, original_node, updated_node):
+        return self._keep(updated_node, "")
+
+    def leave_ImportFrom(self, original_node, updated_node):
+        if isinstance(updated_node.names, cst.ImportStar) or updated_node.module is None:
+            return updated_node
+        return self._keep(updated_node, _code(updated_node.module))
+
+    def _keep(self, node, module: str):
+        names = [alias for alias in node.names
+                 if (module, _code(alias.name), _code(alias.asname.name) if alias.asname else None) not in self.aliases]
+        if len(names) == len(node.names):
+            return node
+        if not names:
+            return cst.RemoveFromParent()
+        names[-1] = names[-1].with_changes(comma=node.names[-1].comma)
+        return node.with_changes(names=names)
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
 
 
 def _estimator_import(facts: ModuleFacts, migrated: list[CallDecision]) -> cst.SimpleStatementLine | None:
@@ -75,10 +162,9 @@ def _estimator_import(facts: ModuleFacts, migrated: list[CallDecision]) -> cst.S
     return None
 
 
-def _modules_imported_from(module: cst.Module) -> set[str]:
-    """Modules imported from in the module's leading import block: the only imports LibCST's
-    AddImportsVisitor joins new names to (elsewhere it would add a line at the very top)."""
-    found = set()
+def _leading_imports_from(module: cst.Module) -> dict[str, cst.ImportFrom]:
+    """The first `from M import ...` of each module M in the module's leading import block."""
+    found: dict[str, cst.ImportFrom] = {}
     for index, statement in enumerate(module.body):
         if not isinstance(statement, cst.SimpleStatementLine):
             break
@@ -88,9 +174,23 @@ def _modules_imported_from(module: cst.Module) -> set[str]:
         if not isinstance(small, (cst.Import, cst.ImportFrom)):
             break
         if isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative \
-                and not isinstance(small.names, cst.ImportStar):
-            found.add(cst.Module(body=[]).code_for_node(small.module))
+                and not isinstance(small.names, cst.ImportStar) and _code(small.module) != "__future__":
+            found.setdefault(_code(small.module), small)
     return found
+
+
+def _leading_block_end(module: cst.Module) -> int:
+    """Index in module.body just after the docstring, `__future__` and leading imports."""
+    end = 0
+    for index, statement in enumerate(module.body):
+        if not isinstance(statement, cst.SimpleStatementLine):
+            break
+        small = statement.body[0]
+        docstring = index == 0 and isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString)
+        if not docstring and not isinstance(small, (cst.Import, cst.ImportFrom)):
+            break
+        end = index + 1
+    return end
 
 
 def _import_statements(imports: set[tuple[str, str]]) -> list[cst.SimpleStatementLine]:
@@ -102,10 +202,9 @@ def _import_statements(imports: set[tuple[str, str]]) -> list[cst.SimpleStatemen
 
 
 class _Assembler(cst.CSTTransformer):
-    def __init__(self, context: CodemodContext, facts: ModuleFacts, decisions: list[CallDecision],
+    def __init__(self, facts: ModuleFacts, decisions: list[CallDecision],
                  extra_comments: dict[int, str] | None = None):
         super().__init__()
-        self.context = context
         self.facts = facts
         self.migrated = {id(d.call.node): d for d in decisions if d.comment is None}
         self.edits = {id(old): new for d in decisions if d.comment is None for old, new in d.plan.edits}
@@ -124,7 +223,11 @@ class _Assembler(cst.CSTTransformer):
                 self.extra.setdefault(id(statement), []).append(text)
         self.imports: set[tuple[str, str]] = set()
         self.removed_funcs: list[cst.CSTNode] = []
+        # Where new imports go (see `assemble`): names joined to an existing `from M import`,
+        # statements after the estimator's own import, or statements after the leading block.
+        self.join: dict[int, list[str]] = {}
         self.after_anchor: tuple[int, list[cst.SimpleStatementLine]] | None = None
+        self.at_top: list[cst.SimpleStatementLine] = []
 
     def on_leave(self, original_node, updated_node):
         updated = super().on_leave(original_node, updated_node)
@@ -133,7 +236,6 @@ class _Assembler(cst.CSTTransformer):
             if isinstance(original_node, cst.Call):
                 # A call replaced elsewhere (EstimatorStep -> PythonScriptStep): its old name's import
                 # goes when nothing else uses it.
-                RemoveImportsVisitor.remove_unused_import_by_node(self.context, original_node.func)
                 self.removed_funcs.append(original_node.func)
             # An edit is a new node, or a function of the updated node so edits inside it survive.
             return new(updated) if callable(new) else new
@@ -144,12 +246,21 @@ class _Assembler(cst.CSTTransformer):
                                    self.extra.get(id(original_node), []))
         if self.after_anchor is not None and id(original_node) == self.after_anchor[0]:
             return cst.FlattenSentinel([updated, *self.after_anchor[1]])
+        if id(original_node) in self.join:
+            names = list(updated.names)
+            last = names[-1]
+            names[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            names += [cst.ImportAlias(name=cst.Name(name)) for name in self.join[id(original_node)]]
+            names[-1] = names[-1].with_changes(comma=last.comma)
+            return updated.with_changes(names=names)
+        if isinstance(updated, cst.Module) and self.at_top:
+            end = _leading_block_end(updated)
+            return updated.with_changes(body=[*updated.body[:end], *self.at_top, *updated.body[end:]])
         return updated
 
     def _migrate_call(self, decision: CallDecision, updated: cst.Call) -> cst.Call:
         call, plan = decision.call, decision.plan
         self.imports |= plan.imports
-        RemoveImportsVisitor.remove_unused_import_by_node(self.context, call.node.func)
         self.removed_funcs.append(call.node.func)
         # Kept arguments come from the updated tree so edits inside their values survive.
         updated_by_keyword = {}

@@ -14,6 +14,11 @@ SUFFIXES = (".py", ".ipynb")
 
 def iter_files(paths: Iterable[str], excludes: Iterable[str] = (), respect_gitignore: bool = True) -> Iterator[str]:
     """Files to migrate, in a stable order. A file named explicitly is always included."""
+    paths = list(paths)
+    if all(os.path.isfile(p) for p in paths):
+        # pre-commit names files one by one: no pattern to match, so pathspec is not even imported.
+        yield from dict.fromkeys(paths)
+        return
     import pathspec
 
     excludes = list(excludes)

@@ -2,17 +2,16 @@
 
 Every rich import is here. When the stream is not a terminal (piped, redirected, pre-commit, CI
 logs) output is plain and stable: no colour codes, no progress bar, no box drawing, a fixed width,
-so it can be grepped and compared.
+so it can be grepped and compared. Plain output never imports rich, which keeps a pre-commit call
+on a file without azureml close to the cost of starting Python.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Iterable, Iterator, TypeVar
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.console import Console
 
 T = TypeVar("T")
 
@@ -20,10 +19,27 @@ T = TypeVar("T")
 _PLAIN_WIDTH = 200
 
 
-def make_console(stream, *, color: bool | None = None) -> Console:
+class PlainConsole:
+    """The part of rich's Console the CLI uses, for plain output: text straight to the stream."""
+
+    color_system = None
+
+    def __init__(self, stream, is_terminal: bool = False):
+        self.file = stream
+        self.is_terminal = is_terminal
+
+    def print(self, text="", **_ignored) -> None:
+        self.file.write(f"{text}\n")
+
+
+def make_console(stream, *, color: bool | None = None) -> "Console | PlainConsole":
     """A console on `stream`; colour follows the TTY unless `color` forces it on or off."""
     is_tty = bool(getattr(stream, "isatty", lambda: False)())
     styled = is_tty if color is None else color
+    if not styled:
+        return PlainConsole(stream, is_terminal=is_tty)
+    from rich.console import Console
+
     return Console(
         file=stream,
         force_terminal=styled,
@@ -36,11 +52,11 @@ def make_console(stream, *, color: bool | None = None) -> Console:
     )
 
 
-def _plain(console: Console) -> bool:
+def _plain(console) -> bool:
     return console.color_system is None
 
 
-def progress(items: Iterable[T], *, total: int | None, enabled: bool, console: Console | None = None) -> Iterator[T]:
+def progress(items: Iterable[T], *, total: int | None, enabled: bool, console=None) -> Iterator[T]:
     """Yield items, with a progress bar on the console only when enabled (the CLI decides: a TTY, a long run)."""
     if not enabled:
         yield from items
@@ -61,13 +77,15 @@ def progress(items: Iterable[T], *, total: int | None, enabled: bool, console: C
             bar.advance(task)
 
 
-def print_diff(console: Console, diff_text: str) -> None:
+def print_diff(console, diff_text: str) -> None:
     if not diff_text:
         return
     if _plain(console):
         # Straight to the file: rich would otherwise interpret [brackets] in user code as markup.
         console.file.write(diff_text if diff_text.endswith("\n") else diff_text + "\n")
         return
+    from rich.text import Text
+
     for line in diff_text.splitlines():
         if line.startswith(("+++", "---")):
             style = "bold"
@@ -82,7 +100,7 @@ def print_diff(console: Console, diff_text: str) -> None:
         console.print(Text(line, style=style))
 
 
-def print_summary(console: Console, results) -> None:
+def print_summary(console, results) -> None:
     """One row per file that changed or has findings, then the summary line."""
     from estimig.reports import summarize
 
@@ -100,6 +118,10 @@ def print_summary(console: Console, results) -> None:
             out.write(f"{path}: {state}, {migrated} migrated, {need} need attention\n")
         out.write(summary.headline + "\n")
         return
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     if rows:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False)
         table.add_column("file", overflow="fold")
