@@ -11,7 +11,6 @@ from functools import cached_property
 from typing import Iterator, Mapping
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata.base_provider import LazyValue
 from libcst.metadata import (
@@ -315,7 +314,7 @@ class _Collector:
             if isinstance(call, cst.Call):
                 callee = facts.code_for(call.func)
                 if (parent.keyword is None and len(call.args) >= 1 and call.args[0] is parent
-                        and m.matches(call.func, m.Attribute(attr=m.Name("submit")))):
+                        and isinstance(call.func, cst.Attribute) and call.func.attr.value == "submit"):
                     return Use(name, "submit", line, f"{callee}({name.value})", call=call)
                 keyword = parent.keyword.value if parent.keyword else None
                 shown = f"{keyword}={name.value}" if keyword else name.value

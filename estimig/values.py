@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
-import libcst.matchers as m
 
 from estimig.facts import EstimatorCall
 
@@ -108,7 +107,7 @@ def classify(call: EstimatorCall, node: cst.BaseExpression, _depth: int = 0) -> 
         return Value(Kind.SCALAR, node)
     if isinstance(node, cst.BinaryOperation) or isinstance(node, cst.UnaryOperation):
         return Value(Kind.SCALAR, node) if _numeric_or_string_arith(call, node, _depth) else Value(Kind.UNKNOWN, node)
-    if isinstance(node, cst.Comparison) or m.matches(node, m.BooleanOperation()):
+    if isinstance(node, (cst.Comparison, cst.BooleanOperation)):
         return Value(Kind.UNKNOWN, node)
     if isinstance(node, cst.Call):
         return _classify_call(call, node, _depth)
