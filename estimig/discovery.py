@@ -85,6 +85,7 @@ class _GitIgnores:
 
         self._pathspec = pathspec
         self._specs: dict[str, object | None] = {}
+        self._folders: dict[str, tuple[str, list]] = {}
         self.root = root.resolve()
         # A .gitignore above the root (the repository's) applies too.
         self._parents = [p for p in self.root.parents if (p / ".gitignore").exists() and (p / ".git").exists()
@@ -103,16 +104,23 @@ class _GitIgnores:
         return self._specs[folder]
 
     def ignored(self, path: str, is_dir: bool = False) -> bool:
-        absolute = Path(path).resolve()
-        folders = [str(p) for p in reversed(absolute.parents)]
-        top = str(self._parents[0]) if self._parents else str(self.root)
-        for folder in folders:
-            if len(folder) < len(top):
-                continue
-            spec = self._spec(folder)
-            if spec is None:
-                continue
-            rel = os.path.relpath(absolute, folder) + ("/" if is_dir else "")
+        folder, name = os.path.split(path)
+        resolved, specs = self._folder(folder)
+        if not specs:
+            return False
+        absolute = os.path.join(resolved, name)
+        for spec_folder, spec in specs:
+            rel = os.path.relpath(absolute, spec_folder) + ("/" if is_dir else "")
             if spec.match_file(rel):
                 return True
         return False
+
+    def _folder(self, folder: str):
+        """The folder resolved once, and the .gitignore specs that apply inside it (cached: a
+        large tree has thousands of files per folder resolution)."""
+        if folder not in self._folders:
+            resolved = Path(folder).resolve()
+            top = str(self._parents[0]) if self._parents else str(self.root)
+            chain = [str(p) for p in reversed([resolved, *resolved.parents]) if len(str(p)) >= len(top)]
+            self._folders[folder] = (str(resolved), [(f, spec) for f in chain if (spec := self._spec(f)) is not None])
+        return self._folders[folder]

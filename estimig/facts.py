@@ -209,9 +209,30 @@ class ModuleFacts:
 def collect(module: cst.Module) -> ModuleFacts:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     facts = ModuleFacts(module=module, wrapper=wrapper)
-    if _may_name_estimator(module):
+    if _may_name_estimator(module) and _uses_class_name(module):
         _Collector(facts).visit_module()
     return facts
+
+
+def _uses_class_name(module: cst.Module) -> bool:
+    """Whether any expression outside imports names an estimator class (`Estimator`, `dnn.PyTorch`):
+    the qualified name of an estimator always ends in the name written in the code, so a module
+    without one (the SDK's own modules that only define or re-export them) needs no metadata."""
+    from estimig.prefilter import CLASS_NAMES
+
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            continue
+        if isinstance(node, cst.Name) and node.value in CLASS_NAMES:
+            return True
+        if isinstance(node, (cst.ClassDef, cst.FunctionDef)):
+            # Their own names are definitions, not uses; their bases, decorators and bodies count.
+            stack.extend(child for child in node.children if child is not node.name)
+            continue
+        stack.extend(node.children)
+    return False
 
 
 def _may_name_estimator(module: cst.Module) -> bool:
