@@ -173,26 +173,16 @@ def _reference(call: EstimatorCall, value: Value, suffix: str, taken: set[str]) 
             ref = f"DataReference(datastore={code})"
             return Reference(argument=f"str({ref})", key=f"{code}.name", config=f"{ref}.to_config()",
                              needs_import=True, identity=code)
-        bound = _fresh(call, suffix, taken)
+        bound = call.fresh_name(suffix, taken)
         return Reference(argument=f"str({bound})", key=f"{bound}.data_reference_name", config=f"{bound}.to_config()",
                          before=f"{bound} = DataReference(datastore={code})", needs_import=True)
     if simple:
         return Reference(argument=f"str({code})", key=f"{code}.data_reference_name", config=f"{code}.to_config()",
                          identity=code)
     # An inline expression: evaluated once, so the argument and the wiring name the same reference.
-    bound = _fresh(call, suffix, taken)
+    bound = call.fresh_name(suffix, taken)
     return Reference(argument=f"str({bound})", key=f"{bound}.data_reference_name", config=f"{bound}.to_config()",
                      before=f"{bound} = {code}")
-
-
-def _fresh(call: EstimatorCall, suffix: str, taken: set[str]) -> str:
-    name = call.fresh_name(suffix)
-    n = 2
-    while name in taken:
-        name = call.fresh_name(f"{suffix}{n}")
-        n += 1
-    taken.add(name)
-    return name
 
 
 def _source_directory_data_store(call: EstimatorCall) -> Reference | None:

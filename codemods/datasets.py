@@ -209,7 +209,7 @@ def _data_statements(call: EstimatorCall, items: list[Item], options) -> tuple[l
             entries.append(f"{call.code(_name_node(call, item.value))}: {code}")
         else:
             # The generated name is random: bind the config once so its name and itself agree.
-            bound = _fresh(call, suffix_for(call, item.node, "input"), taken)
+            bound = call.fresh_name(suffix_for(call, item.node, "input"), taken)
             before.append(f"{bound} = {code}")
             entries.append(f"{bound}.name: {bound}")
     if not entries:
@@ -285,13 +285,3 @@ def dataset_source(call: EstimatorCall, value: Value) -> str | None:
         else:
             return None
     return None
-
-
-def _fresh(call: EstimatorCall, suffix: str, taken: set[str]) -> str:
-    name = call.fresh_name(suffix)
-    n = 2
-    while name in taken:
-        name = call.fresh_name(f"{suffix}{n}")
-        n += 1
-    taken.add(name)
-    return name

@@ -84,8 +84,16 @@ class EstimatorCall:
     def resolve(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
         return self.module.resolve(expr, before=self.node)
 
-    def fresh_name(self, suffix: str) -> str:
-        return self.module.fresh_name(f"{self.target or 'run'}_{suffix}")
+    def fresh_name(self, suffix: str, taken: set[str] | None = None) -> str:
+        """An unused name like `est_env`; with `taken`, also unlike the names already handed out for
+        this call (and the new one is added to it)."""
+        base = f"{self.target or 'run'}_{suffix}"
+        name, n = self.module.fresh_name(base), 2
+        while taken is not None and name in taken:
+            name, n = self.module.fresh_name(f"{base}{n}"), n + 1
+        if taken is not None:
+            taken.add(name)
+        return name
 
 
 @dataclass(eq=False)

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 
 from estimig.assemble import COMMENT_PREFIX
 from estimig.engine import migrate_source
+from fixture_support import assert_oracle_equal
 from strategies import estimator_calls
 from strategies.preamble import program
 
@@ -19,8 +20,6 @@ EXAMPLES = int(os.environ.get("ESTIMIG_PROPERTY_EXAMPLES", "60"))
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(estimator_calls())
 def test_migration_is_equivalent_and_idempotent(tmp_path, call):
-    from estimig.oracle import compare, execute
-
     kind, kwargs = call
     source = program(kind, kwargs)
     result = migrate_source(source)
@@ -30,10 +29,4 @@ def test_migration_is_equivalent_and_idempotent(tmp_path, call):
         assert COMMENT_PREFIX in result.code and result.findings, "an estimator was left without a comment"
         return
     assert "Estimator(" not in result.code
-    workdir = tmp_path / "job"
-    (workdir / "src").mkdir(parents=True, exist_ok=True)
-    (workdir / "src" / "train.py").write_text("print('train')\n")
-    before = execute(source, "before.py", str(workdir))
-    after = execute(result.code, "after.py", str(workdir))
-    differences = compare(before, after)
-    assert not differences, f"{source}\n---\n{result.code}\n" + "\n".join(differences)
+    assert_oracle_equal(source, result.code, tmp_path / "job")

@@ -16,6 +16,7 @@ from strategies.uses import IMPORTS, blocks
 from estimig.assemble import COMMENT_PREFIX, _enclosing_statement
 from estimig.engine import migrate_source
 from estimig.facts import collect
+from fixture_support import assert_oracle_equal
 
 EXAMPLES = int(os.environ.get("ESTIMIG_PROPERTY_EXAMPLES", "15"))
 
@@ -48,8 +49,6 @@ def _has_comment(statement) -> bool:
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(blocks())
 def test_every_left_estimator_is_marked(tmp_path, pieces):
-    from estimig.oracle import compare, execute
-
     source = program(pieces)
     result = migrate_source(source)
     cst.parse_module(result.code)
@@ -58,13 +57,7 @@ def test_every_left_estimator_is_marked(tmp_path, pieces):
     assert result.left == 0 or result.findings
     if result.migrated == 0:
         return
-    workdir = tmp_path / "job"
-    (workdir / "src").mkdir(parents=True, exist_ok=True)
-    (workdir / "src" / "train.py").write_text("print('train')\n")
-    before = execute(source, "before.py", str(workdir))
-    after = execute(result.code, "after.py", str(workdir))
-    differences = compare(before, after)
-    assert not differences, f"{source}\n---\n{result.code}\n" + "\n".join(differences)
+    assert_oracle_equal(source, result.code, tmp_path / "job")
 
 
 def test_unmarked_sees_a_bare_estimator():
