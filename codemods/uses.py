@@ -11,7 +11,6 @@ estimig cannot follow (the estimator passed to a function, stored in a list) cou
 
 from __future__ import annotations
 
-from typing import Callable
 
 import libcst as cst
 

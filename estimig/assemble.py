@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from estimig.facts import EstimatorCall, ModuleFacts
-from estimig.plan import SCRIPT_RUN_CONFIG_ORDER, MergedPlan, NewArg
+from estimig.plan import SCRIPT_RUN_CONFIG_ORDER, MergedPlan
 
 COMMENT_PREFIX = "# estimig:"
 

@@ -8,7 +8,7 @@ that file and the run goes on.
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from estimig.options import Options
 from estimig.prefilter import may_hold_estimator

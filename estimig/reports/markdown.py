@@ -96,7 +96,7 @@ def render(results, root):
     if sections:
         out += ["### Files", ""] + sections
     out += [
-        f"> [!NOTE]",
+        "> [!NOTE]",
         f"> {SDK_V1_END} Estimators were deprecated in SDK 1.19; ScriptRunConfig keeps these jobs "
         "running on SDK v1 until they move to SDK v2.",
         "",

@@ -79,6 +79,32 @@ def new_run_id(spec: JobSpec) -> str:
     return f"{spec.experiment}_{int(time.time())}_{uuid.uuid4().hex[:8]}"
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What every backend sets up the same way before it starts processes."""
+
+    run_id: str
+    shim: Path
+    trace_dir: Path
+    staged: dict  # input name -> local path
+    input_env: dict
+    datasets: dict
+    arguments: list
+
+
+def prepare(spec: JobSpec, config, run_root: Path) -> Prepared:
+    """Run id, the in-job shim, the trace folder, and the job's inputs staged and resolved."""
+    from estimig.runtime import data
+
+    run_id = new_run_id(spec)
+    shim = write_shim(run_root)
+    trace_dir = run_root / "trace"
+    trace_dir.mkdir()
+    staged = {key: str(path) for key, path in data.stage_inputs(spec, config, run_root).items()}
+    input_env, datasets = data.input_variables(spec, staged)
+    return Prepared(run_id, shim, trace_dir, staged, input_env, datasets, data.resolve_arguments(spec.arguments, staged))
+
+
 def kill_group(process: subprocess.Popen) -> None:
     if process.poll() is not None:
         return

@@ -30,11 +30,10 @@ import time
 import uuid
 from pathlib import Path
 
-from estimig.runtime import data
 from estimig.runtime.config import RuntimeConfig
 from estimig.runtime.distribution import plan_launch
 from estimig.runtime.errors import JobTimeout, ToolMissing, UsageError
-from estimig.runtime.execution import JobResult, azureml_variables, new_run_id, snapshot, write_shim
+from estimig.runtime.execution import JobResult, azureml_variables, prepare, snapshot
 from estimig.runtime.spec import JobSpec
 
 LABEL_RUN = "estimig.run"
@@ -159,14 +158,10 @@ class DockerBackend:
         # oracle compares the Azure names), and the shared memory the container got.
         spec = dataclasses.replace(spec, base_image=image, shm_size=shm_size)
         run_root = Path(run_root).resolve()
-        run_id = new_run_id(spec)
+        prepared = prepare(spec, config, run_root)
+        run_id, shim, trace_dir, staged = prepared.run_id, prepared.shim, prepared.trace_dir, prepared.staged
+        input_env, datasets, arguments = prepared.input_env, prepared.datasets, prepared.arguments
         tag = f"estimig-{uuid.uuid4().hex[:12]}"
-        shim = write_shim(run_root)
-        trace_dir = run_root / "trace"
-        trace_dir.mkdir()
-        staged = {key: str(path) for key, path in data.stage_inputs(spec, config, run_root).items()}
-        input_env, datasets = data.input_variables(spec, staged)
-        arguments = data.resolve_arguments(spec.arguments, staged)
         plan = plan_launch(spec, [INTERPRETER, spec.script, *arguments], lambda node: f"node{node}")
 
         # The same path inside as outside: traces read as on the local backend.

@@ -9,12 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from estimig.runtime import data
 from estimig.runtime.config import RuntimeConfig
 from estimig.runtime.distribution import plan_launch
 from estimig.runtime.errors import ToolMissing
 from estimig.runtime.execution import (
-    JobResult, azureml_variables, new_run_id, snapshot, wait_all, write_shim,
+    JobResult, azureml_variables, prepare, snapshot, wait_all,
 )
 from estimig.runtime.spec import JobSpec
 
@@ -34,13 +33,9 @@ class LocalBackend:
 
             # Only the Environment's pip packages (and what they require) importable.
             interpreter = venv.build(spec.pip_packages, run_root / "venv")
-        run_id = new_run_id(spec)
-        shim = write_shim(run_root)
-        trace_dir = run_root / "trace"
-        trace_dir.mkdir()
-        staged = {key: str(path) for key, path in data.stage_inputs(spec, config, run_root).items()}
-        input_env, datasets = data.input_variables(spec, staged)
-        arguments = data.resolve_arguments(spec.arguments, staged)
+        prepared = prepare(spec, config, run_root)
+        run_id, shim, trace_dir = prepared.run_id, prepared.shim, prepared.trace_dir
+        input_env, datasets, arguments = prepared.input_env, prepared.datasets, prepared.arguments
         command = [interpreter, spec.script, *arguments]
         plan = plan_launch(spec, command, lambda node: "127.0.0.1")
 
