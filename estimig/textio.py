@@ -11,8 +11,6 @@ import codecs
 import io
 import os
 import stat
-import tempfile
-import tokenize
 from dataclasses import dataclass
 
 
@@ -37,6 +35,8 @@ def decode(data: bytes, python: bool = True) -> SourceText:
     bom = data.startswith(codecs.BOM_UTF8)
     encoding = "utf-8"
     if python:
+        import tokenize  # only for files that pass the pre-filter
+
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         except SyntaxError as exc:
@@ -57,6 +57,8 @@ def encode(source: SourceText, text: str) -> bytes:
 
 def write_atomic(path: str, data: bytes) -> None:
     """Replace `path` with `data` so that a crash leaves either the old or the new file, whole."""
+    import tempfile
+
     # Through a symlink, replace the file it points to; renaming over the link would replace the link.
     path = os.path.realpath(path)
     folder = os.path.dirname(path)
