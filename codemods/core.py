@@ -16,10 +16,11 @@ IMPORTS = frozenset({("azureml.core", "ScriptRunConfig")})
 
 
 def plan(call: EstimatorCall, options) -> CallPlan:
+    submits = frozenset(id(use.node) for use in call.uses if use.kind == "submit")
     if call.shape_problem:
-        return CallPlan(NAME, blocked=call.shape_problem)
+        return CallPlan(NAME, handles_uses=submits, blocked=call.shape_problem)
     if not call.has("source_directory"):
-        return CallPlan(NAME, blocked="the call has no source_directory")
+        return CallPlan(NAME, handles_uses=submits, blocked="the call has no source_directory")
     arguments = [NewArg("source_directory", from_kwarg="source_directory")]
     if call.has("entry_script"):
         arguments.append(NewArg("script", from_kwarg="entry_script"))
@@ -44,6 +45,5 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                      "  # as the Estimator sized its run-based cluster")
     if call.has("max_run_duration_seconds"):
         arguments.append(NewArg("max_run_duration_seconds", from_kwarg="max_run_duration_seconds"))
-    submits = frozenset(id(use.node) for use in call.uses if use.kind == "submit")
     return CallPlan(NAME, handles=HANDLES & set(call.kwargs), handles_uses=submits, arguments=tuple(arguments),
                     after=tuple(after), imports=IMPORTS)

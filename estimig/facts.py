@@ -223,17 +223,26 @@ def collect(module: cst.Module) -> ModuleFacts:
 
 
 def _uses_class_name(module: cst.Module) -> bool:
-    """Whether any expression outside imports names an estimator class (`Estimator`, `dnn.PyTorch`):
-    the qualified name of an estimator always ends in the name written in the code, so a module
-    without one (the SDK's own modules that only define or re-export them) needs no metadata."""
+    """Whether any expression outside imports names an estimator class (`Estimator`, `dnn.PyTorch`,
+    or the `as` name an import gave one): a module without one (the SDK's own modules that only
+    define or re-export them) needs no metadata."""
     from estimig.prefilter import CLASS_NAMES
 
+    names = set(CLASS_NAMES)
     stack: list[cst.CSTNode] = [module]
+    while stack:  # `import ... as X` may rename a class: X is then the name written in the code
+        node = stack.pop()
+        if isinstance(node, cst.ImportAlias) and node.asname is not None:
+            if (get_full_name_for_node(node.name) or "").rsplit(".", 1)[-1] in CLASS_NAMES:
+                names.add(get_full_name_for_node(node.asname.name) or "")
+        elif not isinstance(node, cst.BaseExpression):
+            stack.extend(node.children)
+    stack = [module]
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.Import, cst.ImportFrom)):
             continue
-        if isinstance(node, cst.Name) and node.value in CLASS_NAMES:
+        if isinstance(node, cst.Name) and node.value in names:
             return True
         if isinstance(node, (cst.ClassDef, cst.FunctionDef)):
             # Their own names are definitions, not uses; their bases, decorators and bodies count.

@@ -92,11 +92,13 @@ def merge(plans: Iterable[CallPlan], kwargs: Iterable[str], owners: dict[str, st
     handled_uses: set[int] = set()
     for plan in plans:
         merged.findings.extend(plan.findings)
+        # Uses a concern would handle count even when it is blocked: the call is left for that
+        # concern's reason, not also reported for uses that were never the problem.
+        handled_uses |= plan.handles_uses
         if plan.blocked:
             merged.blocked.append((plan.concern, plan.blocked))
             continue
         handled |= plan.handles
-        handled_uses |= plan.handles_uses
         for arg in plan.arguments:
             if arg.name in merged.arguments and merged.arguments[arg.name] != arg:
                 merged.blocked.append((plan.concern, f"two concerns both set ScriptRunConfig argument '{arg.name}'"))

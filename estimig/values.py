@@ -97,6 +97,13 @@ def classify(call: EstimatorCall, node: cst.BaseExpression, _depth: int = 0) -> 
         return Value(Kind.UNKNOWN, node)
     if isinstance(node, cst.Name):
         assigned = call.resolve(node)
+        if isinstance(assigned, (cst.List, cst.Dict, cst.Set)):
+            # A list can change after it is bound (append, item assignment): then its value at the
+            # call is not the literal.
+            binding = call.module.parent(assigned)
+            target = binding.targets[0].target if isinstance(binding, cst.Assign) else None
+            if not isinstance(target, cst.Name) or call.module.is_mutated(target):
+                return Value(Kind.UNKNOWN, node)
         if assigned is not None:
             inner = classify(call, assigned, _depth + 1)
             # A name bound to a literal stays a name in the output (it may be reused), but its
