@@ -14,7 +14,7 @@ from fixture_support import assert_oracle_equal
 from strategies import estimator_calls
 from strategies.preamble import program
 
-EXAMPLES = int(os.environ.get("ESTIMIG_PROPERTY_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("ESTIMIG_PROPERTY_EXAMPLES", "100"))
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -11,7 +11,7 @@ import importlib
 
 from hypothesis import strategies as st
 
-KINDS = ("Estimator",)
+KINDS = ("Estimator", "PyTorch", "TensorFlow", "Chainer", "SKLearn")
 
 
 def concern_strategies():
@@ -27,6 +27,18 @@ def concern_strategies():
     return found
 
 
+def accepted_arguments(kind: str) -> frozenset[str]:
+    """The keyword arguments the SDK's class takes: strategies draw per concern, and e.g. SKLearn
+    has no source_directory_data_store."""
+    import inspect
+
+    from strategies.preamble import IMPORTS
+
+    module_name, _, class_name = IMPORTS[kind].removeprefix("from ").partition(" import ")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return frozenset(inspect.signature(cls.__init__).parameters) - {"self"}
+
+
 @st.composite
 def estimator_calls(draw, kinds=KINDS):
     """(kind, {keyword: source}) for one estimator construction."""
@@ -34,4 +46,5 @@ def estimator_calls(draw, kinds=KINDS):
     kwargs: dict[str, str] = {}
     for module in concern_strategies().values():
         kwargs.update(draw(module.kwargs(kind)))
-    return kind, kwargs
+    accepted = accepted_arguments(kind)
+    return kind, {key: value for key, value in kwargs.items() if key in accepted}
