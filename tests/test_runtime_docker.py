@@ -18,7 +18,7 @@ import time
 import pytest
 
 from estimig.runtime.config import DEFAULT_IMAGE
-from runtime_support import JOBS, invoke, needs_torch
+from runtime_support import JOBS, invoke, needs_torch, skip_unless
 
 
 def _engine_problem() -> str | None:
@@ -39,7 +39,7 @@ def _engine_problem() -> str | None:
 
 
 PROBLEM = _engine_problem()
-pytestmark = [pytest.mark.docker, pytest.mark.skipif(PROBLEM is not None, reason=PROBLEM or "")]
+pytestmark = [pytest.mark.docker, skip_unless(PROBLEM is not None, PROBLEM or "")]
 
 
 def _ours(pid: int) -> list[str]:
