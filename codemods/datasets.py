@@ -129,26 +129,40 @@ def input_name(call: EstimatorCall, value: Value) -> str | None:
 
 def _name_node(call: EstimatorCall, value: Value) -> cst.BaseExpression | None:
     """The string literal that names a DatasetConsumptionConfig, or None."""
-    node = value.origin if value.origin is not None else value.node
-    for _ in range(16):
-        if isinstance(node, cst.Name):
-            resolved = call.resolve(node)
-            if resolved is None:
-                return None
-            node = resolved
-            continue
+    for node in _consumption_chain(call, value):
         if not isinstance(node, cst.Call):
             return None
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "as_named_input":
             return _literal_argument(node, 0, "name")
-        if isinstance(func, cst.Attribute) and func.attr.value in ("as_mount", "as_download", "as_hdfs"):
-            node = func.value
+        if isinstance(func, cst.Attribute) and func.attr.value in _MODES:
             continue
         if classify(call, node).kind is Kind.DATASET:  # DatasetConsumptionConfig(name, dataset, ...)
             return _literal_argument(node, 0, "name")
         return None
     return None
+
+
+_MODES = ("as_mount", "as_download", "as_hdfs")
+
+
+def _consumption_chain(call: EstimatorCall, value: Value):
+    """The expressions a consumption config is built from, outermost first (`ds.as_named_input('x')
+    .as_mount()`, then `ds.as_named_input('x')`, then `ds`), following simple names; it stops at a
+    name whose value cannot be proven, after yielding None for it."""
+    node = value.origin if value.origin is not None else value.node
+    for _ in range(16):
+        if isinstance(node, cst.Name):
+            node = call.resolve(node)
+            if node is None:
+                yield None
+                return
+            continue
+        yield node
+        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value in ("as_named_input", *_MODES)):
+            return
+        node = node.func.value
 
 
 def _literal_argument(node: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
@@ -270,18 +284,7 @@ def _distinct(call: EstimatorCall, a: Value, b: Value) -> bool:
 
 def dataset_source(call: EstimatorCall, value: Value) -> str | None:
     """The code of the dataset a consumption config is made from, following simple names."""
-    node = value.origin if value.origin is not None else value.node
-    for _ in range(16):
-        if isinstance(node, cst.Name):
-            resolved = call.resolve(node)
-            if resolved is None:
-                return None
-            node = resolved
-        elif (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
-              and node.func.attr.value in ("as_named_input", "as_mount", "as_download", "as_hdfs")):
-            node = node.func.value
-        elif isinstance(node, (cst.Call, cst.Subscript)):
-            return call.code(node)
-        else:
-            return None
-    return None
+    innermost = None
+    for innermost in _consumption_chain(call, value):
+        pass
+    return call.code(innermost) if isinstance(innermost, (cst.Call, cst.Subscript)) else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from estimig.engine import migrate_source
+from fixture_support import assert_oracle_equal
 from strategies.preamble import program
 
 BASE = {"source_directory": "'src'", "entry_script": "'train.py'", "compute_target": "cluster"}
@@ -37,17 +38,10 @@ BLOCKED = [
 
 
 def _check(source, tmp_path):
-    from estimig.oracle import compare, execute
-
     result = migrate_source(source)
     assert result.migrated == 1, result.findings
     assert migrate_source(result.code).code == result.code
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "train.py").write_text("print('train')\n")
-    before = execute(source, "before.py", str(tmp_path))
-    after = execute(result.code, "after.py", str(tmp_path))
-    differences = compare(before, after)
-    assert not differences, "\n".join(differences) + "\n" + result.code
+    assert_oracle_equal(source, result.code, tmp_path)
     return result
 
 

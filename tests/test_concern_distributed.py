@@ -7,6 +7,7 @@ import pytest
 from strategies.preamble import program
 
 from estimig.engine import migrate_source
+from fixture_support import assert_oracle_equal
 from estimig.result import Severity
 
 # (kind, estimator keyword arguments): one per form, with and without several nodes.
@@ -46,18 +47,12 @@ def _program(kind, kwargs):
 @pytest.mark.parametrize("kind,kwargs", [pytest.param(k, a, id=f"{k}-{'-'.join(f'{n}={v}' for n, v in a.items())}")
                                          for k, a in FORMS])
 def test_form_is_oracle_equal(kind, kwargs, tmp_path):
-    from estimig.oracle import compare, execute
-
     source = _program(kind, kwargs)
     result = migrate_source(source)
     assert result.migrated == 1, result.findings
     assert "distributed_backend" not in result.code and "distributed_training" not in result.code
     assert migrate_source(result.code).code == result.code
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "train.py").write_text("print('train')\n")
-    before = execute(source, "before.py", str(tmp_path))
-    after = execute(result.code, "after.py", str(tmp_path))
-    assert not compare(before, after), "\n".join(compare(before, after)) + "\n" + result.code
+    assert_oracle_equal(source, result.code, tmp_path)
 
 
 BLOCKED = [

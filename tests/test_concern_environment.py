@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from strategies.preamble import program
 
 from estimig.engine import migrate_source
+from fixture_support import assert_oracle_equal
 from estimig.options import Options
 from estimig.result import Severity
 
@@ -50,16 +51,6 @@ def _program(kind, kwargs):
         "\nest = ", "\nflag = True\nest = ")
 
 
-def _oracle(source, code, tmp_path):
-    from estimig.oracle import compare, execute
-
-    (tmp_path / "src").mkdir(exist_ok=True)
-    (tmp_path / "src" / "train.py").write_text("print('train')\n")
-    before = execute(source, "before.py", str(tmp_path))
-    after = execute(code, "after.py", str(tmp_path))
-    return compare(before, after)
-
-
 @pytest.mark.parametrize("kind,kwargs", [pytest.param(k, a, id=f"{k}-{'-'.join(f'{n}={v}' for n, v in a.items())}")
                                          for k, a in FORMS])
 def test_form_is_oracle_equal(kind, kwargs, tmp_path):
@@ -67,8 +58,7 @@ def test_form_is_oracle_equal(kind, kwargs, tmp_path):
     result = migrate_source(source)
     assert result.migrated == 1, result.findings
     assert migrate_source(result.code).code == result.code
-    differences = _oracle(source, result.code, tmp_path)
-    assert not differences, "\n".join(differences) + "\n" + result.code
+    assert_oracle_equal(source, result.code, tmp_path)
 
 
 # (kind, keyword arguments, words the reason must contain)
@@ -214,7 +204,4 @@ def test_framework_estimators_property(tmp_path, call):
     if result.migrated == 0:
         assert result.findings
         return
-    workdir = tmp_path / "job"
-    workdir.mkdir(exist_ok=True)
-    differences = _oracle(source, result.code, workdir)
-    assert not differences, f"{source}\n---\n{result.code}\n" + "\n".join(differences)
+    assert_oracle_equal(source, result.code, tmp_path / "job")
