@@ -550,7 +550,7 @@ def _assigned_values(call: EstimatorCall, name: cst.Name) -> list[cst.BaseExpres
     """Every value the name is assigned by a plain `name = value` in its scope ([] if it is bound any
     other way): notebooks bind clusters in try/except (`ComputeTarget(...)` or `ComputeTarget.create(...)`)."""
     facts = call.module
-    scope = facts._scopes.get(name)
+    scope = facts.scope_of(name)
     if scope is None:
         return []
     values = []

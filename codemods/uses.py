@@ -367,7 +367,7 @@ def _binding(call: EstimatorCall, name: cst.Name) -> cst.Name:
 def _hyperdrive_run_config(call: EstimatorCall, use: Use):
     """HyperDriveRunConfig(estimator, sampling, ...) -> HyperDriveConfig(sampling, ..., run_config=est):
     the deprecated class's `__new__` builds exactly that HyperDriveConfig with estimator=."""
-    column = call.module._positions[use.call].start.column
+    column = call.module.column_of(use.call)
     paren_column = column + len(call.code(use.call.func)) + 1
 
     def build(updated: cst.Call) -> cst.Call:
@@ -433,7 +433,7 @@ def _estimator_step(call: EstimatorCall, use: Use):
     script = _reused(call, "entry_script", f"{est}.script")
     source = _reused(call, "source_directory", f"{est}.source_directory")
     facts = call.module
-    column = facts._positions[use.call].start.column
+    column = facts.column_of(use.call)
     paren_column = column + len(call.code(use.call.func)) + 1
     original_args = list(use.call.args)
 

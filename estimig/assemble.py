@@ -7,10 +7,13 @@ reformatted. Calls that cannot be migrated get a `# estimig:` comment above thei
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 
+from estimig.analysis import children, walk
 from estimig.facts import EstimatorCall, ModuleFacts
 from estimig.plan import SCRIPT_RUN_CONFIG_ORDER, MergedPlan
 
@@ -46,6 +49,7 @@ def assemble(facts: ModuleFacts, decisions: list[CallDecision], extra_comments: 
         transformer.after_anchor = (id(anchor), _import_statements(rest))
     elif rest:
         transformer.at_top = _import_statements(rest)
+    transformer.limit_to_changes()
     module = facts.module.visit(transformer)
     removable = _unused_after(module, _import_candidates(facts, transformer.removed_funcs))
     return module.visit(_RemoveAliases(removable)) if removable else module
@@ -84,8 +88,10 @@ def _import_candidates(facts: ModuleFacts, removed_funcs: list[cst.CSTNode]) -> 
             node = getattr(assignment, "node", None)
             if not isinstance(node, (cst.Import, cst.ImportFrom)):
                 continue
-            if any(id(reference.node) not in root_ids for reference in assignment.references):
+            if any(id(reference) not in root_ids for reference in assignment.references):
                 continue
+            if assignment.name in facts.analysis.string_references:
+                continue  # still named by a string annotation
             for alias in node.names if not isinstance(node.names, cst.ImportStar) else ():
                 bound = _code(alias.asname.name) if alias.asname else _code(alias.name).split(".")[0]
                 if bound == root.value:
@@ -108,14 +114,25 @@ def _unused_after(module: cst.Module, candidates: set[tuple[str, str, str | None
             continue
         if isinstance(node, cst.Name):
             used.add(node.value)
-        stack.extend(node.children)
+        stack.extend(children(node))
     return {c for c in candidates if (c[2] or c[1].split(".")[0]) not in used}
+
+
+_STATEMENT_CONTAINERS = frozenset({
+    cst.Module, cst.SimpleStatementLine, cst.IndentedBlock, cst.SimpleStatementSuite, cst.If, cst.Else, cst.For,
+    cst.While, cst.Try, cst.TryStar, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.With,
+    cst.FunctionDef, cst.ClassDef, cst.Match, cst.MatchCase,
+})
 
 
 class _RemoveAliases(cst.CSTTransformer):
     def __init__(self, aliases: set[tuple[str, str, str | None]]):
         super().__init__()
         self.aliases = aliases
+
+    def on_visit(self, node) -> bool:
+        # Imports are small statements: only statements and their blocks need visiting to reach them.
+        return type(node) in _STATEMENT_CONTAINERS
 
     def leave_Import(self, original_node, updated_node):
         return self._keep(updated_node, "")
@@ -137,13 +154,12 @@ class _RemoveAliases(cst.CSTTransformer):
 
 
 def _code(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node)
+    """An import's dotted module or alias name (`a.b`), without generating code for it."""
+    return get_full_name_for_node(node) or cst.Module(body=[]).code_for_node(node)
 
 
 def _estimator_import(facts: ModuleFacts, migrated: list[CallDecision]) -> cst.SimpleStatementLine | None:
     """The module-level statement that imports the first migrated call's estimator class."""
-    from libcst.metadata import GlobalScope
-
     for decision in migrated:
         root = decision.call.node.func
         while isinstance(root, cst.Attribute):
@@ -155,7 +171,7 @@ def _estimator_import(facts: ModuleFacts, migrated: list[CallDecision]) -> cst.S
             continue
         for assignment in scope[root.value]:
             node = getattr(assignment, "node", None)
-            if isinstance(node, (cst.Import, cst.ImportFrom)) and isinstance(facts.scope_of(node), GlobalScope):
+            if isinstance(node, (cst.Import, cst.ImportFrom)) and facts.scope_of(node).is_module:
                 statement = facts.parent(node)
                 if isinstance(statement, cst.SimpleStatementLine):
                     return statement
@@ -197,8 +213,13 @@ def _import_statements(imports: set[tuple[str, str]]) -> list[cst.SimpleStatemen
     by_module: dict[str, list[str]] = {}
     for module_name, name in sorted(imports):
         by_module.setdefault(module_name, []).append(name)
-    return [cst.parse_statement(f"from {module_name} import {', '.join(names)}\n")
-            for module_name, names in by_module.items()]
+    return [_import_line(f"from {module_name} import {', '.join(names)}\n") for module_name, names in by_module.items()]
+
+
+@functools.lru_cache(maxsize=256)
+def _import_line(code: str) -> cst.SimpleStatementLine:
+    # The same few import lines go into most migrated files; nodes are immutable, so one parse serves all.
+    return cst.parse_statement(code)
 
 
 class _Assembler(cst.CSTTransformer):
@@ -228,6 +249,29 @@ class _Assembler(cst.CSTTransformer):
         self.join: dict[int, list[str]] = {}
         self.after_anchor: tuple[int, list[cst.SimpleStatementLine]] | None = None
         self.at_top: list[cst.SimpleStatementLine] = []
+        self.paths: set[int] | None = None
+
+    def limit_to_changes(self) -> None:
+        """Visit only the nodes that change and their ancestors: the rest of the tree is kept as the
+        same objects, and a transform of the whole tree would cost more than the analysis."""
+        facts = self.facts
+        targets = [d.call.node for d in self.migrated.values()]
+        targets += [old for d in self.migrated.values() for old, _ in d.plan.edits]
+        targets += [d.call.statement or _enclosing_statement(facts, d.call.node)
+                    for statements in self.statements.values() for d in statements]
+        by_id = {id(node): node for node in facts.analysis.parents}
+        targets += [by_id[key] for key in (*self.extra, *self.join) if key in by_id]
+        if self.after_anchor is not None and self.after_anchor[0] in by_id:
+            targets.append(by_id[self.after_anchor[0]])
+        paths = {id(facts.module)}
+        for node in targets:
+            while node is not None and id(node) not in paths:
+                paths.add(id(node))
+                node = facts.parent(node)
+        self.paths = paths
+
+    def on_visit(self, node) -> bool:
+        return self.paths is None or id(node) in self.paths
 
     def on_leave(self, original_node, updated_node):
         updated = super().on_leave(original_node, updated_node)
@@ -379,13 +423,11 @@ def _enclosing_statement(facts: ModuleFacts, node: cst.CSTNode):
 
 def _statement_at_line(facts: ModuleFacts, line: int):
     """The innermost statement whose lines include `line` (None when there is none)."""
-    from estimig.facts import _walk
-
     found = None
-    for node in _walk(facts.module):
+    for node in walk(facts.module):
         if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            position = facts._positions[node]
+            position = facts.span(node)
             if position.start.line <= line <= position.end.line:
-                if found is None or position.start.line >= facts._positions[found].start.line:
+                if found is None or position.start.line >= facts.line_of(found):
                     found = node
     return found

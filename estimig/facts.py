@@ -1,26 +1,21 @@
 """Facts: find every estimator construction in a module and record what is known about it.
 
-One metadata resolution per module (qualified names, scopes, positions, parents); the concerns read
-these frozen records and never walk the tree again.
+One analysis walk per module (parents, scopes, qualified names: estimig/analysis.py) and, when a
+line is needed, one counting code generation (estimig/positions.py); the concerns read these frozen
+records and never walk the tree again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator, Mapping
+from typing import Mapping
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata.base_provider import LazyValue
-from libcst.metadata import (
 
-    MetadataWrapper,
-    ParentNodeProvider,
-    PositionProvider,
-    QualifiedNameProvider,
-    ScopeProvider,
-)
+from estimig.analysis import Analysis, Scope, children
+from estimig.positions import Position, Positions, Span
 
 # Every public and private path the SDK exposes each estimator class under.
 ESTIMATOR_CLASSES: Mapping[str, str] = {
@@ -34,6 +29,7 @@ ESTIMATOR_CLASSES: Mapping[str, str] = {
     "azureml.train.dnn._chainer.Chainer": "Chainer",
     "azureml.train.sklearn.SKLearn": "SKLearn",
 }
+_ATOMS = frozenset({cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary})
 FRAMEWORK_KINDS = frozenset({"PyTorch", "TensorFlow", "Chainer", "SKLearn"})
 
 
@@ -99,64 +95,52 @@ class EstimatorCall:
 @dataclass(eq=False)
 class ModuleFacts:
     module: cst.Module
-    wrapper: MetadataWrapper
     calls: list[EstimatorCall] = field(default_factory=list)
     # Estimator class references that are not calls (the class passed around as a value), and
     # user subclasses of estimator classes: (line, message).
     stray: list[tuple[int, str]] = field(default_factory=list)
 
-    # Metadata is resolved on first use, all providers in one batched pass (engine cost, see
-    # docs/performance.md); a module that cannot name an estimator class never pays for it.
-    def _metadata(self) -> dict:
-        if "_resolved" not in self.__dict__:
-            self.__dict__["_resolved"] = self.wrapper.resolve_many(
-                (QualifiedNameProvider, PositionProvider, ParentNodeProvider, ScopeProvider))
-        return self.__dict__["_resolved"]
+    # Both are computed on first use (engine cost, see docs/performance.md): a module that cannot
+    # name an estimator class never pays for them.
+    @cached_property
+    def analysis(self) -> Analysis:
+        return Analysis(self.module)
 
     @cached_property
-    def _qnames(self):
-        return self._metadata()[QualifiedNameProvider]
-
-    @cached_property
-    def _positions(self):
-        return self._metadata()[PositionProvider]
-
-    @cached_property
-    def _parents(self):
-        return self._metadata()[ParentNodeProvider]
-
-    @cached_property
-    def _scopes(self):
-        return self._metadata()[ScopeProvider]
+    def _positions(self) -> Positions:
+        return Positions(self.module)
 
     @cached_property
     def _taken(self) -> set[str]:
-        taken: set[str] = set()
-        for scope in set(s for s in self._scopes.values() if s is not None):
-            taken.update(a.name for a in scope.assignments)
-        return taken
+        return {name for scope in self.analysis.all_scopes for name in scope.bindings}
 
     # -- lookups the concerns use -------------------------------------------------------------
     def code_for(self, node: cst.CSTNode) -> str:
+        if type(node) in _ATOMS and not node.lpar:  # most values: no code generation needed
+            return node.value
         return self.module.code_for_node(node)
 
-    def line_of(self, node: cst.CSTNode) -> int:
-        return self._positions[node].start.line
+    def start(self, node: cst.CSTNode) -> Position:
+        return self._positions.start(node)
 
-    def scope_of(self, node: cst.CSTNode):
-        return self._scopes.get(node)
+    def span(self, node: cst.CSTNode) -> Span:
+        return self._positions.span(node)
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        return self._positions.start(node).line
 
     def column_of(self, node: cst.CSTNode) -> int:
-        return self._positions[node].start.column
+        return self._positions.start(node).column
+
+    def scope_of(self, node: cst.CSTNode) -> Scope | None:
+        """The scope a Name (read or bound) or an import statement is in."""
+        return self.analysis.scopes.get(node)
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
-        found = self._qnames.get(node, ())
-        if isinstance(found, LazyValue):  # LibCST computes qualified names on first use
-            found = found()
-        return {q.name for q in found}
+        return self.analysis.qualified_names(node)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self._parents.get(node)
+        return self.analysis.parents.get(node)
 
     def fresh_name(self, wanted: str) -> str:
         """A name not bound anywhere in the module; deterministic so plans stay pure."""
@@ -171,118 +155,118 @@ class ModuleFacts:
         assignment, parameters, globals, several assignments) gives None."""
         if not isinstance(expr, cst.Name):
             return None
-        scope = self._scopes.get(expr)
+        scope = self.scope_of(expr)
         if scope is None:
             return None
-        assignments = [a for a in scope[expr.value] if hasattr(a, "node")]
+        assignments = [a for a in scope.lookup(expr.value) if a.node is not None]
         if len(assignments) != 1:
             return None
         target = assignments[0].node
-        assign = self._parents.get(target)
+        assign = self.parent(target)
         if isinstance(assign, cst.AssignTarget):
-            statement = self._parents.get(assign)
+            statement = self.parent(assign)
             if isinstance(statement, cst.Assign) and len(statement.targets) == 1 and statement.targets[0].target is target:
                 return statement.value
         return None
 
     def accesses(self, name: cst.Name) -> list[cst.Name]:
         """Every later reference to the binding made by `name` (an assignment target)."""
-        scope = self._scopes.get(name)
+        scope = self.scope_of(name)
         if scope is None:
             return []
         found = []
-        for assignment in scope.assignments[name.value]:
-            if getattr(assignment, "node", None) is name:
-                for access in assignment.references:
-                    if isinstance(access.node, cst.Name):
-                        found.append(access.node)
-        return sorted(found, key=lambda n: (self._positions[n].start.line, self._positions[n].start.column))
+        for binding in scope.bindings.get(name.value, ()):
+            if binding.node is name:
+                found.extend(reference for reference in binding.references if isinstance(reference, cst.Name))
+        starts = self._positions.start
+        return sorted(found, key=lambda n: (starts(n).line, starts(n).column))
 
     def is_mutated(self, name: cst.Name, allowed: cst.CSTNode | None = None) -> bool:
         """Whether anything but a plain read touches the binding (subscript store, method call,
         `del`, passing it to a function): then its value at a later point cannot be proven."""
         for access in self.accesses(name):
-            parent = self._parents.get(access)
+            parent = self.parent(access)
             if isinstance(parent, cst.Arg):
                 if parent is not allowed:
                     return True
                 continue
             if isinstance(parent, (cst.Subscript, cst.Attribute)):
-                grand = self._parents.get(parent)
+                grand = self.parent(parent)
                 if isinstance(parent, cst.Attribute) or isinstance(grand, (cst.AssignTarget, cst.Del, cst.AugAssign)):
                     return True
         return False
 
 
 def collect(module: cst.Module) -> ModuleFacts:
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    facts = ModuleFacts(module=module, wrapper=wrapper)
-    if _may_name_estimator(module) and _uses_class_name(module):
-        _Collector(facts).visit_module()
+    facts = ModuleFacts(module=module)
+    names = _class_names(module)
+    if names is not None:
+        _Collector(facts, names).visit_module()
     return facts
 
 
-def _uses_class_name(module: cst.Module) -> bool:
-    """Whether any expression outside imports names an estimator class (`Estimator`, `dnn.PyTorch`,
-    or the `as` name an import gave one): a module without one (the SDK's own modules that only
-    define or re-export them) needs no metadata."""
+def _class_names(module: cst.Module) -> frozenset[str] | None:
+    """The names an estimator class can be written with here: `Estimator`, ..., and the `as` name an
+    import gave one (`from azureml.train.dnn import PyTorch as PT`); an expression whose last
+    segment is none of these has no estimator qualified name, so only these are resolved.
+
+    None when no import can bind a name whose qualified name is an estimator class (no absolute
+    `import azureml...`, `from azureml import ...` or `from azureml.train... import ...`): then
+    there is nothing to collect and the analysis is skipped. Only statements are walked."""
     from estimig.prefilter import CLASS_NAMES
 
     names = set(CLASS_NAMES)
-    stack: list[cst.CSTNode] = [module]
-    while stack:  # `import ... as X` may rename a class: X is then the name written in the code
-        node = stack.pop()
-        if isinstance(node, cst.ImportAlias) and node.asname is not None:
-            if (get_full_name_for_node(node.name) or "").rsplit(".", 1)[-1] in CLASS_NAMES:
-                names.add(get_full_name_for_node(node.asname.name) or "")
-        elif not isinstance(node, cst.BaseExpression):
-            stack.extend(node.children)
-    stack = [module]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.Import, cst.ImportFrom)):
-            continue
-        if isinstance(node, cst.Name) and node.value in names:
-            return True
-        if isinstance(node, (cst.ClassDef, cst.FunctionDef)):
-            # Their own names are definitions, not uses; their bases, decorators and bodies count.
-            stack.extend(child for child in node.children if child is not node.name)
-            continue
-        stack.extend(node.children)
-    return False
-
-
-def _may_name_estimator(module: cst.Module) -> bool:
-    """Whether any import could bind a name whose qualified name is an estimator class: an absolute
-    `import azureml...`, or `from azureml import ...` / `from azureml.train... import ...`. Without
-    one, no qualified name in the module starts with `azureml.train`, so there is nothing to collect
-    and the (costly) metadata resolution is skipped. Only statements are walked, never expressions."""
+    binds_azureml = False
     stack: list[cst.CSTNode] = [module]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.Import):
-            for alias in node.names:
-                name = get_full_name_for_node(alias.name) or ""
-                if name == "azureml" or name.startswith("azureml."):
-                    return True
-        elif isinstance(node, cst.ImportFrom):
-            if not node.relative and node.module is not None:
-                name = get_full_name_for_node(node.module) or ""
-                if name == "azureml" or name == "azureml.train" or name.startswith("azureml.train."):
-                    return True
-        elif not isinstance(node, cst.BaseExpression):
-            stack.extend(node.children)
-    return False
+        kind = type(node)
+        if kind is cst.Import or kind is cst.ImportFrom:
+            if kind is cst.Import:
+                modules = [get_full_name_for_node(alias.name) or "" for alias in node.names]
+                binds_azureml = binds_azureml or any(m == "azureml" or m.startswith("azureml.") for m in modules)
+            elif not node.relative and node.module is not None:
+                module_name = get_full_name_for_node(node.module) or ""
+                binds_azureml = binds_azureml or module_name in ("azureml", "azureml.train") \
+                    or module_name.startswith("azureml.train.")
+            for alias in () if isinstance(node.names, cst.ImportStar) else node.names:
+                if alias.asname is not None and (get_full_name_for_node(alias.name) or "").rsplit(".", 1)[-1] in CLASS_NAMES:
+                    names.add(get_full_name_for_node(alias.asname.name) or "")
+        elif kind not in _EXPRESSION_TYPES:
+            stack.extend(children(node))
+    return frozenset(names) if binds_azureml else None
+
+
+# Concrete expression classes (a type lookup is far cheaper than isinstance on LibCST's abstract bases).
+_EXPRESSION_TYPES = frozenset(
+    cls for cls in vars(cst).values() if isinstance(cls, type) and issubclass(cls, cst.BaseExpression))
+
+
+def _last_segment(node: cst.CSTNode) -> str | None:
+    """`Estimator` for `Estimator`, `dnn.Estimator`, `Estimator()` (as get_full_name_for_node reads them)."""
+    while True:
+        if isinstance(node, cst.Name):
+            return node.value
+        if isinstance(node, cst.Attribute):
+            return node.attr.value
+        if isinstance(node, cst.Call):
+            node = node.func
+        elif isinstance(node, cst.Subscript):
+            node = node.value
+        else:
+            return None
 
 
 class _Collector:
-    def __init__(self, facts: ModuleFacts):
+    def __init__(self, facts: ModuleFacts, names: frozenset[str]):
         self.facts = facts
+        self.names = names
 
     def visit_module(self) -> None:
         facts = self.facts
         seen_calls: set[int] = set()
-        for node in _walk(facts.module):
+        analysis = facts.analysis
+        for node in analysis.calls_and_classes:
             if isinstance(node, cst.Call):
                 kind_qname = self._estimator_name(node.func)
                 if kind_qname:
@@ -293,8 +277,8 @@ class _Collector:
                     if self._estimator_name(base.value):
                         facts.stray.append((facts.line_of(node), f"class '{node.name.value}' subclasses an estimator class: "
                                             "migrate the subclass by hand to build a ScriptRunConfig"))
-        for node in _walk(facts.module):
-            if isinstance(node, (cst.Name, cst.Attribute)) and id(node) not in seen_calls:
+        for node in analysis.expressions:
+            if id(node) not in seen_calls and _last_segment(node) in self.names:
                 parent = facts.parent(node)
                 if isinstance(parent, (cst.ImportAlias, cst.Attribute, cst.Import, cst.ImportFrom)):
                     continue
@@ -306,6 +290,8 @@ class _Collector:
                                         "estimig cannot see which arguments it is built with; migrate by hand"))
 
     def _estimator_name(self, func: cst.CSTNode) -> tuple[str, str] | None:
+        if _last_segment(func) not in self.names:
+            return None
         for qname in self.facts.qualified_names(func):
             if qname in ESTIMATOR_CLASSES:
                 return ESTIMATOR_CLASSES[qname], qname
@@ -338,7 +324,7 @@ class _Collector:
             if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
                 statement = line
         uses = tuple(self._use(n) for n in facts.accesses(target_node)) if target_node is not None else ()
-        pos = facts._positions[node].start
+        pos = facts.start(node)
         return EstimatorCall(node=node, kind=kind, qualified_name=qname, line=pos.line, column=pos.column,
                              kwargs=kwargs, shape_problem=problem, target=target, statement=statement,
                              uses=uses, module=facts)
@@ -366,11 +352,3 @@ class _Collector:
                 chain.append(node.attr.value)
             return Use(name, "attribute", line, f"{name.value}.{'.'.join(chain)}", attributes=tuple(chain))
         return Use(name, "other", line, f"'{name.value}'")
-
-
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))

@@ -73,14 +73,47 @@ _METHODS = {
 
 def literal(node: cst.BaseExpression) -> tuple[bool, Any]:
     """(True, value) when the node is a plain Python literal (numbers, strings, None, booleans,
-    and lists/tuples/dicts of those); (False, None) otherwise."""
-    if isinstance(node, (cst.FormattedString, cst.ConcatenatedString)) and not _is_plain_concat(node):
-        return False, None
+    and lists/tuples/sets/dicts of those); (False, None) otherwise. Same answer as
+    `ast.literal_eval` of the node's code; the common shapes are read off the tree directly."""
+    kind = type(node)
+    if kind is cst.Name:
+        return (True, _NAMED_CONSTANTS[node.value]) if node.value in _NAMED_CONSTANTS else (False, None)
     try:
+        if kind in _ATOMS:
+            return True, ast.literal_eval(node.value)
+        if kind in _SEQUENCES:
+            items = []
+            for element in node.elements:
+                ok, value = literal(element.value) if type(element) is cst.Element else (False, None)
+                if not ok:
+                    return False, None
+                items.append(value)
+            return True, _SEQUENCES[kind](items)
+        if kind is cst.Dict:
+            pairs = []
+            for element in node.elements:
+                if type(element) is not cst.DictElement:
+                    return False, None
+                (key_ok, key), (value_ok, value) = literal(element.key), literal(element.value)
+                if not (key_ok and value_ok):
+                    return False, None
+                pairs.append((key, value))
+            return True, dict(pairs)
+        if kind is cst.Call and isinstance(node.func, cst.Name) and node.func.value == "set" and not node.args:
+            return True, set()  # the one call ast.literal_eval accepts
+        if kind not in _OPERATIONS or (kind is cst.ConcatenatedString and not _is_plain_concat(node)):
+            return False, None  # calls, names, attributes, f-strings, ...: never literals
         source = cst.Module(body=[]).code_for_node(node)
         return True, ast.literal_eval(source.strip())
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return False, None
+
+
+_NAMED_CONSTANTS = {"None": None, "True": True, "False": False}
+_ATOMS = frozenset({cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary})
+_SEQUENCES = {cst.List: list, cst.Tuple: tuple, cst.Set: set}
+# `-1`, `1+2j`, `'a' 'b'`: ast.literal_eval decides from the code.
+_OPERATIONS = frozenset({cst.UnaryOperation, cst.BinaryOperation, cst.ConcatenatedString})
 
 
 def _is_plain_concat(node: cst.BaseExpression) -> bool:

@@ -1,0 +1,76 @@
+"""Line and column of nodes, from one plain code generation of the module.
+
+LibCST's PositionProvider updates a line/column pair on every token and stores a range for every
+node; estimig needs the start of a handful of nodes (calls, names, statements) and the end of
+statements. So the generated tokens are only counted: each node that LibCST gives a syntactic
+position records the token index where it starts and ends, and a token index becomes a line and
+column only when asked. The positions are LibCST's syntactic ones (tests/test_analysis.py).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import Iterator
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+_NEWLINE = re.compile(r"\r\n?|\n")
+
+
+@dataclass(frozen=True)
+class Position:
+    line: int  # 1-based
+    column: int  # 0-based
+
+
+@dataclass(frozen=True)
+class Span:
+    start: Position
+    end: Position
+
+
+@dataclass
+class _CountingState(CodegenState):
+    spans: dict = field(default_factory=dict)
+
+    @contextmanager
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None) -> Iterator[None]:
+        start = len(self.tokens)
+        yield
+        spans = self.spans
+        end = len(self.tokens)
+        if start_node is not None and start_node in spans:
+            start = spans[start_node][0]
+        if end_node is not None and end_node in spans:
+            end = spans[end_node][1]
+        spans[node] = (start, end)
+
+
+class Positions:
+    def __init__(self, module: cst.Module):
+        state = _CountingState(default_indent=module.default_indent, default_newline=module.default_newline)
+        module._codegen(state)
+        self._spans: dict[cst.CSTNode, tuple[int, int]] = state.spans
+        self._offsets = [0, *accumulate(map(len, state.tokens))]
+        code = "".join(state.tokens)
+        self._line_starts = [0, *(m.end() for m in _NEWLINE.finditer(code))]
+
+    def _position(self, token: int) -> Position:
+        offset = self._offsets[token]
+        line = bisect.bisect_right(self._line_starts, offset)
+        return Position(line, offset - self._line_starts[line - 1])
+
+    def __contains__(self, node: cst.CSTNode) -> bool:
+        return node in self._spans
+
+    def start(self, node: cst.CSTNode) -> Position:
+        return self._position(self._spans[node][0])
+
+    def span(self, node: cst.CSTNode) -> Span:
+        start, end = self._spans[node]
+        return Span(self._position(start), self._position(end))
