@@ -51,8 +51,28 @@ def assemble(facts: ModuleFacts, decisions: list[CallDecision], extra_comments: 
         transformer.at_top = _import_statements(rest)
     transformer.limit_to_changes()
     module = facts.module.visit(transformer)
-    removable = _unused_after(module, _import_candidates(facts, transformer.removed_funcs))
-    return module.visit(_RemoveAliases(removable)) if removable else module
+    removable, paths = _unused_after(module, _import_candidates(facts, transformer.removed_funcs))
+    return module.visit(_RemoveAliases(removable, paths)) if removable else module
+
+
+def render(facts: ModuleFacts, module: cst.Module, source: str) -> str:
+    """The new module's code: the source text of every top-level statement the assembler left as
+    it was, and generated code only for the statements it changed or added (a whole-module code
+    generation costs as much as the parse). `source` is the text `facts.module` was parsed from."""
+    old = facts.module
+    if (module.header is not old.header or module.footer is not old.footer or not old.body
+            or module.has_trailing_newline != old.has_trailing_newline or module.encoding != old.encoding
+            or module.default_newline != old.default_newline or module.default_indent != old.default_indent):
+        return module.code
+    if not old.has_trailing_newline and (not module.body or module.body[-1] is not old.body[-1]):
+        return module.code  # LibCST drops the last newline of such a file: only the whole module knows where
+    first, last = facts.statement_text(old.body[0]), facts.statement_text(old.body[-1])
+    pieces = [source[:first[0]]]
+    for statement in module.body:
+        span = facts.statement_text(statement)
+        pieces.append(source[span[0]:span[1]] if span is not None else module.code_for_node(statement))
+    pieces.append(source[last[1]:])
+    return "".join(pieces)
 
 
 def _imported_names(module: cst.Module) -> set[tuple[str, str]]:
@@ -92,59 +112,89 @@ def _import_candidates(facts: ModuleFacts, removed_funcs: list[cst.CSTNode]) -> 
                 continue
             if assignment.name in facts.analysis.string_references:
                 continue  # still named by a string annotation
-            for alias in node.names if not isinstance(node.names, cst.ImportStar) else ():
-                bound = _code(alias.asname.name) if alias.asname else _code(alias.name).split(".")[0]
-                if bound == root.value:
-                    module = _code(node.module) if isinstance(node, cst.ImportFrom) and node.module else ""
-                    asname = _code(alias.asname.name) if alias.asname else None
-                    candidates.add((module, _code(alias.name), asname))
+            candidates.update(key for key in _alias_keys(node) if _bound_name(key) == root.value)
     return candidates
 
 
-def _unused_after(module: cst.Module, candidates: set[tuple[str, str, str | None]]) -> set[tuple[str, str, str | None]]:
+def _unused_after(module: cst.Module, candidates: set[tuple[str, str, str | None]]) -> tuple[set, set[int]]:
     """The candidates whose bound name the new module no longer uses outside imports (a cheap walk:
-    the new code includes statements the concerns wrote, which no metadata has seen)."""
+    the new code includes statements the concerns wrote, which no analysis has seen), and the ids
+    of the import statements that bind them with their ancestors: the only nodes the removal visits."""
     if not candidates:
-        return set()
+        return set(), set()
     used: set[str] = set()
+    imports: list[cst.Import | cst.ImportFrom] = []
+    parents: dict[cst.CSTNode, cst.CSTNode] = {}
     stack: list[cst.CSTNode] = [module]
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.Import, cst.ImportFrom)):
+        kind = type(node)
+        if kind is cst.Import or kind is cst.ImportFrom:
+            imports.append(node)
             continue
-        if isinstance(node, cst.Name):
+        if kind is cst.Name:
             used.add(node.value)
-        stack.extend(children(node))
-    return {c for c in candidates if (c[2] or c[1].split(".")[0]) not in used}
+        for child in children(node):
+            if type(child) in _IMPORT_PATH:
+                parents[child] = node
+            stack.append(child)
+    removable = {c for c in candidates if _bound_name(c) not in used}
+    paths: set[int] = set()
+    for node in imports:
+        if any(key in removable for key in _alias_keys(node)):
+            while node is not None and id(node) not in paths:
+                paths.add(id(node))
+                node = parents.get(node)
+    return removable, paths
 
 
-_STATEMENT_CONTAINERS = frozenset({
-    cst.Module, cst.SimpleStatementLine, cst.IndentedBlock, cst.SimpleStatementSuite, cst.If, cst.Else, cst.For,
+def _bound_name(key: tuple[str, str, str | None]) -> str:
+    """The name an alias binds: its asname, or the first part of `import a.b`."""
+    return key[2] or key[1].split(".")[0]
+
+
+def _alias_keys(node: cst.Import | cst.ImportFrom) -> list[tuple[str, str, str | None]]:
+    """(module, imported name, asname) of each alias, as `_import_candidates` names them."""
+    if isinstance(node.names, cst.ImportStar):
+        return []
+    if isinstance(node, cst.ImportFrom):
+        if node.module is None:
+            return []
+        module = _code(node.module)
+    else:
+        module = ""
+    return [(module, _code(alias.name), _code(alias.asname.name) if alias.asname else None) for alias in node.names]
+
+
+# The nodes that can lead from the module down to an import statement.
+_IMPORT_PATH = frozenset({
+    cst.SimpleStatementLine, cst.IndentedBlock, cst.SimpleStatementSuite, cst.If, cst.Else, cst.For,
     cst.While, cst.Try, cst.TryStar, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.With,
-    cst.FunctionDef, cst.ClassDef, cst.Match, cst.MatchCase,
+    cst.FunctionDef, cst.ClassDef, cst.Match, cst.MatchCase, cst.Import, cst.ImportFrom,
 })
 
 
 class _RemoveAliases(cst.CSTTransformer):
-    def __init__(self, aliases: set[tuple[str, str, str | None]]):
+    def __init__(self, aliases: set[tuple[str, str, str | None]], paths: set[int]):
         super().__init__()
         self.aliases = aliases
+        self.paths = paths
 
     def on_visit(self, node) -> bool:
-        # Imports are small statements: only statements and their blocks need visiting to reach them.
-        return type(node) in _STATEMENT_CONTAINERS
+        # Only the statements that hold a removed alias change; the rest keep their identity.
+        return id(node) in self.paths
 
     def leave_Import(self, original_node, updated_node):
-        return self._keep(updated_node, "")
+        return self._keep(original_node, updated_node)
 
     def leave_ImportFrom(self, original_node, updated_node):
-        if isinstance(updated_node.names, cst.ImportStar) or updated_node.module is None:
-            return updated_node
-        return self._keep(updated_node, _code(updated_node.module))
+        return self._keep(original_node, updated_node)
 
-    def _keep(self, node, module: str):
-        names = [alias for alias in node.names
-                 if (module, _code(alias.name), _code(alias.asname.name) if alias.asname else None) not in self.aliases]
+    def _keep(self, original, node):
+        if id(original) not in self.paths:
+            return node
+        keys = _alias_keys(node)
+        names = [alias for alias, key in zip(node.names, keys) if key not in self.aliases]
         if len(names) == len(node.names):
             return node
         if not names:

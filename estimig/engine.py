@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from estimig.assemble import COMMENT_PREFIX, CallDecision, assemble, manual_comment
+from estimig.assemble import COMMENT_PREFIX, CallDecision, assemble, manual_comment, render
 from estimig.facts import EstimatorCall, collect
 from estimig.options import Options
 from estimig.prefilter import mentions_azureml
@@ -60,7 +60,7 @@ def _migrate_module(code: str, module: cst.Module, options: Options) -> Result:
             findings.append(Finding(decision.call.line, Severity.WARNING, concern,
                                     f"{decision.call.kind}(...) left as it was: {blocked_message(decision.plan)}",
                                     column=decision.call.column))
-    new_code = assemble(facts, decisions, stray_comments(facts.stray)).code
+    new_code = render(facts, assemble(facts, decisions, stray_comments(facts.stray)), code)
     migrated = sum(1 for d in decisions if d.comment is None)
     findings.sort(key=lambda f: (f.line, f.column))
     return Result(new_code, tuple(findings), migrated=migrated, left=len(decisions) - migrated)

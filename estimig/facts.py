@@ -126,6 +126,10 @@ class ModuleFacts:
     def span(self, node: cst.CSTNode) -> Span:
         return self._positions.span(node)
 
+    def statement_text(self, statement: cst.CSTNode) -> tuple[int, int] | None:
+        """Character offsets of a top-level statement's text in the source (None for new nodes)."""
+        return self._positions.statement_text(statement)
+
     def line_of(self, node: cst.CSTNode) -> int:
         return self._positions.start(node).line
 

@@ -54,7 +54,17 @@ class _CountingState(CodegenState):
 class Positions:
     def __init__(self, module: cst.Module):
         state = _CountingState(default_indent=module.default_indent, default_newline=module.default_newline)
-        module._codegen(state)
+        # Module._codegen_impl, with each top-level statement's tokens noted for splicing (the final
+        # newline a file may lack is left in: it moves no position).
+        self._statements: dict[cst.CSTNode, tuple[int, int]] = {}
+        for line in module.header:
+            line._codegen(state)
+        for statement in module.body:
+            start = len(state.tokens)
+            statement._codegen(state)
+            self._statements[statement] = (start, len(state.tokens))
+        for line in module.footer:
+            line._codegen(state)
         self._spans: dict[cst.CSTNode, tuple[int, int]] = state.spans
         self._offsets = [0, *accumulate(map(len, state.tokens))]
         code = "".join(state.tokens)
@@ -70,6 +80,12 @@ class Positions:
 
     def start(self, node: cst.CSTNode) -> Position:
         return self._position(self._spans[node][0])
+
+    def statement_text(self, statement: cst.CSTNode) -> tuple[int, int] | None:
+        """Where a top-level statement's text (leading lines to final newline) lies in the source,
+        as character offsets; None for any other node."""
+        tokens = self._statements.get(statement)
+        return None if tokens is None else (self._offsets[tokens[0]], self._offsets[tokens[1]])
 
     def span(self, node: cst.CSTNode) -> Span:
         start, end = self._spans[node]

@@ -241,3 +241,26 @@ def test_literal_agrees_with_ast_literal_eval(code):
     except (ValueError, SyntaxError, TypeError):
         expected = (False, None)
     assert literal(cst.parse_expression(code)) == expected
+
+
+# -- output splicing ---------------------------------------------------------------------------
+def _variants(code: str) -> list[str]:
+    """The fixture as written, and shapes of file the splice must treat like LibCST does: no final
+    newline, Windows line endings, comments above the first and below the last statement."""
+    return [code, code.rstrip("\n"), code.replace("\n", "\r\n"), "# header\n\n" + code + "\n# footer\n",
+            code.rstrip("\n") + "  # trailing comment"]
+
+
+@pytest.mark.parametrize("path", [p for p in FIXTURES if p.endswith("before.py")],
+                         ids=lambda p: os.path.relpath(p, REPO / "fixtures"))
+def test_spliced_output_equals_generated_output(path):
+    from estimig.assemble import assemble, render
+    from estimig.engine import decide, default_options, stray_comments
+    from estimig.facts import collect
+
+    for code in _variants(Path(path).read_text(encoding="utf-8")):
+        facts = collect(cst.parse_module(code))
+        if not facts.calls and not facts.stray:
+            continue
+        module = assemble(facts, [decide(call, default_options()) for call in facts.calls], stray_comments(facts.stray))
+        assert render(facts, module, code) == module.code
