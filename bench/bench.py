@@ -5,8 +5,8 @@
     python bench/bench.py --reps 3 --json results.json
     python bench/bench.py --tiny          # a seconds-long smoke run on a tiny tree (used by the tests)
 
-It builds three trees in a temporary folder (nothing is ever written outside it), then runs every
-measurement in a fresh child process, round-robin over the repetitions so that load on the machine
+It builds three trees in a temporary folder (nothing else is written, apart from Python's own
+bytecode caches), then runs every measurement in a fresh child process, round-robin over the repetitions so that load on the machine
 hits every tool alike, and reports medians, ratios, and each process's peak memory (the largest
 resident set of the process or any of its children, from wait4's rusage). See bench/README.md and
 docs/performance.md. It installs nothing: a missing tool is named, with the command to install it.
@@ -72,6 +72,12 @@ class Case:
 GNU_TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
 
 
+# Children run as in an installed environment: there, every package (estimig included) has its
+# bytecode compiled at install time. A PYTHONDONTWRITEBYTECODE left in a development shell would make
+# every estimig process compile its own modules from source (~0.1 s) while its peers load theirs.
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_once(argv: list[str], cwd: str | None = None) -> tuple[float, int, int]:
     """Wall seconds, peak RSS in KiB (the process or any descendant it waited for), exit code.
 
@@ -82,7 +88,7 @@ def run_once(argv: list[str], cwd: str | None = None) -> tuple[float, int, int]:
     wrapped = [GNU_TIME, "-q", "-f", "%M %x", "-o", rss_file, *argv] if GNU_TIME else argv
     try:
         start = time.perf_counter()
-        proc = subprocess.Popen(wrapped, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(wrapped, cwd=cwd, env=CHILD_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         err = proc.stderr.read()
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
