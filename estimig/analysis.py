@@ -13,6 +13,10 @@ models them, and tests/test_analysis.py compares both on every fixture and on re
 - `global` / `nonlocal` send bindings and lookups to the module / enclosing scope;
 - `import a.b.c` binds `a`, `a.b` and `a.b.c`, so `a.b.c.X` resolves through the longest bound prefix;
 - names nobody binds resolve to builtins when Python has them, else to nothing.
+
+One deliberate difference: a `match` capture (`case P() as x`, `case [*rest]`) binds its name, as in
+Python; LibCST reads it as a use of a name nobody bound. A rebinding estimig cannot see through is
+one more reason to leave a value alone, never a reason to guess.
 """
 
 from __future__ import annotations
@@ -449,10 +453,6 @@ def _attribute(self: Analysis, node: cst.Attribute, scope: Scope, context: int) 
     self.parents[node.attr] = node
 
 
-def _subscript(self: Analysis, node: cst.Subscript, scope: Scope, context: int) -> None:
-    self._walk_children(node, scope)
-
-
 def _arg(self: Analysis, node: cst.Arg, scope: Scope, context: int) -> None:
     self._child(node, node.value, scope)
     if node.keyword is not None:
@@ -561,16 +561,11 @@ def _comp_for(self: Analysis, node: cst.CompFor, scope: Scope, context: int) -> 
 
 
 def _match_capture(self: Analysis, node, scope: Scope, context: int) -> None:
-    for name in ("pattern", "patterns", "cls", "keys", "elements", "key"):
-        value = getattr(node, name, None)
-        if isinstance(value, cst.CSTNode):
-            self._child(node, value, scope)
-        elif isinstance(value, (tuple, list)):
-            self._children_of(node, value, scope)
-    for name in ("name", "rest"):
-        value = getattr(node, name, None)
-        if isinstance(value, cst.Name):
-            self._child(node, value, scope, STORE)
+    """`case P() as x`, `case [*rest]`, `case {**rest}`: the captured names are bindings."""
+    captured = (getattr(node, "name", None), getattr(node, "rest", None))
+    for child in children(node):
+        self.parents[child] = node
+        self._walk(child, scope, STORE if any(child is c for c in captured) else LOAD)
 
 
 def _annotation(self: Analysis, node: cst.Annotation, scope: Scope, context: int) -> None:
@@ -600,7 +595,6 @@ _HANDLERS = {
     cst.AsName: _as_name,
     cst.Del: _del,
     cst.Attribute: _attribute,
-    cst.Subscript: _subscript,
     cst.Arg: _arg,
     cst.Import: _import,
     cst.ImportFrom: _import,

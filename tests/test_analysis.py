@@ -264,3 +264,21 @@ def test_spliced_output_equals_generated_output(path):
             continue
         module = assemble(facts, [decide(call, default_options()) for call in facts.calls], stray_comments(facts.stray))
         assert render(facts, module, code) == module.code
+
+
+def test_match_captures_bind_names_as_in_python():
+    """The one place estimig parts from LibCST on purpose (estimig.analysis docstring): a capture
+    rebinds the name, so a value assigned before a `match` is no longer provably the one read after."""
+    from estimig.facts import collect
+
+    code = ("from azureml.train.estimator import Estimator\n"
+            "args = {'--lr': 0.1}\n"
+            "match cfg:\n"
+            "    case {'args': args}:\n"
+            "        pass\n"
+            "est = Estimator('src', script_params=args)\n")
+    module = cst.parse_module(code)
+    analysis = Analysis(module)
+    assert [type(b.node).__name__ for b in analysis.all_scopes[0].bindings["args"]] == ["Name", "Name"]
+    call = collect(module).calls[0]
+    assert call.resolve(call.kwargs["script_params"].value) is None
