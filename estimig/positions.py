@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Iterator
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -38,17 +36,31 @@ class Span:
 class _CountingState(CodegenState):
     spans: dict = field(default_factory=dict)
 
-    @contextmanager
-    def record_syntactic_position(self, node, *, start_node=None, end_node=None) -> Iterator[None]:
-        start = len(self.tokens)
-        yield
-        spans = self.spans
-        end = len(self.tokens)
-        if start_node is not None and start_node in spans:
-            start = spans[start_node][0]
-        if end_node is not None and end_node in spans:
-            end = spans[end_node][1]
-        spans[node] = (start, end)
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None) -> "_Recording":
+        return _Recording(self, node, start_node, end_node)
+
+
+class _Recording:
+    """The context LibCST opens around a node's own tokens. A class, not @contextmanager: with a
+    generator on every node the counting pass cost 0.7 ms per fixture, against 0.55 ms for LibCST's
+    own plain code generation; with this one it costs 0.5 ms."""
+
+    __slots__ = ("state", "node", "start_node", "end_node", "start")
+
+    def __init__(self, state: _CountingState, node, start_node, end_node):
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+
+    def __enter__(self) -> None:
+        self.start = len(self.state.tokens)
+
+    def __exit__(self, *exc) -> None:
+        spans = self.state.spans
+        start, end = self.start, len(self.state.tokens)
+        if self.start_node is not None and self.start_node in spans:
+            start = spans[self.start_node][0]
+        if self.end_node is not None and self.end_node in spans:
+            end = spans[self.end_node][1]
+        spans[self.node] = (start, end)
 
 
 class Positions:

@@ -6,7 +6,6 @@ summary counts, per-file diffs, sorted findings) live here so every format count
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass
 from importlib import import_module
@@ -82,6 +81,8 @@ def file_diff(result: FileResult, root: str | None = None) -> str:
         return ""
     if is_notebook(result):
         return "".join(d if d.endswith("\n") else d + "\n" for d in result.cell_diffs)
+    import difflib  # here: a run that changes nothing (pre-commit on most commits) never needs it
+
     rel = relpath(result.path, root)
     lines = difflib.unified_diff(
         result.original.splitlines(keepends=True),
