@@ -87,6 +87,21 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         stack.extend(reversed(list(children(current))))
 
 
+def root_name(node: cst.CSTNode) -> cst.Name | None:
+    """The name an expression's dotted name starts from (`a` in `a.b(c).d[0]`), as
+    get_full_name_for_node reads it; None when it starts from anything else (a string, ...)."""
+    while not isinstance(node, cst.Name):
+        if isinstance(node, cst.Attribute):
+            node = node.value
+        elif isinstance(node, cst.Call):
+            node = node.func
+        elif isinstance(node, cst.Subscript):
+            node = node.value
+        else:
+            return None
+    return node
+
+
 class Binding:
     """One way a scope binds a name: an assignment target, import, def, class, parameter, ...
 
@@ -267,18 +282,9 @@ class Analysis:
         """What an expression names, through the imports in scope: `dnn.PyTorch` with `import
         azureml.train.dnn as dnn` gives {"azureml.train.dnn.PyTorch"}; a local gives "f.<locals>.x"."""
         full = get_full_name_for_node(node)
-        if not full:
+        root = root_name(node)
+        if not full or root is None:
             return set()
-        root = node
-        while not isinstance(root, cst.Name):
-            if isinstance(root, cst.Attribute):
-                root = root.value
-            elif isinstance(root, cst.Call):
-                root = root.func
-            elif isinstance(root, cst.Subscript):
-                root = root.value
-            else:
-                return set()
         scope = self.scopes.get(root)
         if scope is None:
             return set()
@@ -503,10 +509,15 @@ def _all_params(params: cst.Parameters) -> Iterator[cst.Param]:
         yield params.star_kwarg
 
 
-def _function(self: Analysis, node: cst.FunctionDef, scope: Scope, context: int) -> None:
+def _define(self: Analysis, node: cst.FunctionDef | cst.ClassDef, scope: Scope) -> None:
+    """`def f` / `class C`: the name is bound in the enclosing scope, to the whole definition."""
     self.parents[node.name] = node
     self.scopes[node.name] = scope
     self._bind(scope, node.name.value, node)
+
+
+def _function(self: Analysis, node: cst.FunctionDef, scope: Scope, context: int) -> None:
+    _define(self, node, scope)
     self._children_of(node, node.decorators, scope)
     self._child(node, node.returns, scope)
     self._child(node, node.type_parameters, scope)
@@ -524,9 +535,7 @@ def _lambda(self: Analysis, node: cst.Lambda, scope: Scope, context: int) -> Non
 
 
 def _class(self: Analysis, node: cst.ClassDef, scope: Scope, context: int) -> None:
-    self.parents[node.name] = node
-    self.scopes[node.name] = scope
-    self._bind(scope, node.name.value, node)
+    _define(self, node, scope)
     self._children_of(node, node.decorators, scope)
     self._children_of(node, node.bases, scope)
     self._children_of(node, node.keywords, scope)

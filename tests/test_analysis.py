@@ -25,7 +25,7 @@ from libcst.metadata import (MetadataWrapper, ParentNodeProvider, PositionProvid
                              ScopeProvider)
 from libcst.metadata.base_provider import LazyValue
 
-from estimig.analysis import SOURCE_ORDER, Analysis, _structural_fields
+from estimig.analysis import SOURCE_ORDER, Analysis, _structural_fields, root_name
 from estimig.positions import Positions
 from estimig.values import literal
 
@@ -43,19 +43,6 @@ def _sdk_modules() -> list[str]:
         if spec is not None and spec.origin:
             found.append(spec.origin)
     return found
-
-
-def _root_name(node: cst.CSTNode) -> cst.Name | None:
-    while not isinstance(node, cst.Name):
-        if isinstance(node, cst.Attribute):
-            node = node.value
-        elif isinstance(node, cst.Call):
-            node = node.func
-        elif isinstance(node, cst.Subscript):
-            node = node.value
-        else:
-            return None
-    return node
 
 
 def differences(code: str) -> list[str]:
@@ -83,7 +70,7 @@ def differences(code: str) -> list[str]:
                 say("parent", node, type(parent).__name__, type(analysis.parents.get(node)).__name__)
     for node, value in metadata[QualifiedNameProvider].items():
         if isinstance(node, (cst.Name, cst.Attribute, cst.Call)):
-            root = _root_name(node)
+            root = root_name(node)
             if root is None or root not in analysis.scopes:
                 continue  # names estimig never asks about: attribute names, keywords, import aliases
             theirs = {q.name for q in (value() if isinstance(value, LazyValue) else value)}
