@@ -353,11 +353,11 @@ def _check_submit_override(call: EstimatorCall) -> None:
     for use in call.uses:
         if use.kind in ("keyword", "positional", "other"):
             raise Unprovable(f"node_count > 1: Experiment.submit(estimator) stores the source directory on the "
-                             f"workspace blob store, but {use.description} (line {use.line}) gets the estimator "
+                             f"workspace blob store, but {use.description} gets the estimator "
                              "without that; migrate by hand")
         if use.kind == "attribute" and use.attributes[:1] == ("run_config",) and set(use.attributes[1:2]) & {
                 "source_directory_data_store", "data_references", "node_count"}:
-            raise Unprovable(f"node_count > 1: {use.description} (line {use.line}) changes what decides the "
+            raise Unprovable(f"node_count > 1: {use.description} changes what decides the "
                              "submit-time source-directory datastore; migrate by hand")
     if not submits:
         raise Unprovable("node_count > 1: the estimator is not submitted in this file, so estimig cannot tell "
