@@ -13,7 +13,7 @@ import libcst as cst
 
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
-from estimig.values import Kind, Value, classify
+from estimig.values import Kind, Value, classify, folded_items
 
 NAME = "arguments"
 SUMMARY = "script_params dict -> arguments list, with the estimator's flattening and empty-value rules"
@@ -41,39 +41,39 @@ def script_params_items(call: EstimatorCall) -> list[tuple[cst.BaseExpression, c
     node = call.kwargs["script_params"].value
     shown = call.code(node)
     if isinstance(node, cst.Name):
-        resolved = call.resolve(node)
-        if resolved is None:
-            raise Unprovable(f"script_params={shown}: estimig cannot prove what the dict holds "
-                             "(it is not bound once to a dict literal in this scope)")
-        if call.module.is_mutated(_binding(call, node), allowed=call.kwargs["script_params"]):
-            raise Unprovable(f"script_params={shown}: the dict is changed or passed elsewhere after it is "
-                             "built, so its content at this call cannot be proven")
-        node = resolved
+        found = call.definition(node)
+        if isinstance(found, str):
+            raise Unprovable(f"script_params={shown}: estimig cannot prove what the dict holds ({found})")
+        items = folded_items(found)
+        if items is None and not found.changes:
+            node = found.value
+        elif items is None:
+            raise Unprovable(f"script_params={shown}: the dict is changed before this call in a way estimig "
+                             "cannot fold (a key or value that is not a literal expression)")
+        else:
+            return _checked(call, items)
     if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "dict" and not node.args:
         return []
     if not isinstance(node, cst.Dict):
         raise Unprovable(f"script_params={shown} is not a dict literal")
     items = []
-    keys_seen = set()
     for element in node.elements:
         if not isinstance(element, cst.DictElement):
             raise Unprovable(f"script_params unpacks another dict (**{call.code(element.value)})")
-        key = classify(call, element.key)
-        if key.kind is not Kind.LITERAL or not isinstance(key.value, (str, int, float, bool, type(None))):
-            raise Unprovable(f"script_params key {call.code(element.key)} is not a literal")
-        if key.value in keys_seen:
-            raise Unprovable(f"script_params repeats the key {call.code(element.key)}")
-        keys_seen.add(key.value)
         items.append((element.key, element.value))
+    return _checked(call, items)
+
+
+def _checked(call: EstimatorCall, items):
+    keys_seen = set()
+    for key_node, _ in items:
+        key = classify(call, key_node)
+        if key.kind is not Kind.LITERAL or not isinstance(key.value, (str, int, float, bool, type(None))):
+            raise Unprovable(f"script_params key {call.code(key_node)} is not a literal")
+        if key.value in keys_seen:
+            raise Unprovable(f"script_params repeats the key {call.code(key_node)}")
+        keys_seen.add(key.value)
     return items
-
-
-def _binding(call: EstimatorCall, name: cst.Name) -> cst.Name:
-    scope_access = call.module.resolve(name)
-    assert scope_access is not None
-    # The assignment target node is the Name inside the AssignTarget whose value we resolved.
-    assign = call.module.parent(scope_access)
-    return assign.targets[0].target
 
 
 def _render_pair(call: EstimatorCall, key: cst.BaseExpression, value: cst.BaseExpression, options) -> list[str]:
@@ -86,6 +86,8 @@ def _render_value(call: EstimatorCall, key: cst.BaseExpression, value: Value, op
     shown = f"script_params[{call.code(key)}]"
     if value.kind is Kind.LITERAL:
         return _render_literal(call, value, shown)
+    if value.kind is Kind.SCALAR and value.nonempty:
+        return [call.code(value.node)]
     if value.kind is Kind.SCALAR:
         raise Unprovable(f"{shown} = {call.code(value.node)} may be '' at run time, which the estimator drops; "
                          "make it a literal or prove it non-empty, then run estimig again")

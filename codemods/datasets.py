@@ -24,7 +24,7 @@ import libcst as cst
 
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan
-from estimig.values import Kind, Value, classify, literal
+from estimig.values import Kind, Value, classify, folded_elements, literal
 
 NAME = "datasets"
 SUMMARY = "DatasetConsumptionConfig values in script_params and inputs -> arguments and run_config.data"
@@ -89,14 +89,14 @@ def inputs_items(call: EstimatorCall) -> list[Item]:
     if isinstance(node, cst.Name):
         if literal(node)[0]:  # None
             return []
-        resolved = call.resolve(node)
-        if resolved is None:
-            raise Unprovable(f"inputs={shown}: estimig cannot prove what the list holds (it is not bound once to a "
-                             "list literal in this scope); migrate the inputs by hand")
-        if call.module.is_mutated(_binding(call, node), allowed=arg):
-            raise Unprovable(f"inputs={shown}: the list is changed or passed elsewhere after it is built, so its "
-                             "content at this call cannot be proven")
-        node = resolved
+        found = call.definition(node)
+        if isinstance(found, str):
+            raise Unprovable(f"inputs={shown}: estimig cannot prove what the list holds ({found}); migrate the "
+                             "inputs by hand")
+        elements = folded_elements(found) if found.changes else None
+        if found.changes and elements is None:
+            raise Unprovable(f"inputs={shown}: the list is changed before this call in a way estimig cannot fold")
+        node = found.value if elements is None else cst.List(elements)
     ok, value = literal(node)
     if ok and not value:  # [], (), None
         return []
@@ -108,12 +108,6 @@ def inputs_items(call: EstimatorCall) -> list[Item]:
             raise Unprovable(f"inputs unpacks *{call.code(element.value)}; estimig cannot prove what it holds")
         items.append(Item(element.value, classify(call, element.value)))
     return items
-
-
-def _binding(call: EstimatorCall, name: cst.Name) -> cst.Name:
-    access = call.module.resolve(name)
-    assign = call.module.parent(access)
-    return assign.targets[0].target
 
 
 def input_name(call: EstimatorCall, value: Value) -> str | None:

@@ -37,7 +37,7 @@ import libcst as cst
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
 from estimig.result import Severity
-from estimig.values import Kind, classify, literal
+from estimig.values import Kind, classify, folded_attributes, literal
 
 NAME = "distributed"
 SUMMARY = ("node_count, process_count_per_node, distributed_backend, distributed_training, worker_count, "
@@ -258,16 +258,23 @@ def _helper(call: EstimatorCall) -> Helper | None:
     if ok.kind is Kind.LITERAL and ok.value is None:
         return None
     in_variable = isinstance(node, cst.Name)
+    later: dict[str, cst.BaseExpression] = {}
     if in_variable:
-        resolved = call.resolve(node)
-        if resolved is None:
+        found = call.definition(node)
+        if isinstance(found, str):
             raise Unprovable(f"distributed_training={shown}: estimig cannot prove which object the name holds "
-                             "(it is not bound once in this scope); write distributed_job_config by hand")
-        binding = _binding(call, node)
-        if binding is None or len(call.module.accesses(binding)) != 1:
-            raise Unprovable(f"distributed_training={shown}: the object is changed or used elsewhere, so rebuilding it as a "
+                             f"({found}); write distributed_job_config by hand")
+        attributes = folded_attributes(found)
+        if attributes is None or any(not literal(v)[0] for v in attributes.values()):
+            raise Unprovable(f"distributed_training={shown}: the object is changed after it is built in a way "
+                             "estimig cannot fold (only attributes set to literals are); write distributed_job_config "
+                             "by hand")
+        folded = {id(c.node) for c in found.changes}
+        if any(not _reads_for(call, read, node, folded) for read in found.root.reads):
+            raise Unprovable(f"distributed_training={shown}: the object is also used elsewhere, so rebuilding it as a "
                              "ScriptRunConfig configuration could change that use; write distributed_job_config by hand")
-        node = resolved
+        later = attributes
+        node = found.value
     if isinstance(node, cst.Subscript):
         raise Unprovable(f"distributed_training={shown} chooses the backend at run time: estimig cannot prove which one "
                          "the job uses; pick the distributed_job_config by hand")
@@ -293,6 +300,10 @@ def _helper(call: EstimatorCall) -> Helper | None:
             args[name] = call.code(arg.value)
         else:
             args[name] = _count_code(call, arg.value, f"{cls}({name}")
+    for name, value in later.items():
+        if name not in names:
+            raise Unprovable(f"distributed_training={shown}: {cls} has no attribute '{name}' that the estimator reads")
+        args[name] = call.code(value) if name == "communication_backend" else _count_code(call, value, f"{shown}.{name}")
     if cls in HELPER_KINDS and call.kind not in HELPER_KINDS[cls]:
         raise Unprovable(f"{call.kind} does not support {cls}(): the estimator rejects this call")
     if cls == "PyTorchConfiguration":
@@ -317,14 +328,15 @@ def _helper_class(call: EstimatorCall, func: cst.BaseExpression) -> str | None:
     return None
 
 
-def _binding(call: EstimatorCall, name: cst.Name) -> cst.Name | None:
-    access = call.module.resolve(name)
-    if access is None:
-        return None
-    statement = call.module.parent(access)
-    if isinstance(statement, cst.Assign) and isinstance(statement.targets[0].target, cst.Name):
-        return statement.targets[0].target
-    return None
+def _reads_for(call: EstimatorCall, read: cst.CSTNode, kwarg_value: cst.CSTNode, folded: set[int]) -> bool:
+    """Whether a read of the helper's variable is this estimator's own, or the target of a folded
+    `name.attr = value`."""
+    if read is kwarg_value:
+        return True
+    attribute = call.module.parent(read)
+    target = call.module.parent(attribute)
+    statement = call.module.parent(target)
+    return isinstance(attribute, cst.Attribute) and isinstance(target, cst.AssignTarget) and id(statement) in folded
 
 
 def _source_store_is_none(call: EstimatorCall) -> bool:

@@ -22,7 +22,7 @@ import libcst as cst
 from estimig.facts import FRAMEWORK_KINDS, EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
 from estimig.result import Severity
-from estimig.values import Kind, classify
+from estimig.values import Kind, classify, folded_elements
 
 NAME = "environment"
 SUMMARY = ("pip/conda packages, requirement files, Docker images, GPU, framework versions -> one Environment; "
@@ -274,17 +274,19 @@ class _Planner:
         if isinstance(node, cst.List):
             elements = list(node.elements)
         elif isinstance(node, cst.Name):
-            resolved = call.resolve(node)
-            if not isinstance(resolved, cst.List):
-                raise Blocked(f"{name}={shown}: estimig cannot prove what the list holds (it is not bound once to a "
-                              "list literal in this scope)")
-            binding = _binding(call, node)
-            others = [a for a in call.module.accesses(binding) if a is not node] if binding is not None else [None]
-            if others:
+            found = call.definition(node)
+            if isinstance(found, str):
+                raise Blocked(f"{name}={shown}: estimig cannot prove what the list holds ({found})")
+            folded = folded_elements(found) if isinstance(found.value, cst.List) else None
+            if folded is None:
+                raise Blocked(f"{name}={shown}: estimig cannot prove what the list holds (it is not a list literal, "
+                              "or it is changed before this call in a way estimig cannot fold)")
+            changes = {id(c.node) for c in found.changes}
+            if any(r is not node and id(_statement_of(call, r)) not in changes for r in found.root.reads):
                 raise Blocked(f"{name}={shown}: the list is used elsewhere too, and the estimator changes it in "
                               "place (it inserts azureml-defaults), so its content at each use cannot be proven; "
                               "give each estimator its own list literal, then run estimig again")
-            elements = list(resolved.elements)
+            elements = folded
         else:
             raise Blocked(f"{name}={shown} is not a list literal; estimig cannot prove which packages it holds")
         values = []
@@ -516,8 +518,8 @@ class _Planner:
         value = classify(call, node)
         if value.kind is Kind.LITERAL:
             return not value.value if not isinstance(value.value, str) else False
-        sources = _assigned_values(call, node) if isinstance(node, cst.Name) else [node]
-        if sources and all(_is_cluster_lookup(call, s) for s in sources):
+        sources = call.values(node)
+        if not isinstance(sources, str) and sources and all(_is_cluster_lookup(call, s) for s in sources):
             self.assumption = (f" (estimig assumes compute_target={call.code(node)} is an AmlCompute cluster outside "
                                f"{', '.join(frameworks()['non_cached_regions'])}; on another target or region the "
                                "estimator built the full framework environment instead)")
@@ -536,32 +538,17 @@ def _list_code(items: list[str]) -> str:
     return "[" + ", ".join(_str(i) for i in items) + "]"
 
 
-def _binding(call: EstimatorCall, name: cst.Name) -> cst.Name | None:
-    value = call.resolve(name)
-    if value is None:
-        return None
-    assign = call.module.parent(value)
-    if isinstance(assign, cst.Assign):
-        return assign.targets[0].target
+def _statement_of(call: EstimatorCall, read: cst.CSTNode) -> cst.CSTNode | None:
+    """The small statement a read of a list is the receiver or target of (`pips.append(...)`,
+    `pips += [...]`), or None."""
+    parent = call.module.parent(read)
+    if isinstance(parent, cst.AugAssign):
+        return parent
+    if isinstance(parent, cst.Attribute):
+        method_call = call.module.parent(parent)
+        statement = call.module.parent(method_call) if isinstance(method_call, cst.Call) else None
+        return statement if isinstance(statement, cst.Expr) else None
     return None
-
-
-def _assigned_values(call: EstimatorCall, name: cst.Name) -> list[cst.BaseExpression]:
-    """Every value the name is assigned by a plain `name = value` in its scope ([] if it is bound any
-    other way): notebooks bind clusters in try/except (`ComputeTarget(...)` or `ComputeTarget.create(...)`)."""
-    facts = call.module
-    scope = facts.scope_of(name)
-    if scope is None:
-        return []
-    values = []
-    for assignment in scope[name.value]:
-        node = getattr(assignment, "node", None)
-        target_parent = facts.parent(node) if node is not None else None
-        statement = facts.parent(target_parent) if isinstance(target_parent, cst.AssignTarget) else None
-        if not isinstance(statement, cst.Assign) or len(statement.targets) != 1:
-            return []
-        values.append(statement.value)
-    return values
 
 
 def _is_cluster_lookup(call: EstimatorCall, node: cst.BaseExpression) -> bool:

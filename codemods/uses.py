@@ -349,19 +349,11 @@ def _argument(node: cst.Call, params: tuple[str, ...], name: str) -> cst.BaseExp
 
 
 def _resolved(call: EstimatorCall, expr):
-    """The literal a name is bound to, when it is bound once and only ever read or passed on here."""
+    """The literal a name holds where it is read, when one unchanged `name = value` reaches it."""
     if isinstance(expr, cst.Name):
-        value = call.module.resolve(expr)
-        holder = call.module.parent(expr)
-        if value is not None and not call.module.is_mutated(_binding(call, expr), allowed=holder):
-            return value
-        return None
+        found = call.module.definition(expr)
+        return found.value if not isinstance(found, str) and not found.changes else None
     return expr
-
-
-def _binding(call: EstimatorCall, name: cst.Name) -> cst.Name:
-    value = call.module.resolve(name)
-    return call.module.parent(value).targets[0].target
 
 
 def _hyperdrive_run_config(call: EstimatorCall, use: Use):

@@ -15,6 +15,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from estimig.analysis import Analysis, Scope, children
+from estimig.flow import Definition, ScopeFlow, names_in
 from estimig.positions import Position, Positions, Span
 
 # Every public and private path the SDK exposes each estimator class under.
@@ -30,6 +31,7 @@ ESTIMATOR_CLASSES: Mapping[str, str] = {
     "azureml.train.sklearn.SKLearn": "SKLearn",
 }
 _ATOMS = frozenset({cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary})
+_CONTAINERS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 FRAMEWORK_KINDS = frozenset({"PyTorch", "TensorFlow", "Chainer", "SKLearn"})
 
 
@@ -78,7 +80,19 @@ class EstimatorCall:
         return kwarg in self.kwargs
 
     def resolve(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
-        return self.module.resolve(expr, before=self.node)
+        """The value a name holds at this call, when one plain `name = value` reaches it unchanged."""
+        found = self.module.definition(expr, at=self.node)
+        return found.value if isinstance(found, Definition) and not found.changes else None
+
+    def definition(self, expr: cst.BaseExpression, content: bool = True) -> "Definition | str":
+        """The one definition of a name that reaches this call with provable content (changes folded
+        in `changes`), or why there is none."""
+        return self.module.definition(expr, at=self.node, content=content)
+
+    def values(self, expr: cst.BaseExpression) -> "list[cst.BaseExpression] | str":
+        """Every value a name may be bound to at this call (for questions of type, which later
+        changes cannot affect), or why they cannot all be seen."""
+        return self.module.values(expr)
 
     def fresh_name(self, suffix: str, taken: set[str] | None = None) -> str:
         """An unused name like `est_env`; with `taken`, also unlike the names already handed out for
@@ -99,6 +113,10 @@ class ModuleFacts:
     # Estimator class references that are not calls (the class passed around as a value), and
     # user subclasses of estimator classes: (line, message).
     stray: list[tuple[int, str]] = field(default_factory=list)
+
+    # Ids of the estimator calls: the flow keeps the whole state at each (see `definition`).
+    _points: frozenset[int] = frozenset()
+    _flows: dict = field(default_factory=dict)
 
     # Both are computed on first use (engine cost, see docs/performance.md): a module that cannot
     # name an estimator class never pays for them.
@@ -153,52 +171,141 @@ class ModuleFacts:
             name, n = f"{wanted}{n}", n + 1
         return name
 
-    def resolve(self, expr: cst.BaseExpression, before: cst.CSTNode | None = None) -> cst.BaseExpression | None:
-        """The value a simple name was assigned, when that is provable: exactly one plain assignment
-        of the name in its scope, made by `name = value`. Anything else (loops, augmented
-        assignment, parameters, globals, several assignments) gives None."""
+    # -- what a name holds where it is read (estimig/flow.py) ----------------------------------
+    def flow(self, scope: Scope) -> ScopeFlow | None:
+        """The reaching definitions of one scope's reads; None for scopes without statements."""
+        found = self._flows.get(scope)
+        if found is None and scope not in self._flows:
+            has_body = isinstance(scope.node, (cst.Module, cst.FunctionDef, cst.ClassDef))
+            found = self._flows[scope] = ScopeFlow(self.analysis, scope, self._points) if has_body else None
+        return found
+
+    def reaching(self, name: cst.Name) -> frozenset[Definition] | None:
+        """The definitions that may reach a read, in the order the program runs; None when the read
+        is not placed in an order (a free name read inside a function, a builtin)."""
+        scope = self.scope_of(name)
+        flow = self.flow(scope) if scope is not None else None
+        return flow.reaching.get(name) if flow is not None else None
+
+    def definition(self, expr: cst.BaseExpression, at: cst.CSTNode | None = None,
+                   content: bool = True) -> Definition | str:
+        """The one definition of a name, bound by `name = value`, whose content at `at` (an estimator
+        call) is provable: no branch offers another, nothing it cannot fold changed it, and every name
+        its value (and folded changes) read still means the same at `at`. Else why not.
+        With content=False only the object matters, not what it holds (a dataset's or a compute
+        target's kind): changes estimig cannot fold do not count, except on a literal container."""
         if not isinstance(expr, cst.Name):
-            return None
-        scope = self.scope_of(expr)
-        if scope is None:
-            return None
-        assignments = [a for a in scope.lookup(expr.value) if a.node is not None]
-        if len(assignments) != 1:
-            return None
-        target = assignments[0].node
-        assign = self.parent(target)
-        if isinstance(assign, cst.AssignTarget):
-            statement = self.parent(assign)
-            if isinstance(statement, cst.Assign) and len(statement.targets) == 1 and statement.targets[0].target is target:
-                return statement.value
+            return f"{self.code_for(expr)} is not a name"
+        shown = expr.value
+        defs = self.reaching(expr)
+        if defs is None:
+            return self._free_definition(expr)
+        if len(defs) != 1:
+            if any(d.node is None for d in defs) and len(defs) == 2:
+                return f"{shown} is not bound on every path to this call"
+            return f"{shown} may hold one of several values here (it is bound differently on different paths)"
+        (found,) = defs
+        if found.node is None:
+            return f"{shown} is not bound before this call" if not found.how or "every path" not in found.how \
+                else f"{shown} is {found.how}"
+        if found.value is None:
+            return f"{shown} is {found.how or 'not bound by a plain assignment'}"
+        if found.unknown is not None and (content or isinstance(found.value, _CONTAINERS) or found.changes
+                                          or not isinstance(found.value, (cst.Call, cst.Attribute, cst.Subscript))):
+            return found.unknown
+        if at is not None:
+            moved = self._moved(found, expr, at)
+            if moved is not None:
+                return f"{moved} is rebound or changed between where {shown} is built and this call"
+        return found
+
+    def values(self, expr: cst.BaseExpression) -> list[cst.BaseExpression] | str:
+        if not isinstance(expr, cst.Name):
+            return [expr]
+        defs = self.reaching(expr)
+        if defs is None:
+            found = self._free_definition(expr, for_type=True)
+            return [found.value] if isinstance(found, Definition) else found
+        if not defs or any(d.node is None for d in defs):
+            return f"{expr.value} is not bound on every path to this call"
+        for d in defs:
+            if d.value is None:
+                return f"{expr.value} is {d.how or 'not bound by a plain assignment'}"
+        return [d.value for d in sorted(defs, key=lambda d: self.line_of(d.value))]
+
+    def _moved(self, found: Definition, read: cst.Name, at: cst.CSTNode) -> str | None:
+        """A name read by the definition's value or changes that means something else at `at`."""
+        scope = self.scope_of(read)
+        flow = self.flow(scope) if scope is not None else None
+        state = flow.states_at.get(id(at)) if flow is not None else None
+        if state is None:
+            return None if flow is not None and id(at) not in self._points else "a name"
+        nodes = [found.value, *(c.value for c in found.changes if c.value is not None),
+                 *(c.key for c in found.changes if isinstance(c.key, cst.CSTNode)),
+                 *(k.value for c in found.changes for k in c.keywords)]
+        for node in nodes:
+            for name in names_in(node):
+                before = flow.reaching.get(name)
+                if before is None:
+                    continue
+                now = state.get(name.value, frozenset())
+                # The same binding is the same object; a container's content must also be the same.
+                if {d.root for d in now} != {d.root for d in before} or (
+                        now != before and any(isinstance(d.value, _CONTAINERS) for d in before)):
+                    return name.value
         return None
 
-    def accesses(self, name: cst.Name) -> list[cst.Name]:
-        """Every later reference to the binding made by `name` (an assignment target)."""
-        scope = self.scope_of(name)
+    def _free_definition(self, expr: cst.Name, for_type: bool = False) -> Definition | str:
+        """A name read where no order is known (inside a function, of the module's name): only one
+        plain `name = value` in its scope, never changed anywhere, is provable."""
+        scope = self.scope_of(expr)
         if scope is None:
-            return []
-        found = []
-        for binding in scope.bindings.get(name.value, ()):
-            if binding.node is name:
-                found.extend(reference for reference in binding.references if isinstance(reference, cst.Name))
-        starts = self._positions.start
-        return sorted(found, key=lambda n: (starts(n).line, starts(n).column))
+            return f"{expr.value} is not bound in this file"
+        bindings = [b for b in scope.lookup(expr.value) if b.node is not None]
+        if not bindings:
+            return f"{expr.value} is not bound in this file"
+        if len(bindings) != 1:
+            return f"{expr.value} is assigned more than once in the scope this code reads it from"
+        target = bindings[0].node
+        assign = self.parent(target)
+        statement = self.parent(assign) if isinstance(assign, cst.AssignTarget) else None
+        if not (isinstance(statement, cst.Assign) and len(statement.targets) == 1 and statement.targets[0].target is target):
+            return f"{expr.value} is not bound by a plain assignment"
+        unknown = None if for_type or not self._touched(bindings[0].references) else \
+            f"{expr.value} is changed or passed elsewhere, so its content here cannot be proven"
+        if unknown:
+            return unknown
+        return Definition(expr.value, target, statement.value)
 
-    def is_mutated(self, name: cst.Name, allowed: cst.CSTNode | None = None) -> bool:
-        """Whether anything but a plain read touches the binding (subscript store, method call,
-        `del`, passing it to a function): then its value at a later point cannot be proven."""
-        for access in self.accesses(name):
+    def _touched(self, references) -> bool:
+        for access in references:
             parent = self.parent(access)
             if isinstance(parent, cst.Arg):
-                if parent is not allowed:
-                    return True
-                continue
+                return True
             if isinstance(parent, (cst.Subscript, cst.Attribute)):
                 grand = self.parent(parent)
                 if isinstance(parent, cst.Attribute) or isinstance(grand, (cst.AssignTarget, cst.Del, cst.AugAssign)):
                     return True
         return False
+
+    def accesses(self, name: cst.Name) -> list[cst.Name]:
+        """Every later read of the binding made by `name` (an assignment target): the reads it
+        reaches in its own scope, in the order the program runs, and every read from a nested one."""
+        scope = self.scope_of(name)
+        if scope is None:
+            return []
+        found: dict[cst.CSTNode, None] = {}
+        flow = self.flow(scope)
+        root = flow.definition_at(name) if flow is not None else None
+        for binding in scope.bindings.get(name.value, ()):
+            if binding.node is name:
+                for reference in binding.references:
+                    if isinstance(reference, cst.Name) and (root is None or self.scope_of(reference) is not scope):
+                        found[reference] = None
+        if root is not None:
+            found.update(dict.fromkeys(r for r in root.reads if r is not name))
+        starts = self._positions.start
+        return sorted(found, key=lambda n: (starts(n).line, starts(n).column))
 
 
 def collect(module: cst.Module) -> ModuleFacts:
@@ -270,17 +377,20 @@ class _Collector:
         facts = self.facts
         seen_calls: set[int] = set()
         analysis = facts.analysis
+        found = []
         for node in analysis.calls_and_classes:
             if isinstance(node, cst.Call):
                 kind_qname = self._estimator_name(node.func)
                 if kind_qname:
                     seen_calls.add(id(node.func))
-                    facts.calls.append(self._record(node, *kind_qname))
+                    found.append((node, kind_qname))
             elif isinstance(node, cst.ClassDef):
                 for base in node.bases:
                     if self._estimator_name(base.value):
                         facts.stray.append((facts.line_of(node), f"class '{node.name.value}' subclasses an estimator class: "
                                             "migrate the subclass by hand to build a ScriptRunConfig"))
+        facts._points = frozenset(id(node) for node, _ in found)
+        facts.calls.extend(self._record(node, *kind_qname) for node, kind_qname in found)
         for node in analysis.expressions:
             if id(node) not in seen_calls and _last_segment(node) in self.names:
                 parent = facts.parent(node)

@@ -39,6 +39,8 @@ class Value:
     value: Any = None  # the literal, for LITERAL
     # The expression that defines it, after following simple assignments (for data kinds).
     origin: cst.BaseExpression | None = None
+    # For SCALAR: provably never '' (a number, a bool, or a string with a non-empty literal part).
+    nonempty: bool = False
 
 
 _SCALAR_CALLS = frozenset({"str", "int", "float", "bool", "len", "round", "abs"})
@@ -129,24 +131,13 @@ def classify(call: EstimatorCall, node: cst.BaseExpression, _depth: int = 0) -> 
     if _depth > 8:
         return Value(Kind.UNKNOWN, node)
     if isinstance(node, cst.Name):
-        assigned = call.resolve(node)
-        if isinstance(assigned, (cst.List, cst.Dict, cst.Set)):
-            # A list can change after it is bound (append, item assignment): then its value at the
-            # call is not the literal.
-            binding = call.module.parent(assigned)
-            target = binding.targets[0].target if isinstance(binding, cst.Assign) else None
-            if not isinstance(target, cst.Name) or call.module.is_mutated(target):
-                return Value(Kind.UNKNOWN, node)
-        if assigned is not None:
-            inner = classify(call, assigned, _depth + 1)
-            # A name bound to a literal stays a name in the output (it may be reused), but its
-            # value is known; data kinds keep where they came from.
-            return Value(inner.kind, node, value=inner.value, origin=inner.origin or assigned)
-        return Value(Kind.UNKNOWN, node)
+        return _classify_name(call, node, _depth)
     if isinstance(node, (cst.FormattedString, cst.ConcatenatedString)):
-        return Value(Kind.SCALAR, node)
+        return Value(Kind.SCALAR, node, nonempty=_has_text(node))
     if isinstance(node, cst.BinaryOperation) or isinstance(node, cst.UnaryOperation):
-        return Value(Kind.SCALAR, node) if _numeric_or_string_arith(call, node, _depth) else Value(Kind.UNKNOWN, node)
+        if not _numeric_or_string_arith(call, node, _depth):
+            return Value(Kind.UNKNOWN, node)
+        return Value(Kind.SCALAR, node, nonempty=_nonempty_concat(call, node, _depth) or _numeric(call, node, _depth))
     if isinstance(node, (cst.Comparison, cst.BooleanOperation)):
         return Value(Kind.UNKNOWN, node)
     if isinstance(node, cst.Call):
@@ -156,6 +147,187 @@ def classify(call: EstimatorCall, node: cst.BaseExpression, _depth: int = 0) -> 
         if kind is not None:
             return Value(kind, node, origin=node)
     return Value(Kind.UNKNOWN, node)
+
+
+def _classify_name(call: EstimatorCall, node: cst.Name, depth: int) -> Value:
+    """A name is what its one reaching definition is, with folded changes applied; a name that
+    may hold one of several literals (branches, `for x in [...]`) is a scalar when each is one."""
+    found = call.definition(node, content=False)
+    if isinstance(found, str):
+        return _alternatives(call, node, depth)
+    if found.changes:
+        ok, value = fold(found)
+        return Value(Kind.LITERAL, node, value=value) if ok else Value(Kind.UNKNOWN, node)
+    inner = classify(call, found.value, depth + 1)
+    # A name bound to a literal stays a name in the output (it may be reused), but its value is
+    # known; data kinds keep where they came from.
+    return Value(inner.kind, node, value=inner.value, origin=inner.origin or found.value, nonempty=inner.nonempty)
+
+
+def _alternatives(call: EstimatorCall, node: cst.Name, depth: int) -> Value:
+    values = call.module.values(node)
+    defs = call.module.reaching(node)
+    if isinstance(values, str) or not defs or len(values) < 2 or any(d.changes or d.unknown for d in defs):
+        return Value(Kind.UNKNOWN, node)
+    found = [literal(v) for v in values]
+    if not all(ok and type(v) in (str, int, float, bool) for ok, v in found):
+        return Value(Kind.UNKNOWN, node)
+    if len({(type(v), v) for _, v in found}) == 1:
+        return Value(Kind.LITERAL, node, value=found[0][1])
+    return Value(Kind.SCALAR, node, nonempty=all(v != "" for _, v in found))
+
+
+def fold(definition) -> tuple[bool, Any]:
+    """(True, value) when the definition's value is a literal and every folded change is one too:
+    the value the object holds after them; (False, None) otherwise."""
+    ok, value = literal(definition.value)
+    if not ok:
+        return False, None
+    for change in definition.changes:
+        ok, value = _apply(change, value)
+        if not ok:
+            return False, None
+    return True, value
+
+
+def folded_items(definition) -> list[tuple[cst.BaseExpression, cst.BaseExpression]] | None:
+    """A dict definition's (key, value) expressions after its folded changes, in the order the dict
+    holds them (a replaced key keeps its place, as in Python); None when a change or key is not literal."""
+    if not isinstance(definition.value, cst.Dict):
+        return None
+    pairs: list[list] = []
+    for element in definition.value.elements:
+        if not isinstance(element, cst.DictElement):
+            return None
+        pairs.append([element.key, element.value])
+    for change in definition.changes:
+        new = []
+        if change.op == "setitem":
+            new = [(change.key, change.value)]
+        elif change.op == "update":
+            if change.value is not None:
+                if not isinstance(change.value, cst.Dict) or not all(isinstance(e, cst.DictElement) for e in change.value.elements):
+                    return None
+                new = [(e.key, e.value) for e in change.value.elements]
+            new += [(cst.SimpleString(repr(k.keyword.value)), k.value) for k in change.keywords]
+        elif change.op != "delitem":
+            return None
+        keys = [literal(k) for k, _ in pairs]
+        if not all(ok for ok, _ in keys):
+            return None
+        if change.op == "delitem":
+            ok, key = literal(change.key)
+            if not ok or key not in [k for _, k in keys]:
+                return None  # a KeyError at run time: that code never reached the call
+            del pairs[[k for _, k in keys].index(key)]
+            continue
+        for key_node, value_node in new:
+            ok, key = literal(key_node)
+            if not ok:
+                return None
+            current = [literal(k)[1] for k, _ in pairs]
+            if key in current:
+                pairs[current.index(key)][1] = value_node
+            else:
+                pairs.append([key_node, value_node])
+    return [(k, v) for k, v in pairs]
+
+
+def folded_elements(definition) -> list[cst.BaseElement] | None:
+    """A list definition's element nodes after appends and extends by literals; None otherwise."""
+    if not isinstance(definition.value, cst.List):
+        return None
+    elements = list(definition.value.elements)
+    for change in definition.changes:
+        if change.op == "append":
+            elements.append(cst.Element(change.value))
+        elif change.op in ("extend", "iadd") and isinstance(change.value, (cst.List, cst.Tuple)):
+            elements.extend(change.value.elements)
+        else:
+            return None
+    return elements
+
+
+def folded_attributes(definition) -> dict[str, cst.BaseExpression] | None:
+    """The attributes set on an object after it is built (`mpi.process_count_per_node = 2`), last
+    one wins; None when a change is anything else."""
+    attributes: dict[str, cst.BaseExpression] = {}
+    for change in definition.changes:
+        if change.op != "setattr":
+            return None
+        attributes[change.key] = change.value
+    return attributes
+
+
+def _apply(change, value) -> tuple[bool, Any]:
+    ok, argument = literal(change.value) if change.value is not None else (True, None)
+    if not ok:
+        return False, None
+    try:
+        if change.op == "setitem" and isinstance(value, dict):
+            ok, key = literal(change.key)
+            if ok:
+                value[key] = argument
+                return True, value
+        elif change.op == "delitem" and isinstance(value, (dict, list)):
+            ok, key = literal(change.key)
+            if ok:
+                del value[key]
+                return True, value
+        elif change.op == "update" and isinstance(value, dict):
+            keywords = [(k.keyword.value, literal(k.value)) for k in change.keywords]
+            if all(ok for _, (ok, _) in keywords):
+                value.update(argument or {}, **{k: v for k, (_, v) in keywords})
+                return True, value
+        elif change.op == "append" and isinstance(value, list):
+            value.append(argument)
+            return True, value
+        elif change.op in ("extend", "iadd") and isinstance(value, list) and isinstance(argument, (list, tuple)):
+            value.extend(argument)
+            return True, value
+    except (KeyError, IndexError, TypeError, ValueError):
+        pass
+    return False, None
+
+
+def _has_text(node: cst.BaseExpression) -> bool:
+    """An f-string or implicit concatenation with at least one non-empty literal part."""
+    if isinstance(node, cst.ConcatenatedString):
+        return _has_text(node.left) or _has_text(node.right)
+    if isinstance(node, cst.SimpleString):
+        return node.evaluated_value not in ("", b"")
+    if isinstance(node, cst.FormattedString):
+        return any(isinstance(p, cst.FormattedStringText) and p.value for p in node.parts)
+    return False
+
+
+def _nonempty_concat(call: EstimatorCall, node: cst.BaseExpression, depth: int) -> bool:
+    """`"--" + x`, `x + "/data"`: a string sum with a non-empty literal operand is never ''; a
+    number is never ''."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+        return any(_nonempty_operand(call, side, depth) for side in (node.left, node.right)) \
+            or _nonempty_concat(call, node.left, depth) or _nonempty_concat(call, node.right, depth)
+    return False
+
+
+def _numeric(call: EstimatorCall, node: cst.BaseExpression, depth: int) -> bool:
+    """Arithmetic whose every operand is a number: never ''."""
+    if isinstance(node, cst.UnaryOperation):
+        return _numeric(call, node.expression, depth)
+    if isinstance(node, cst.BinaryOperation):
+        return _numeric(call, node.left, depth) and _numeric(call, node.right, depth)
+    value = classify(call, node, depth + 1)
+    if value.kind is Kind.LITERAL:
+        return type(value.value) in (int, float)
+    return value.kind is Kind.SCALAR and value.nonempty and isinstance(node, cst.Call) \
+        and isinstance(node.func, cst.Name) and node.func.value in ("int", "float", "len", "round", "abs")
+
+
+def _nonempty_operand(call: EstimatorCall, node: cst.BaseExpression, depth: int) -> bool:
+    value = classify(call, node, depth + 1)
+    if value.kind is Kind.LITERAL:
+        return isinstance(value.value, str) and value.value != ""
+    return value.kind is Kind.SCALAR and value.nonempty
 
 
 def _numeric_or_string_arith(call: EstimatorCall, node: cst.BaseExpression, depth: int) -> bool:
@@ -172,13 +344,39 @@ def _numeric_or_string_arith(call: EstimatorCall, node: cst.BaseExpression, dept
 def _classify_call(call: EstimatorCall, node: cst.Call, depth: int) -> Value:
     func = node.func
     if isinstance(func, cst.Name) and func.value in _SCALAR_CALLS and not _shadowed(call, func):
-        return Value(Kind.SCALAR, node)
+        return Value(Kind.SCALAR, node, nonempty=_nonempty_builtin(call, node, depth))
     if isinstance(func, cst.Attribute) and func.attr.value in _SCALAR_METHODS and literal(func.value)[0]:
-        return Value(Kind.SCALAR, node)
+        ok, text = literal(func.value)
+        nonempty = func.attr.value == "format" and isinstance(text, str) and bool(text.replace("{}", ""))
+        return Value(Kind.SCALAR, node, nonempty=nonempty)
+    if call.module.qualified_names(func) & {"os.path.join", "posixpath.join", "ntpath.join"} \
+            and not any(a.star or a.keyword for a in node.args) and node.args:
+        parts = [classify(call, a.value, depth + 1) for a in node.args]
+        if all(p.kind in (Kind.LITERAL, Kind.SCALAR) for p in parts) \
+                and all(isinstance(p.value, str) for p in parts if p.kind is Kind.LITERAL):
+            return Value(Kind.SCALAR, node, nonempty=any(
+                (p.kind is Kind.LITERAL and p.value) or (p.kind is Kind.SCALAR and p.nonempty) for p in parts))
     data = _data_call_kind(call, node, depth)
     if data is not None:
         return Value(data, node, origin=node)
     return Value(Kind.UNKNOWN, node)
+
+
+def _nonempty_builtin(call: EstimatorCall, node: cst.Call, depth: int) -> bool:
+    """int(), float(), bool(), len(), round(), abs() are numbers; str() of an SDK data object or of
+    a uuid is never ''."""
+    name = node.func.value
+    if name != "str":
+        return True
+    if len(node.args) != 1 or node.args[0].keyword or node.args[0].star:
+        return False
+    argument = node.args[0].value
+    if isinstance(argument, cst.Call) and call.module.qualified_names(argument.func) & {"uuid.uuid4", "uuid.uuid1"}:
+        return True
+    inner = classify(call, argument, depth + 1)
+    return inner.kind in (Kind.DATASET, Kind.DATA_REFERENCE, Kind.DATASTORE, Kind.DATASET_OBJECT, Kind.DATA_PATH) \
+        or (inner.kind is Kind.SCALAR and inner.nonempty) \
+        or (inner.kind is Kind.LITERAL and type(inner.value) in (int, float, bool, str) and inner.value != "")
 
 
 def _data_call_kind(call: EstimatorCall, node: cst.Call, depth: int) -> Kind | None:
