@@ -1,8 +1,14 @@
-"""Fixture discovery and the checks every fixture pair goes through."""
+"""Fixture discovery and the checks every fixture pair goes through.
+
+A scenario folder holds a script pair (before.py, after.py) or a notebook pair (before.ipynb,
+after.ipynb); a noop_* folder holds only its before file. A notebook is migrated as one program,
+its cells in order, and run by the oracle as that program (`program`).
+"""
 
 from __future__ import annotations
 
 import difflib
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +18,7 @@ import pytest
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 # Folders under fixtures/ that hold something other than before/after pairs.
 NOT_PAIRS = {"jobs", "notebooks", "projects"}
+SUFFIXES = (".py", ".ipynb")
 
 
 @dataclass(frozen=True)
@@ -19,33 +26,113 @@ class Scenario:
     concern: str
     name: str
     folder: Path
+    suffix: str = ".py"
 
     @property
     def id(self) -> str:
         return f"{self.concern}/{self.name}"
 
     @property
+    def is_notebook(self) -> bool:
+        return self.suffix == ".ipynb"
+
+    @property
+    def before_path(self) -> Path:
+        return self.folder / f"before{self.suffix}"
+
+    @property
+    def after_path(self) -> Path:
+        return self.folder / f"after{self.suffix}"
+
+    @property
     def before(self) -> str:
-        return (self.folder / "before.py").read_text()
+        return _read(self.before_path)
 
     @property
     def after(self) -> str | None:
-        path = self.folder / "after.py"
-        return path.read_text() if path.exists() else None
+        return _read(self.after_path) if self.after_path.exists() else None
 
     @property
     def is_noop(self) -> bool:
         return self.name.startswith("noop_")
 
+    def migrate(self, text: str):
+        """The engine's Result for `text` (a notebook: migrated as one program, its text as the code)."""
+        return migrate_text(text, self.suffix, self.id)
+
+    def program(self, text: str) -> str:
+        """What the oracle runs for `text`: the script itself, or the notebook's cells as one program."""
+        return program(text) if self.is_notebook else text
+
+
+def _read(path: Path) -> str:
+    # Notebooks are read as the bytes say (a CRLF notebook stays CRLF): the engine must keep them.
+    with open(path, encoding="utf-8", newline="" if path.suffix == ".ipynb" else None) as fh:
+        return fh.read()
+
 
 def scenarios() -> list[Scenario]:
     found = []
-    for before in sorted(FIXTURES.glob("*/*/before.py")):
-        folder = before.parent
-        if folder.parent.name in NOT_PAIRS:
-            continue
-        found.append(Scenario(folder.parent.name, folder.name, folder))
-    return found
+    for suffix in SUFFIXES:
+        for before in FIXTURES.glob(f"*/*/before{suffix}"):
+            folder = before.parent
+            if folder.parent.name in NOT_PAIRS:
+                continue
+            found.append(Scenario(folder.parent.name, folder.name, folder, suffix))
+    return sorted(found, key=lambda s: (s.concern, s.name, s.suffix))
+
+
+def migrate_text(text: str, suffix: str, path: str):
+    from estimig.engine import migrate_source
+
+    if suffix == ".ipynb":
+        from estimig.notebooks import migrate_notebook
+
+        return migrate_notebook(text, migrate_source, path=f"{path}/before.ipynb").as_result()
+    return migrate_source(text, path=path)
+
+
+def program(text: str) -> str:
+    """The notebook as a script the oracle can run: IPython lines become `pass`, shell cells dropped."""
+    import nbformat
+
+    from estimig.notebooks import _mask
+
+    nb = nbformat.reads(text, as_version=4)
+    cells = [_mask(c.source, lambda: "pass") for c in nb.cells if c.cell_type == "code"]
+    return "".join(m.code + "\n" for m in cells if not m.skip_reason)
+
+
+def code_lines(text: str, is_notebook: bool) -> list[str]:
+    """The lines of code: a script's lines, or every code cell's lines, cell after cell."""
+    if not is_notebook:
+        return text.splitlines(True)
+    data = json.loads(text)
+    cells = data["cells"] if "cells" in data else [c for ws in data["worksheets"] for c in ws["cells"]]
+    key = "source" if "cells" in data else "input"
+    lines = []
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            source = cell.get(key, "")
+            lines.extend((source if isinstance(source, str) else "".join(source)).splitlines(True))
+    return lines
+
+
+def without_lines(text: str, is_notebook: bool, drop) -> str:
+    """`text` less every code line for which `drop(line)` holds; a notebook is compared as its JSON,
+    each code cell's source without those lines (the rest of the notebook as it was)."""
+    if not is_notebook:
+        return "".join(line for line in text.splitlines(True) if not drop(line))
+    data = json.loads(text)
+    cells = data["cells"] if "cells" in data else [c for ws in data["worksheets"] for c in ws["cells"]]
+    key = "source" if "cells" in data else "input"
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            source = cell.get(key, "")
+            text_of = source if isinstance(source, str) else "".join(source)
+            kept = [line for line in text_of.splitlines(True) if not drop(line)]
+            cell[key] = "".join(kept) if isinstance(source, str) else kept
+    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def params(selected):

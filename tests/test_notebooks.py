@@ -11,6 +11,7 @@ import pytest
 
 from estimig.notebooks import _mask, file_line, is_notebook_path, migrate_notebook
 from estimig.result import Finding, Result, Severity
+from fixture_support import program
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "notebooks"
 ALL = sorted(p.name for p in FIXTURES.glob("*.ipynb"))
@@ -302,13 +303,6 @@ def test_file_line_points_at_the_json_line_of_the_code():
 # --- the real engine ------------------------------------------------------------------------------------
 
 
-def _program(text: str) -> str:
-    """The notebook as a script the oracle can run: IPython lines become `pass`, shell cells dropped."""
-    nb = nbformat.reads(text, as_version=4)
-    cells = [_mask(c.source, lambda: "pass") for c in nb.cells if c.cell_type == "code"]
-    return "".join(m.code + "\n" for m in cells if not m.skip_reason)
-
-
 def test_real_engine_migrates_across_cells_and_the_oracle_agrees(tmp_path):
     from estimig import engine, oracle
 
@@ -317,8 +311,8 @@ def test_real_engine_migrates_across_cells_and_the_oracle_agrees(tmp_path):
     assert result.migrated == 1 and result.text != text
     assert without_code(result.text) == without_code(text)
     (tmp_path / "train.py").write_text("print('train')\n")
-    before = oracle.execute(_program(text), "before.py", str(tmp_path))
-    after = oracle.execute(_program(result.text), "after.py", str(tmp_path))
+    before = oracle.execute(program(text), "before.py", str(tmp_path))
+    after = oracle.execute(program(result.text), "after.py", str(tmp_path))
     assert before
     assert oracle.compare(before, after) == []
 

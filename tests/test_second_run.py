@@ -20,7 +20,8 @@ from estimig.runner import migrate_notebook_text
 from fixture_support import FIXTURES, assert_same_text
 
 SOURCES = sorted([*FIXTURES.glob("*/*/before.py"), *FIXTURES.glob("*/*/after.py")])
-NOTEBOOKS = sorted(FIXTURES.glob("notebooks/*.ipynb"))
+NOTEBOOKS = sorted([*FIXTURES.glob("notebooks/*.ipynb"), *FIXTURES.glob("*/*/before.ipynb"),
+                    *FIXTURES.glob("*/*/after.ipynb")])
 PROJECT = FIXTURES / "projects" / "example"
 
 
