@@ -52,11 +52,6 @@ _WORKSPACE_FACTORIES = frozenset({"azureml.core.Workspace.from_config", "azureml
                                   "azureml.core.Workspace", "azureml.core.Workspace.create",
                                   "azureml.core.workspace.Workspace.from_config", "azureml.core.workspace.Workspace.get",
                                   "azureml.core.workspace.Workspace", "azureml.core.workspace.Workspace.create"})
-_COMPUTE_CLASSES = ("azureml.core.ComputeTarget", "azureml.core.compute.ComputeTarget",
-                    "azureml.core.compute.compute.ComputeTarget", "azureml.core.compute.AmlCompute",
-                    "azureml.core.compute.amlcompute.AmlCompute")
-
-
 class Blocked(Exception):
     pass
 
@@ -552,13 +547,7 @@ def _statement_of(call: EstimatorCall, read: cst.CSTNode) -> cst.CSTNode | None:
 
 
 def _is_cluster_lookup(call: EstimatorCall, node: cst.BaseExpression) -> bool:
-    facts = call.module
-    if isinstance(node, cst.Call):
-        names = facts.qualified_names(node.func)
-        if any(n in _COMPUTE_CLASSES or n.startswith(tuple(f"{c}." for c in _COMPUTE_CLASSES)) for n in names):
-            return True
-    return (isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute)
-            and node.value.attr.value == "compute_targets")
+    return classify(call, node).kind is Kind.COMPUTE
 
 
 def _workspace_variable(call: EstimatorCall) -> str | None:

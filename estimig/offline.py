@@ -132,8 +132,11 @@ def offline_sdk(on_submit: Callable[[Submission], Any] | None = None):
     from unittest import mock
 
     from azureml.core import Dataset, Datastore, Environment, Experiment, Workspace
-    from azureml.core.compute import ComputeTarget
+    from azureml.core.compute import AmlCompute, ComputeTarget
     from azureml.core.script_run_config import ScriptRunConfig
+    from azureml.data._dataset import AbstractDataset
+    from azureml.data.datastore_client import _DatastoreClient
+    from azureml.data.azure_storage_datastore import AzureBlobDatastore
     from azureml.train.estimator._mml_base_estimator import MMLBaseEstimator
 
     session = OfflineSession(workspace=None, on_submit=on_submit)
@@ -169,6 +172,28 @@ def offline_sdk(on_submit: Callable[[Submission], Any] | None = None):
 
     def dataset_get_by_name(workspace, name, version="latest", **kwargs):
         return Dataset.File.from_files((make_datastore(workspace), name), validate=False)
+
+    def workspace_datasets(self):
+        # Workspace.datasets lists the registered datasets by name; offline every name exists.
+        class _Datasets(dict):
+            def __missing__(inner, name):
+                return dataset_get_by_name(self, name)
+
+            def get(inner, name, default=None):
+                return inner[name]
+        return _Datasets()
+
+    def workspace_compute_targets(self):
+        class _Targets(dict):
+            def __missing__(inner, name):
+                return make_compute(self, name)
+        return _Targets()
+
+    def compute_create(workspace, name, provisioning_configuration):
+        return make_compute(workspace, name)
+
+    def register_datastore(workspace, datastore_name=None, *args, **kwargs):
+        return make_datastore(workspace, datastore_name or kwargs.get("name", DEFAULT_DATASTORE))
 
     def environment_get(workspace, name, version=None, label=None):
         env = Environment(name)
@@ -219,8 +244,21 @@ def offline_sdk(on_submit: Callable[[Submission], Any] | None = None):
         mock.patch.object(ComputeTarget, "__new__", compute_new),
         mock.patch.object(ComputeTarget, "__init__", compute_init),
         mock.patch.object(Datastore, "get", staticmethod(datastore_get)),
+        mock.patch.object(_DatastoreClient, "get", staticmethod(datastore_get)),  # Datastore(ws, name)
         mock.patch.object(Datastore, "get_default", staticmethod(lambda ws: make_datastore(ws))),
         mock.patch.object(Dataset, "get_by_name", staticmethod(dataset_get_by_name)),
+        mock.patch.object(Dataset, "get_by_id", staticmethod(lambda ws, id, **k: dataset_get_by_name(ws, id))),
+        mock.patch.object(Workspace, "datasets", property(workspace_datasets)),
+        mock.patch.object(Workspace, "compute_targets", property(workspace_compute_targets)),
+        mock.patch.object(ComputeTarget, "create", staticmethod(compute_create)),
+        *(mock.patch.object(cls, "wait_for_completion", lambda self, *a, **k: None) for cls in (ComputeTarget, AmlCompute)),
+        # Registering and uploading reach storage and the service; the object is what matters here.
+        mock.patch.object(AbstractDataset, "register", lambda self, *a, **k: self),
+        mock.patch.object(AzureBlobDatastore, "upload", lambda self, *a, **k: None),
+        mock.patch.object(AzureBlobDatastore, "upload_files", lambda self, *a, **k: None),
+        *(mock.patch.object(Datastore, name, staticmethod(register_datastore))
+          for name in ("register_azure_blob_container", "register_azure_file_share", "register_azure_data_lake",
+                       "register_azure_data_lake_gen2")),
         mock.patch.object(Environment, "get", staticmethod(environment_get)),
         mock.patch.object(MMLBaseEstimator, "__init__", mml_init),
         mock.patch.object(ScriptRunConfig, "__init__", src_init),

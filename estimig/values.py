@@ -16,6 +16,7 @@ from typing import Any
 
 import libcst as cst
 
+from estimig import sdk_types
 from estimig.facts import EstimatorCall
 
 
@@ -29,6 +30,7 @@ class Kind(enum.Enum):
     # not a consumption config, so neither an Estimator nor a ScriptRunConfig accepts it as an input.
     DATASET_OBJECT = "dataset_object"
     DATA_PATH = "data_path"  # an azureml.data.datapath.DataPath (what resume_from takes)
+    COMPUTE = "compute"  # a ComputeTarget / AmlCompute object
     UNKNOWN = "unknown"
 
 
@@ -46,31 +48,7 @@ class Value:
 _SCALAR_CALLS = frozenset({"str", "int", "float", "bool", "len", "round", "abs"})
 _SCALAR_METHODS = frozenset({"format", "join", "lower", "upper", "strip", "replace"})
 
-# Data values. Each rule names the receiver's kind and the method, so a method that several SDK
-# classes share (`as_mount` exists on datasets, consumption configs, DataReferences, datastores and
-# pipeline outputs, with different results) is only trusted on a receiver whose kind is proven.
-_DATASET_QUALIFIED = ("azureml.core.Dataset", "azureml.core.dataset.Dataset",
-                      "azureml.data.dataset_factory.FileDatasetFactory",
-                      "azureml.data.dataset_factory.TabularDatasetFactory")
-_DATASET_FACTORIES = frozenset({"get_by_name", "get_by_id", "from_files", "from_delimited_files",
-                                "from_parquet_files", "from_json_lines_files", "from_sql_query"})
-# FileDataset / TabularDataset methods that return another dataset of the same kind.
-_DATASET_TRANSFORMS = frozenset({"register", "take", "skip", "take_sample", "filter", "keep_columns",
-                                 "drop_columns", "with_timestamp_columns", "time_before", "time_after",
-                                 "time_between", "time_recent", "add_tags", "remove_tags"})
-_DATASTORE_QUALIFIED = ("azureml.core.Datastore", "azureml.core.datastore.Datastore")
-_DATASTORE_FACTORIES = frozenset({"get", "get_default"})
-_CONSUMPTION_CONFIG_CLASS = "azureml.data.dataset_consumption_config.DatasetConsumptionConfig"
-_DATA_REFERENCE_CLASSES = ("azureml.data.data_reference.DataReference",)
-_DATA_PATH_CLASSES = ("azureml.data.datapath.DataPath",)
-# receiver kind -> {method: result kind}
-_METHODS = {
-    Kind.DATASET_OBJECT: {**dict.fromkeys(_DATASET_TRANSFORMS, Kind.DATASET_OBJECT),
-                          **dict.fromkeys(("as_named_input", "as_mount", "as_download", "as_hdfs"), Kind.DATASET)},
-    Kind.DATASET: dict.fromkeys(("as_mount", "as_download", "as_hdfs"), Kind.DATASET),
-    Kind.DATA_REFERENCE: dict.fromkeys(("path", "as_mount", "as_download", "as_upload"), Kind.DATA_REFERENCE),
-    Kind.DATASTORE: dict.fromkeys(("path", "as_mount", "as_download", "as_upload"), Kind.DATA_REFERENCE),
-}
+# Data and compute values come from one table of what the SDK returns (estimig/sdk_types.py).
 
 
 def literal(node: cst.BaseExpression) -> tuple[bool, Any]:
@@ -380,43 +358,30 @@ def _nonempty_builtin(call: EstimatorCall, node: cst.Call, depth: int) -> bool:
 
 
 def _data_call_kind(call: EstimatorCall, node: cst.Call, depth: int) -> Kind | None:
-    """The data kind a call provably returns, or None."""
+    """The data or compute kind a call provably returns (estimig/sdk_types.py), or None."""
     func = node.func
-    qnames = call.module.qualified_names(func)
-    if any(q == _CONSUMPTION_CONFIG_CLASS or q == "azureml.data.DatasetConsumptionConfig" for q in qnames):
-        return Kind.DATASET
-    if any(q.startswith(_DATA_REFERENCE_CLASSES) for q in qnames):
-        return Kind.DATA_REFERENCE
-    if any(q.startswith(_DATA_PATH_CLASSES) for q in qnames):
-        return Kind.DATA_PATH
-    if not isinstance(func, cst.Attribute):
-        if any(q in _DATASTORE_QUALIFIED for q in qnames):  # Datastore(ws, name)
-            return Kind.DATASTORE
-        return None
-    method = func.attr.value
-    if method in _DATASET_FACTORIES and _qualified_startswith(call, func.value, _DATASET_QUALIFIED):
-        return Kind.DATASET_OBJECT
-    if method in _DATASTORE_FACTORIES and any(q in _DATASTORE_QUALIFIED for q in call.module.qualified_names(func.value)):
-        return Kind.DATASTORE
-    if method == "get_default_datastore":  # Workspace.get_default_datastore()
-        return Kind.DATASTORE
-    receiver = classify(call, func.value, depth + 1)
-    return _METHODS.get(receiver.kind, {}).get(method)
+    found = sdk_types.class_result(call.module.qualified_names(func))
+    if found is None and isinstance(func, cst.Attribute):
+        method = func.attr.value
+        holder = func.value
+        if isinstance(holder, cst.Attribute) and method in sdk_types.ATTRIBUTE_METHODS.get(holder.attr.value, {}):
+            found = sdk_types.ATTRIBUTE_METHODS[holder.attr.value][method]  # ws.datasets.get(...)
+        else:
+            receiver = classify(call, holder, depth + 1)
+            found = sdk_types.method_result(receiver.kind.name if receiver.kind in _OBJECT_KINDS else None, method)
+    return Kind[found] if found else None
 
 
 def _subscript_kind(call: EstimatorCall, node: cst.Subscript) -> Kind | None:
-    """`ws.datastores['name']` and `ws.datasets['name']`."""
+    """`ws.datastores['name']`, `ws.datasets['name']`, `ws.compute_targets['name']`."""
     if isinstance(node.value, cst.Attribute) and len(node.slice) == 1:
-        attr = node.value.attr.value
-        if attr == "datastores":
-            return Kind.DATASTORE
-        if attr == "datasets":
-            return Kind.DATASET_OBJECT
+        found = sdk_types.ITEMS.get(node.value.attr.value)
+        return Kind[found] if found else None
     return None
 
 
-def _qualified_startswith(call: EstimatorCall, node: cst.CSTNode, prefixes: tuple[str, ...]) -> bool:
-    return any(q.startswith(prefixes) for q in call.module.qualified_names(node))
+_OBJECT_KINDS = frozenset({Kind.DATASET, Kind.DATA_REFERENCE, Kind.DATASTORE, Kind.DATASET_OBJECT, Kind.DATA_PATH,
+                           Kind.COMPUTE})
 
 
 def _shadowed(call: EstimatorCall, name: cst.Name) -> bool:

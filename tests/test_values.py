@@ -42,7 +42,7 @@ CASES = [
     ("DatasetConsumptionConfig('m', ds, mode='download')", Kind.DATASET),
     # Shared method names are only trusted on a proven receiver.
     ("unknown.as_mount()", Kind.UNKNOWN),
-    ("unknown.as_named_input('m')", Kind.UNKNOWN),
+    ("unknown.as_named_input('m')", Kind.DATASET),  # only datasets have as_named_input
     ("unknown.path('a')", Kind.UNKNOWN),
     ("ds.as_named_input('m').as_named_input('n')", Kind.UNKNOWN),
     ("ref.as_named_input('m')", Kind.UNKNOWN),
