@@ -13,7 +13,7 @@ import libcst as cst
 
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
-from estimig.values import Kind, Value, classify, folded_items
+from estimig.values import Kind, Value, classify, folded_items, why
 
 NAME = "arguments"
 SUMMARY = "script_params dict -> arguments list, with the estimator's flattening and empty-value rules"
@@ -97,6 +97,9 @@ def _render_value(call: EstimatorCall, key: cst.BaseExpression, value: Value, op
         if renderer is None:
             raise Unprovable(f"{shown} is a {value.kind.value.replace('_', ' ')}, which needs the '{concern}' concern")
         return [renderer(call, value)]
+    reason = why(call, value.node)
+    if reason is not None:
+        raise Unprovable(f"{shown} = {call.code(value.node)}: estimig cannot prove its type: {reason}")
     raise Unprovable(f"{shown} = {call.code(value.node)}: estimig cannot prove its type (a list would be "
                      "flattened, None or '' dropped, a DataReference rewritten); migrate this call by hand")
 

@@ -200,6 +200,12 @@ class ModuleFacts:
         defs = self.reaching(expr)
         if defs is None:
             return self._free_definition(expr)
+        if len(defs) != 1 and len({d.root for d in defs}) == 1:
+            # One binding, changed on some paths only (in a loop, in a branch): the same object.
+            changed = [d for d in defs if d.unknown is not None]
+            defs = frozenset(changed[:1] or [max(defs, key=lambda d: len(d.changes))])
+            if not changed:
+                return f"{shown} is changed on some paths to this call and not on others"
         if len(defs) != 1:
             if any(d.node is None for d in defs) and len(defs) == 2:
                 return f"{shown} is not bound on every path to this call"
@@ -228,10 +234,52 @@ class ModuleFacts:
             return [found.value] if isinstance(found, Definition) else found
         if not defs or any(d.node is None for d in defs):
             return f"{expr.value} is not bound on every path to this call"
-        for d in defs:
-            if d.value is None:
+        found: list[cst.BaseExpression] = []
+        for d in sorted(defs, key=lambda d: self.line_of(d.node)):
+            if isinstance(d.node, cst.Param):
+                arguments = self.arguments_for(d.node)
+                if isinstance(arguments, str):
+                    return arguments
+                found.extend(arguments)
+            elif d.value is None:
                 return f"{expr.value} is {d.how or 'not bound by a plain assignment'}"
-        return [d.value for d in sorted(defs, key=lambda d: self.line_of(d.value))]
+            else:
+                found.append(d.value)
+        return found
+
+    def arguments_for(self, param: cst.Param) -> list[cst.BaseExpression] | str:
+        """What a function parameter is bound to: the argument (or the default) of every call of the
+        function, when the function is only ever called by its name in this file; else why not."""
+        function = self.parent(self.parent(param))
+        shown = param.name.value
+        if not isinstance(function, cst.FunctionDef) or function.decorators or param.star:
+            return f"{shown} is a parameter estimig cannot follow"
+        scope = self.scope_of(function.name)
+        bindings = scope.bindings.get(function.name.value, []) if scope is not None else []
+        if scope is None or scope.kind == "class" or len(bindings) != 1:
+            return f"{shown} is a parameter of {function.name.value}(), which estimig cannot follow to its calls"
+        positional = [*function.params.posonly_params, *function.params.params]
+        found = []
+        for reference in bindings[0].references:
+            call = self.parent(reference)
+            if not (isinstance(call, cst.Call) and call.func is reference):
+                return f"{shown} is a parameter of {function.name.value}(), which is used other than by calling it"
+            if any(arg.star for arg in call.args):
+                return f"{shown} is a parameter of {function.name.value}(), called with unpacked arguments"
+            given = [a for a in call.args if a.keyword is None]
+            by_name = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+            index = next((i for i, p in enumerate(positional) if p is param), None)
+            if index is not None and index < len(given):
+                found.append(given[index].value)
+            elif shown in by_name:
+                found.append(by_name[shown])
+            elif param.default is not None:
+                found.append(param.default)
+            else:
+                return f"{shown} is a parameter of {function.name.value}() that a call does not pass"
+        if not found:
+            return f"{shown} is a parameter of {function.name.value}(), which is never called in this file"
+        return found
 
     def _moved(self, found: Definition, read: cst.Name, at: cst.CSTNode) -> str | None:
         """A name read by the definition's value or changes that means something else at `at`."""
@@ -239,7 +287,9 @@ class ModuleFacts:
         flow = self.flow(scope) if scope is not None else None
         state = flow.states_at.get(id(at)) if flow is not None else None
         if state is None:
-            return None if flow is not None and id(at) not in self._points else "a name"
+            # Read in another scope than the call (a function's caller): evaluated there, never
+            # inlined at the call, so nothing can move in between.
+            return None
         nodes = [found.value, *(c.value for c in found.changes if c.value is not None),
                  *(c.key for c in found.changes if isinstance(c.key, cst.CSTNode)),
                  *(k.value for c in found.changes for k in c.keywords)]
@@ -340,6 +390,8 @@ def _class_names(module: cst.Module) -> frozenset[str] | None:
                 module_name = get_full_name_for_node(node.module) or ""
                 binds_azureml = binds_azureml or module_name in ("azureml", "azureml.train") \
                     or module_name.startswith("azureml.train.")
+            if isinstance(node.names, cst.ImportStar):
+                binds_azureml = True  # may bind an estimator class, or hide one (Analysis.unseen_star)
             for alias in () if isinstance(node.names, cst.ImportStar) else node.names:
                 if alias.asname is not None and (get_full_name_for_node(alias.name) or "").rsplit(".", 1)[-1] in CLASS_NAMES:
                     names.add(get_full_name_for_node(alias.asname.name) or "")
@@ -369,9 +421,13 @@ def _last_segment(node: cst.CSTNode) -> str | None:
 
 
 class _Collector:
+    KINDS = frozenset(ESTIMATOR_CLASSES.values())
+
     def __init__(self, facts: ModuleFacts, names: frozenset[str]):
         self.facts = facts
         self.names = names
+        # Estimator class references a star import may decide (see `_unseen`): why they are left.
+        self.unseen: dict[cst.CSTNode, str] = {}
 
     def visit_module(self) -> None:
         facts = self.facts
@@ -380,15 +436,16 @@ class _Collector:
         found = []
         for node in analysis.calls_and_classes:
             if isinstance(node, cst.Call):
-                kind_qname = self._estimator_name(node.func)
+                kind_qname = self._estimator_name(node.func) or self._unseen(node.func)
                 if kind_qname:
                     seen_calls.add(id(node.func))
                     found.append((node, kind_qname))
             elif isinstance(node, cst.ClassDef):
                 for base in node.bases:
-                    if self._estimator_name(base.value):
-                        facts.stray.append((facts.line_of(node), f"class '{node.name.value}' subclasses an estimator class: "
-                                            "migrate the subclass by hand to build a ScriptRunConfig"))
+                    if self._estimator_name(base.value) or self._unseen(base.value):
+                        facts.stray.append((facts.line_of(node), self.unseen.get(base.value) or (
+                            f"class '{node.name.value}' subclasses an estimator class: "
+                            "migrate the subclass by hand to build a ScriptRunConfig")))
         facts._points = frozenset(id(node) for node, _ in found)
         facts.calls.extend(self._record(node, *kind_qname) for node, kind_qname in found)
         for node in analysis.expressions:
@@ -398,18 +455,37 @@ class _Collector:
                     continue
                 if isinstance(parent, cst.Arg) and isinstance(facts.parent(parent), cst.ClassDef):
                     continue
-                found = self._estimator_name(node)
+                found = self._estimator_name(node) or self._unseen(node)
                 if found:
-                    facts.stray.append((facts.line_of(node), f"the estimator class {found[0]} is used as a value: "
-                                        "estimig cannot see which arguments it is built with; migrate by hand"))
+                    facts.stray.append((facts.line_of(node), self.unseen.get(node) or (
+                        f"the estimator class {found[0]} is used as a value: "
+                        "estimig cannot see which arguments it is built with; migrate by hand")))
 
     def _estimator_name(self, func: cst.CSTNode) -> tuple[str, str] | None:
         if _last_segment(func) not in self.names:
             return None
         for qname in self.facts.qualified_names(func):
             if qname in ESTIMATOR_CLASSES:
-                return ESTIMATOR_CLASSES[qname], qname
+                return self._unseen(func, ESTIMATOR_CLASSES[qname]) or (ESTIMATOR_CLASSES[qname], qname)
         return None
+
+    def _unseen(self, func: cst.CSTNode, kind: str | None = None) -> tuple[str, str] | None:
+        """An estimator class name that a star import estimig cannot see into may bind or rebind
+        (`from utils import *` + `Estimator(...)`): recorded, with why it is left, in `unseen`."""
+        kind = kind or _last_segment(func)
+        if kind not in self.KINDS:
+            return None
+        module = self.facts.analysis.unseen_star(func)
+        if module is None:
+            return None
+        shown = get_full_name_for_node(func) or kind
+        if self.facts.qualified_names(func):
+            self.unseen[func] = (f"{shown} may be rebound by `from {module} import *` after its import, which estimig "
+                                 f"cannot see into; import {kind} by name after that star import")
+        else:
+            self.unseen[func] = (f"{shown} here may come from `from {module} import *`, which estimig cannot see "
+                                 f"into; import {kind} by name")
+        return kind, f"{module}.{shown}"
 
     def _record(self, node: cst.Call, kind: str, qname: str) -> EstimatorCall:
         facts = self.facts
@@ -427,6 +503,7 @@ class _Collector:
                     problem = "the call passes more than one positional argument"
             else:
                 kwargs[arg.keyword.value] = arg
+        problem = self.unseen.get(node.func) or problem
 
         target = statement = None
         target_node = None

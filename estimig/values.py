@@ -124,7 +124,69 @@ def classify(call: EstimatorCall, node: cst.BaseExpression, _depth: int = 0) -> 
         kind = _subscript_kind(call, node)
         if kind is not None:
             return Value(kind, node, origin=node)
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        declared = command_line_option(call, node)
+        if declared is not None:
+            return Value(Kind.SCALAR, node, nonempty=declared in (int, float, bool))
     return Value(Kind.UNKNOWN, node)
+
+
+def command_line_option(call: EstimatorCall, node: cst.Attribute) -> type | None:
+    """The type of `args.x` when `args = parser.parse_args()` and the file's parser declares x
+    with `type=int|float|str` and a default of that type or `required=True`, or as a
+    store_true/store_false flag (bool): argparse then never gives None. None otherwise."""
+    args = call.definition(node.value, content=False)
+    parse = args.value if not isinstance(args, str) else None
+    if not (isinstance(parse, cst.Call) and isinstance(parse.func, cst.Attribute) and parse.func.attr.value == "parse_args"
+            and isinstance(parse.func.value, cst.Name)):
+        return None
+    parser = call.module.definition(parse.func.value, content=False)
+    if isinstance(parser, str) or not isinstance(parser.value, cst.Call) \
+            or "argparse.ArgumentParser" not in call.module.qualified_names(parser.value.func):
+        return None
+    found = []
+    for read in parser.root.reads:  # only add_argument and parse_args: nothing else can declare options
+        method = call.module.parent(read)
+        if not (isinstance(method, cst.Attribute) and method.attr.value in ("add_argument", "parse_args")):
+            return None
+        declared = _declared(call, read, node.attr.value)
+        if declared is not _NOT_IT:
+            found.append(declared)
+    return found[0] if len(found) == 1 else None
+
+
+_NOT_IT = object()
+
+
+def _declared(call: EstimatorCall, read: cst.CSTNode, dest: str):
+    """What `parser.add_argument(...)` at this read declares for `dest`: its type, None when it
+    declares dest without a provable type, _NOT_IT when it declares something else."""
+    facts = call.module
+    attribute = facts.parent(read)
+    add = facts.parent(attribute)
+    if not (isinstance(attribute, cst.Attribute) and attribute.attr.value == "add_argument" and isinstance(add, cst.Call)):
+        return _NOT_IT
+    flags = [literal(a.value)[1] for a in add.args if a.keyword is None]
+    keywords = {a.keyword.value: a.value for a in add.args if a.keyword is not None}
+    if any(a.star for a in add.args) or not all(isinstance(f, str) for f in flags):
+        return None
+    named = literal(keywords["dest"])[1] if "dest" in keywords else None
+    long = next((f for f in flags if f.startswith("--")), flags[0] if flags else "")
+    if (named or long.lstrip("-").replace("-", "_")) != dest:
+        return _NOT_IT
+    action = literal(keywords["action"])[1] if "action" in keywords else None
+    if action in ("store_true", "store_false") and set(keywords) <= {"action", "help", "dest"}:
+        return bool
+    kind = keywords.get("type")
+    chosen = {"int": int, "float": float, "str": str}.get(kind.value) if isinstance(kind, cst.Name) else None
+    if action is not None or chosen is None or facts.qualified_names(kind) != {f"builtins.{kind.value}"} \
+            or any(k not in ("type", "default", "required", "help", "dest", "metavar", "choices") for k in keywords):
+        return None
+    ok, default = literal(keywords["default"]) if "default" in keywords else (True, None)
+    required = literal(keywords["required"])[1] if "required" in keywords else False
+    if required is True or (ok and type(default) is chosen):
+        return chosen
+    return None
 
 
 def _classify_name(call: EstimatorCall, node: cst.Name, depth: int) -> Value:
@@ -143,16 +205,37 @@ def _classify_name(call: EstimatorCall, node: cst.Name, depth: int) -> Value:
 
 
 def _alternatives(call: EstimatorCall, node: cst.Name, depth: int) -> Value:
+    """A name that may hold one of several values (branches, `for x in [...]`, a parameter bound
+    by several calls): a literal when all are the same literal, a scalar when all are scalars, a
+    compute target when all are; anything else is unknown."""
     values = call.module.values(node)
-    defs = call.module.reaching(node)
-    if isinstance(values, str) or not defs or len(values) < 2 or any(d.changes or d.unknown for d in defs):
+    defs = call.module.reaching(node) or ()
+    if isinstance(values, str) or not values or any(d.changes or (d.unknown and d.value is not None) for d in defs):
         return Value(Kind.UNKNOWN, node)
-    found = [literal(v) for v in values]
-    if not all(ok and type(v) in (str, int, float, bool) for ok, v in found):
-        return Value(Kind.UNKNOWN, node)
-    if len({(type(v), v) for _, v in found}) == 1:
-        return Value(Kind.LITERAL, node, value=found[0][1])
-    return Value(Kind.SCALAR, node, nonempty=all(v != "" for _, v in found))
+    if len(values) == 1 and not any(isinstance(d.node, cst.Param) for d in defs):
+        return Value(Kind.UNKNOWN, node)  # one definition that `definition` already refused
+    kinds = [classify(call, v, depth + 1) for v in values]
+    if all(k.kind is Kind.LITERAL and type(k.value) in (str, int, float, bool) for k in kinds):
+        if len({(type(k.value), k.value) for k in kinds}) == 1:
+            return Value(Kind.LITERAL, node, value=kinds[0].value)
+        return Value(Kind.SCALAR, node, nonempty=all(k.value != "" for k in kinds))
+    if all(k.kind is Kind.LITERAL and type(k.value) in (str, int, float, bool) or k.kind is Kind.SCALAR for k in kinds):
+        return Value(Kind.SCALAR, node, nonempty=all(k.value != "" if k.kind is Kind.LITERAL else k.nonempty for k in kinds))
+    if all(k.kind is Kind.COMPUTE for k in kinds):
+        return Value(Kind.COMPUTE, node)
+    return Value(Kind.UNKNOWN, node)
+
+
+def why(call: EstimatorCall, node: cst.BaseExpression) -> str | None:
+    """For a name whose value is unknown: the one fact estimig lacked (it is a parameter of a
+    function used as a value, bound on several paths, changed by a call, ...)."""
+    if not isinstance(node, cst.Name):
+        return None
+    found = call.definition(node, content=False)
+    if isinstance(found, str):
+        values = call.module.values(node)
+        return values if isinstance(values, str) else found
+    return None
 
 
 def fold(definition) -> tuple[bool, Any]:
