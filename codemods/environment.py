@@ -154,9 +154,10 @@ class _Planner:
             raise Blocked(f"environment_definition is combined with {', '.join(clashing)}, which the estimator "
                           "rejects; put those settings on the Environment itself, then run estimig again")
         if call.has("use_docker"):
-            raise Blocked("environment_definition overrides use_docker: the estimator ignores use_docker and takes "
-                          "the Docker setting from the environment's docker section; remove use_docker (or set "
-                          "env.docker.enabled), then run estimig again")
+            # `_init_run_config` takes the Docker settings from the environment's docker section and
+            # never reads use_docker when environment_definition is given: dropping it is exact.
+            self.note(f"use_docker={self.code('use_docker')} dropped: with environment_definition the estimator "
+                      "ignores it and takes the Docker setting from the environment (env.docker.enabled)")
         if call.kind in FRAMEWORK_KINDS:
             self._framework_version()  # validated the same way
             if call.kind == "PyTorch":
