@@ -29,6 +29,8 @@ FORMS = [
     ("Estimator", {"compute_target": "cluster", "pip_packages": "['azureml-defaults', 'pandas', 'pandas']"}),
     ("Estimator", {"compute_target": "cluster", "conda_packages": "['python=3.7', 'numpy']"}),
     ("Estimator", {"compute_target": "cluster", "user_managed": "flag", "use_docker": "flag"}),
+    # The estimator never reads use_docker next to environment_definition: dropped.
+    ("Estimator", {"compute_target": "cluster", "environment_definition": "environment", "use_docker": "False"}),
     ("Estimator", {"vm_size": "'Standard_NC6'", "use_gpu": "True", "shm_size": "'4g'"}),
     ("PyTorch", {"vm_size": "'Standard_NC6'", "framework_version": "'1.5'", "use_gpu": "True"}),
     ("PyTorch", {"compute_target": "'local'", "framework_version": "'1.3'"}),
@@ -63,8 +65,6 @@ def test_form_is_oracle_equal(kind, kwargs, tmp_path):
 
 # (kind, keyword arguments, words the reason must contain)
 BLOCKED = [
-    ("Estimator", {"compute_target": "cluster", "environment_definition": "environment", "use_docker": "True"},
-     "overrides use_docker"),
     ("Estimator", {"compute_target": "cluster", "environment_definition": "environment", "pip_packages": "['x']"},
      "rejects"),
     ("Estimator", {"compute_target": "cluster", "pip_packages": "packages()"}, "not a list literal"),
