@@ -14,17 +14,29 @@ models them, and tests/test_analysis.py compares both on every fixture and on re
 - `import a.b.c` binds `a`, `a.b` and `a.b.c`, so `a.b.c.X` resolves through the longest bound prefix;
 - names nobody binds resolve to builtins when Python has them, else to nothing.
 
-One deliberate difference: a `match` capture (`case P() as x`, `case [*rest]`) binds its name, as in
-Python; LibCST reads it as a use of a name nobody bound. A rebinding estimig cannot see through is
-one more reason to leave a value alone, never a reason to guess.
+Two deliberate differences, both where LibCST has no binding to offer:
+
+- a `match` capture (`case P() as x`, `case [*rest]`) binds its name, as in Python; LibCST reads it
+  as a use of a name nobody bound. A rebinding estimig cannot see through is one more reason to
+  leave a value alone, never a reason to guess;
+- a star import of an SDK module (`from azureml.train.estimator import *`) binds that module's
+  public names, read from estimig/data/star_imports.json (generated from the installed SDK by
+  scripts/generate_public_names.py), each as `from M import name` would; LibCST binds nothing for a
+  star import. A star import of any other module (not in the table, relative, not azureml) binds
+  nothing here either, but is recorded in `Analysis.unseen_stars`, so that a name that resolves to
+  nothing, or a module-level name such a star import comes after and may rebind, is explained by it
+  (`Analysis.unseen_star`) instead of passed over in silence.
 """
 
 from __future__ import annotations
 
 import builtins
 import dataclasses
+import functools
+import json
 import re
-from typing import Iterator
+from importlib import resources
+from typing import Iterator, Mapping
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -212,15 +224,32 @@ def _builtin(name: str) -> list[Binding]:
     return found
 
 
+@functools.lru_cache(maxsize=None)
+def star_imports() -> Mapping[str, Mapping]:
+    """The SDK modules whose star import estimig can see into: module -> {"names": {name: qualified
+    name}, "may_bind": [submodules]} (estimig/data/star_imports.json)."""
+    text = resources.files("estimig").joinpath("data/star_imports.json").read_text(encoding="utf-8")
+    return json.loads(text)["modules"]
+
+
+def _star_module(node: cst.ImportFrom) -> str:
+    """The module a star import reads from, as written (`.x` for a relative one)."""
+    module = get_full_name_for_node(node.module) or "" if node.module is not None else ""
+    return "." * len(node.relative) + module
+
+
 def _import_qualified_names(node: cst.Import | cst.ImportFrom, full_name: str) -> set[str]:
-    """`from a.b import c as d` + `d.e` -> `a.b.c.e`; `import a.b` + `a.b.c` -> `a.b.c`."""
+    """`from a.b import c as d` + `d.e` -> `a.b.c.e`; `import a.b` + `a.b.c` -> `a.b.c`;
+    `from azureml.train.estimator import *` + `Estimator` -> `azureml.train.estimator.Estimator`."""
     module = ""
     if isinstance(node, cst.ImportFrom):
         module = get_full_name_for_node(node.module) or "" if node.module is not None else ""
         if node.relative:
             module = "." * len(node.relative) + module
     if isinstance(node.names, cst.ImportStar):
-        return set()
+        first, dot, rest = full_name.partition(".")
+        real = star_imports().get(module, {}).get("names", {}).get(first) if not node.relative else None
+        return {f"{real}{dot}{rest}"} if real else set()
     found = set()
     for alias in node.names:
         real = get_full_name_for_node(alias.name)
@@ -271,6 +300,11 @@ class Analysis:
         # that is an expression (not an attribute's name, keyword, import alias or definition).
         self.calls_and_classes: list[cst.CSTNode] = []
         self.expressions: list[cst.CSTNode] = []
+        # Module-level star imports whose names estimig cannot see: (module as written, the names it
+        # may bind or None for any name, its place among the module scope's bindings). A module in
+        # the star import table binds its names instead; one that may also bind submodules (a
+        # package without __all__) is listed here with them.
+        self.unseen_stars: list[tuple[str, frozenset[str] | None, int]] = []
         self._reads: list[tuple[cst.Name, Scope, int]] = []
         self._dotted = False
         root = self._new_scope("module", None, module)
@@ -306,6 +340,28 @@ class Analysis:
         for binding in bindings:
             found |= binding.qualified_names(full)
         return found
+
+    def unseen_star(self, node: cst.CSTNode) -> str | None:
+        """The module of a star import estimig cannot see into that may decide what an expression's
+        first name is: it resolves to nothing (no binding, no builtin) and such a star import may
+        bind it, or it resolves to module-level bindings and such a star import made after one of
+        them may rebind it. None when no such star import is in the module."""
+        root = root_name(node)
+        if root is None or not self.unseen_stars:
+            return None
+        stars = [(module, index) for module, names, index in self.unseen_stars
+                 if names is None or root.value in names]
+        if not stars:
+            return None
+        if not self.qualified_names(node):
+            return stars[0][0]
+        scope = self.scopes.get(root)
+        bindings = scope.lookup(root.value) if scope is not None else []
+        if bindings and all(b.scope is not None and b.scope.is_module for b in bindings):
+            for module, index in stars:
+                if any(index > b.index for b in bindings):
+                    return module
+        return None
 
     # -- the walk -----------------------------------------------------------------------------
     def _new_scope(self, kind: str, parent: Scope | None, node: cst.CSTNode, name: str | None = None) -> Scope:
@@ -469,6 +525,15 @@ def _import(self: Analysis, node: cst.Import | cst.ImportFrom, scope: Scope, con
     self._only_parents(node)
     self.scopes[node] = scope
     if isinstance(node.names, cst.ImportStar):
+        module = _star_module(node)
+        known = star_imports().get(module) if not node.relative else None
+        if known is None:
+            self.unseen_stars.append((module, None, scope.count))
+            return
+        for name in known["names"]:
+            self._bind(scope, name, node)
+        if known.get("may_bind"):
+            self.unseen_stars.append((module, frozenset(known["may_bind"]), scope.count))
         return
     for alias in node.names:
         for name in _dotted_import_names(alias):
