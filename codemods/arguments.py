@@ -13,7 +13,7 @@ import libcst as cst
 
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
-from estimig.values import Kind, Value, classify, folded_items, why
+from estimig.values import Kind, Value, classify, folded_items, imported_items, why
 
 NAME = "arguments"
 SUMMARY = "script_params dict -> arguments list, with the estimator's flattening and empty-value rules"
@@ -43,7 +43,11 @@ def script_params_items(call: EstimatorCall) -> list[tuple[cst.BaseExpression, c
     if isinstance(node, cst.Name):
         found = call.definition(node)
         if isinstance(found, str):
-            raise Unprovable(f"script_params={shown}: estimig cannot prove what the dict holds ({found})")
+            items = imported_items(call, node)
+            if not isinstance(items, str):
+                return _checked(call, items)
+            reason = items if "is not imported" not in items else found
+            raise Unprovable(f"script_params={shown}: estimig cannot prove what the dict holds ({reason})")
         items = folded_items(found)
         if items is None and not found.changes:
             node = found.value

@@ -22,7 +22,7 @@ import libcst as cst
 from estimig.facts import FRAMEWORK_KINDS, EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
 from estimig.result import Severity
-from estimig.values import Kind, classify, folded_elements
+from estimig.values import Kind, classify, folded_elements, why
 
 NAME = "environment"
 SUMMARY = ("pip/conda packages, requirement files, Docker images, GPU, framework versions -> one Environment; "
@@ -514,15 +514,15 @@ class _Planner:
         value = classify(call, node)
         if value.kind is Kind.LITERAL:
             return not value.value if not isinstance(value.value, str) else False
-        sources = call.values(node)
-        if not isinstance(sources, str) and sources and all(_is_cluster_lookup(call, s) for s in sources):
+        if value.kind is Kind.COMPUTE:
             self.assumption = (f" (estimig assumes compute_target={call.code(node)} is an AmlCompute cluster outside "
                                f"{', '.join(frameworks()['non_cached_regions'])}; on another target or region the "
                                "estimator built the full framework environment instead)")
             return True
+        reason = why(call, node)
         raise Blocked(f"{call.kind} picks its image by the kind of compute target, and estimig cannot tell what "
-                      f"compute_target={call.code(node)} is; bind it to ComputeTarget(workspace=..., name=...) "
-                      "in this file, or migrate by hand")
+                      f"compute_target={call.code(node)} is{f' ({reason})' if reason else ''}; bind it to "
+                      "ComputeTarget(workspace=..., name=...) in this file, or migrate by hand")
 
 
 def _str(text: str) -> str:
@@ -545,10 +545,6 @@ def _statement_of(call: EstimatorCall, read: cst.CSTNode) -> cst.CSTNode | None:
         statement = call.module.parent(method_call) if isinstance(method_call, cst.Call) else None
         return statement if isinstance(statement, cst.Expr) else None
     return None
-
-
-def _is_cluster_lookup(call: EstimatorCall, node: cst.BaseExpression) -> bool:
-    return classify(call, node).kind is Kind.COMPUTE
 
 
 def _workspace_variable(call: EstimatorCall) -> str | None:

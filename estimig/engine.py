@@ -23,7 +23,7 @@ def migrate_source(code: str, *, path: str = "<string>", options: Options | None
     if options is None:
         options = default_options()
     try:
-        return _migrate_module(code, module, options)
+        return _migrate_module(code, module, options, path)
     except RecursionError:
         return Result(code, (Finding(1, Severity.ERROR, "engine", "the file nests too deeply to be analysed; left as it was"),))
     except Exception as exc:  # a bug in estimig must never cost the user their file
@@ -47,8 +47,8 @@ def parse_error(exc: cst.ParserSyntaxError) -> Finding:
                    column=exc.raw_column)
 
 
-def _migrate_module(code: str, module: cst.Module, options: Options) -> Result:
-    facts = collect(module)
+def _migrate_module(code: str, module: cst.Module, options: Options, path: str = "<string>") -> Result:
+    facts = collect(module, path)
     findings: list[Finding] = [Finding(line, Severity.WARNING, "uses", message) for line, message in facts.stray]
     if not facts.calls and not facts.stray:
         return Result(code, tuple(findings))

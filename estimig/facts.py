@@ -7,6 +7,7 @@ records and never walk the tree again.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Mapping
@@ -94,6 +95,11 @@ class EstimatorCall:
         changes cannot affect), or why they cannot all be seen."""
         return self.module.values(expr)
 
+    def elsewhere(self, facts: "ModuleFacts") -> "EstimatorCall":
+        """This call seen from a helper module's facts: values defined there are classified there
+        (their names are that module's, read at its end)."""
+        return dataclasses.replace(self, module=facts, node=facts.module)
+
     def fresh_name(self, suffix: str, taken: set[str] | None = None) -> str:
         """An unused name like `est_env`; with `taken`, also unlike the names already handed out for
         this call (and the new one is added to it)."""
@@ -109,6 +115,8 @@ class EstimatorCall:
 @dataclass(eq=False)
 class ModuleFacts:
     module: cst.Module
+    # Where the module lives (helper modules next to it are followed: estimig/project.py).
+    path: str | None = None
     calls: list[EstimatorCall] = field(default_factory=list)
     # Estimator class references that are not calls (the class passed around as a value), and
     # user subclasses of estimator classes: (line, message).
@@ -281,6 +289,50 @@ class ModuleFacts:
             return f"{shown} is a parameter of {function.name.value}(), which is never called in this file"
         return found
 
+    def imported(self, name: cst.Name, content: bool = False) -> "tuple[ModuleFacts, tuple[Definition, ...]] | str":
+        """What an imported name holds, when `from helpers import name` loads a module next to this
+        file (estimig/project.py): the definitions that module ends with (several after a branch),
+        and its facts."""
+        defs = self.reaching(name)
+        if defs is None:
+            scope = self.scope_of(name)
+            bindings = [b for b in scope.lookup(name.value) if b.node is not None] if scope is not None else []
+            nodes = [b.node for b in bindings]
+        else:
+            nodes = list({d.node: None for d in defs})
+            changed = next((d for d in defs if d.changes or (content and d.unknown)), None)
+            if changed is not None and len(nodes) == 1 and isinstance(nodes[0], cst.ImportFrom):
+                return changed.unknown or f"{name.value} is changed in this file after it is imported"
+        if len(nodes) != 1 or not isinstance(nodes[0], cst.ImportFrom):
+            return f"{name.value} is not imported from a module by name"
+        return self._exported_by(nodes[0], name.value, 0)
+
+    def _exported_by(self, statement: cst.ImportFrom, bound: str, depth: int) -> "tuple[ModuleFacts, tuple[Definition, ...]] | str":
+        from estimig import project
+
+        if isinstance(statement.names, cst.ImportStar) or depth > 4:
+            return f"{bound} comes from a star import"
+        alias = next((a for a in statement.names
+                      if get_full_name_for_node(a.asname.name if a.asname is not None else a.name) == bound), None)
+        module = get_full_name_for_node(statement.module) if statement.module is not None else ""
+        path = project.module_file(self.path, module or "", len(statement.relative))
+        foreign = project.facts_for(path) if path is not None else None
+        shown = f"{bound} is imported from {'.' * len(statement.relative)}{module}"
+        if alias is None or foreign is None:
+            return f"{shown}, which estimig cannot read" if path is not None else \
+                f"{shown}, which is not a module next to this file"
+        real = get_full_name_for_node(alias.name) or bound
+        final = foreign.flow(foreign.analysis.all_scopes[0]).final
+        defs = final.get(real) if final is not None else None
+        if not defs:
+            return f"{shown}, where it is not bound at module level"
+        if len(defs) == 1 and isinstance(next(iter(defs)).node, cst.ImportFrom):
+            return foreign._exported_by(next(iter(defs)).node, real, depth + 1)
+        for found in defs:
+            if found.value is None:
+                return f"{shown}, where it is {found.how or 'not bound by a plain assignment'}"
+        return foreign, tuple(sorted(defs, key=lambda d: foreign.line_of(d.value)))
+
     def _moved(self, found: Definition, read: cst.Name, at: cst.CSTNode) -> str | None:
         """A name read by the definition's value or changes that means something else at `at`."""
         scope = self.scope_of(read)
@@ -358,8 +410,8 @@ class ModuleFacts:
         return sorted(found, key=lambda n: (starts(n).line, starts(n).column))
 
 
-def collect(module: cst.Module) -> ModuleFacts:
-    facts = ModuleFacts(module=module)
+def collect(module: cst.Module, path: str | None = None) -> ModuleFacts:
+    facts = ModuleFacts(module=module, path=path)
     names = _class_names(module)
     if names is not None:
         _Collector(facts, names).visit_module()

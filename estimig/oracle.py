@@ -27,6 +27,7 @@ import io
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -372,6 +373,10 @@ def as_submitted(submission: Submission, session: OfflineSession) -> Any:
 def _run(code: str, filename: str, workdir: str, session: OfflineSession) -> None:
     previous = os.getcwd()
     os.chdir(workdir)
+    # As `python file.py` would: modules beside the file (helpers the program imports) load from
+    # there, fresh for each run, so both programs import them under their own offline session.
+    sys.path.insert(0, workdir)
+    loaded = set(sys.modules)
     namespace = {"__name__": "__main__", "__file__": os.path.join(workdir, os.path.basename(filename))}
     try:
         with contextlib.redirect_stdout(io.StringIO()):
@@ -380,6 +385,10 @@ def _run(code: str, filename: str, workdir: str, session: OfflineSession) -> Non
         raise ExecutionFailed(f"{filename}: {type(exc).__name__}: {exc}") from exc
     finally:
         os.chdir(previous)
+        sys.path.remove(workdir)
+        for name in set(sys.modules) - loaded:
+            if (getattr(sys.modules[name], "__file__", None) or "").startswith(workdir):
+                del sys.modules[name]
 
 
 def compare(before: list[dict], after: list[dict]) -> list[str]:

@@ -194,6 +194,9 @@ def _classify_name(call: EstimatorCall, node: cst.Name, depth: int) -> Value:
     may hold one of several literals (branches, `for x in [...]`) is a scalar when each is one."""
     found = call.definition(node, content=False)
     if isinstance(found, str):
+        foreign = call.module.imported(node)
+        if not isinstance(foreign, str):
+            return _classify_imported(call, node, *foreign, depth)
         return _alternatives(call, node, depth)
     if found.changes:
         ok, value = fold(found)
@@ -202,6 +205,49 @@ def _classify_name(call: EstimatorCall, node: cst.Name, depth: int) -> Value:
     # A name bound to a literal stays a name in the output (it may be reused), but its value is
     # known; data kinds keep where they came from.
     return Value(inner.kind, node, value=inner.value, origin=inner.origin or found.value, nonempty=inner.nonempty)
+
+
+def _classify_imported(call: EstimatorCall, node: cst.Name, facts, definitions, depth: int) -> Value:
+    """A name imported from a helper module: what it is there, at that module's end (every
+    definition that reaches it must agree). Only its kind and literal value carry over: the
+    helper's own names mean nothing in this file."""
+    found = []
+    for definition in definitions:
+        if definition.changes or definition.unknown:
+            ok, value = fold(definition) if not definition.unknown else (False, None)
+            inner = Value(Kind.LITERAL, node, value=value) if ok else Value(Kind.UNKNOWN, node)
+            if definition.unknown and isinstance(definition.value, (cst.Call, cst.Attribute, cst.Subscript)):
+                inner = classify(call.elsewhere(facts), definition.value, depth + 1)
+                inner = inner if inner.kind in _OBJECT_KINDS else Value(Kind.UNKNOWN, node)
+        else:
+            inner = classify(call.elsewhere(facts), definition.value, depth + 1)
+        found.append(inner)
+    kinds = {v.kind for v in found}
+    if len(found) == 1 and (found[0].kind in (Kind.LITERAL, Kind.SCALAR) or found[0].kind in _OBJECT_KINDS):
+        return Value(found[0].kind, node, value=found[0].value, nonempty=found[0].nonempty)
+    if len(kinds) == 1 and kinds <= {Kind.COMPUTE, Kind.DATASTORE}:
+        return Value(kinds.pop(), node)
+    return Value(Kind.UNKNOWN, node)
+
+
+def imported_items(call: EstimatorCall, node: cst.Name) -> list[tuple[cst.BaseExpression, cst.BaseExpression]] | str:
+    """The items of a dict imported from a helper module, when every key and value is a literal
+    (literal code means the same in any file); else why not."""
+    foreign = call.module.imported(node, content=True)
+    if isinstance(foreign, str):
+        return foreign
+    _, definitions = foreign
+    if len(definitions) != 1 or definitions[0].unknown:
+        return f"{node.value} is imported from a helper module, where it may hold one of several values"
+    definition = definitions[0]
+    items = folded_items(definition)
+    if items is None and not definition.changes and isinstance(definition.value, cst.Dict):
+        items = [(e.key, e.value) for e in definition.value.elements if isinstance(e, cst.DictElement)]
+        if len(items) != len(definition.value.elements):
+            items = None
+    if items is None or not all(literal(k)[0] and literal(v)[0] for k, v in items):
+        return f"{node.value} is imported from a helper module, where it is not a dict of literals"
+    return items
 
 
 def _alternatives(call: EstimatorCall, node: cst.Name, depth: int) -> Value:
@@ -233,6 +279,9 @@ def why(call: EstimatorCall, node: cst.BaseExpression) -> str | None:
         return None
     found = call.definition(node, content=False)
     if isinstance(found, str):
+        foreign = call.module.imported(node)
+        if isinstance(foreign, str) and "is not imported" not in foreign:
+            return foreign
         values = call.module.values(node)
         return values if isinstance(values, str) else found
     return None

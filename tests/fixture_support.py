@@ -57,8 +57,9 @@ class Scenario:
         return self.name.startswith("noop_")
 
     def migrate(self, text: str):
-        """The engine's Result for `text` (a notebook: migrated as one program, its text as the code)."""
-        return migrate_text(text, self.suffix, self.id)
+        """The engine's Result for `text` (a notebook: migrated as one program, its text as the code),
+        as if it were the scenario's before file (helper modules beside it are followed)."""
+        return migrate_text(text, self.suffix, str(self.folder / f"before{self.suffix}"))
 
     def program(self, text: str) -> str:
         """What the oracle runs for `text`: the script itself, or the notebook's cells as one program."""
@@ -88,7 +89,7 @@ def migrate_text(text: str, suffix: str, path: str):
     if suffix == ".ipynb":
         from estimig.notebooks import migrate_notebook
 
-        return migrate_notebook(text, migrate_source, path=f"{path}/before.ipynb").as_result()
+        return migrate_notebook(text, lambda code: migrate_source(code, path=path), path=path).as_result()
     return migrate_source(text, path=path)
 
 
