@@ -174,7 +174,7 @@ def test_bug_folded_mpi_node_count_without_the_estimators_node_count(tmp_path):
 
 @pytest.mark.xfail(strict=True, reason="issue 13 bug 2: not a fixed point: facts.ModuleFacts.definition picks "
                    "the reason of one of two unknown definitions of the same binding from a frozenset "
-                   "(`changed[:1]`, id-hashed), so migrating est1 changes est2's comment on the next run")
+                   "(`changed[:1]`, hashed by id), so est2's comment may change on the next run")
 def test_bug_reason_of_a_name_changed_two_ways_is_a_fixed_point():
     source = HEAD + (
         "packages = []\n"
@@ -183,5 +183,10 @@ def test_bug_reason_of_a_name_changed_two_ways_is_a_fixed_point():
         '    packages.insert(0, "x")\n'
         "other = packages\n"
         'est2 = Estimator(source_directory="src", entry_script="train.py", compute_target=cluster, pip_packages=packages)\n')
-    result = migrate_source(source)
-    assert migrate_source(result.code).code == result.code
+    # Which reason is picked depends on where the definitions lie in memory: try it 40 times, with the
+    # allocations shifted each time (about 4 in 10 tries are not a fixed point while the bug is there).
+    shifted = []
+    for i in range(40):
+        shifted.append([object() for _ in range(7 * i)])
+        result = migrate_source(source)
+        assert migrate_source(result.code).code == result.code
