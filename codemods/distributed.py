@@ -101,6 +101,9 @@ class Helper:
     node: cst.Call  # the call that builds it
     func: str  # how the user spelled the class (kept when the call is rewritten)
     in_variable: bool  # passed by name, built by `name = Cls(...)`
+    # Attributes set on the variable after it is built (`mpi.node_count = 2`): those statements
+    # stay, so they also act on the rebuilt configuration.
+    later: dict[str, str] = None
 
 
 def plan(call: EstimatorCall, options) -> CallPlan:
@@ -150,7 +153,7 @@ def _plan(call: EstimatorCall) -> CallPlan:
                 edits.append((helper.node, cst.parse_expression(rendered)))
         else:
             arguments.append(NewArg("distributed_job_config", code=rendered))
-        produced = _config_fields(cls, args)
+        produced = _config_fields(cls, {**args, **(helper.later or {})} if helper is not None else args)
     else:
         produced = {}
 
@@ -315,7 +318,8 @@ def _helper(call: EstimatorCall) -> Helper | None:
     if cls == "ParallelTaskConfiguration":
         raise Unprovable("distributed_training=ParallelTaskConfiguration(...) has no ScriptRunConfig "
                          "distributed_job_config; migrate it by hand")
-    return Helper(cls, args, node, call.code(node.func), in_variable)
+    codes = {name: args[name] for name in later}
+    return Helper(cls, args, node, call.code(node.func), in_variable, codes)
 
 
 def _helper_class(call: EstimatorCall, func: cst.BaseExpression) -> str | None:

@@ -210,7 +210,8 @@ class ModuleFacts:
             return self._free_definition(expr)
         if len(defs) != 1 and len({d.root for d in defs}) == 1:
             # One binding, changed on some paths only (in a loop, in a branch): the same object.
-            changed = [d for d in defs if d.unknown is not None]
+            # Sorted: definitions hash by identity, and the reason given must not depend on memory.
+            changed = sorted((d for d in defs if d.unknown is not None), key=lambda d: d.unknown)
             defs = frozenset(changed[:1] or [max(defs, key=lambda d: len(d.changes))])
             if not changed:
                 return f"{shown} is changed on some paths to this call and not on others"

@@ -44,9 +44,9 @@ _FOLDED_METHODS = frozenset({"update", "append", "extend"})
 # Estimator keywords whose value the estimator changes in place (it inserts azureml-defaults into
 # pip_packages, its own pins into conda_packages); every other keyword is only read.
 ESTIMATOR_CHANGES = frozenset({"pip_packages", "conda_packages"})
-_SAFE_PARENTS = (cst.BinaryOperation, cst.UnaryOperation, cst.Comparison, cst.ComparisonTarget,
-                 cst.BooleanOperation, cst.FormattedStringExpression, cst.If, cst.While, cst.Assert,
-                 cst.Index, cst.Slice, cst.IfExp, cst.Del)
+_SAFE_PARENTS = frozenset({cst.BinaryOperation, cst.UnaryOperation, cst.Comparison, cst.ComparisonTarget,
+                           cst.BooleanOperation, cst.FormattedStringExpression, cst.If, cst.While, cst.Assert,
+                           cst.Index, cst.Slice, cst.IfExp, cst.Del})
 
 
 @dataclass(frozen=True)
@@ -525,40 +525,46 @@ class ScopeFlow:
     def _escape(self, name: cst.Name) -> str | None:
         """Why the object a read hands on may be changed after it (None: the read only reads).
         A part taken from it (`x.attr`, `x[k]`) or a literal built around it is followed up to where
-        it ends: a tracked name, a reading call or operator, or somewhere it may be changed."""
+        it ends: a tracked name, a reading call or operator, or somewhere it may be changed.
+        (Types are compared directly: isinstance on LibCST's classes goes through ABCMeta.)"""
         parents = self.parents
         node: cst.CSTNode = name
         parent = parents.get(node)
+        kind = type(parent)
         while True:
-            if isinstance(parent, cst.Attribute) and parent.value is node:
+            if kind is cst.Attribute and parent.value is node:
                 grand = parents.get(parent)
-                if isinstance(grand, cst.Call) and grand.func is parent:
+                if type(grand) is cst.Call and grand.func is parent:
                     method = parent.attr.value
                     return None if method in _READING_METHODS else f"{_dotted(parent) or name.value}(...) may change {name.value}"
-            elif not ((isinstance(parent, cst.Subscript) and parent.value is node)
-                      or isinstance(parent, (cst.Element, cst.DictElement, cst.List, cst.Tuple, cst.Set, cst.Dict))):
+            elif not ((kind is cst.Subscript and parent.value is node) or kind in _LITERAL_PARTS):
                 break
             node, parent = parent, parents.get(parent)
-        if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is node and node is not name:
+            kind = type(parent)
+        if (kind is cst.Assign or kind is cst.AnnAssign) and parent.value is node and node is not name:
             # `n = {..: x}` keeps x inside a tracked name, whose changes are followed; `n = x.attr`
             # or `n = x[k]` hands on a part that n may change.
-            return None if isinstance(node, (cst.List, cst.Tuple, cst.Set, cst.Dict)) else \
-                f"another name refers to a part of {name.value}"
-        if isinstance(parent, cst.Arg):
+            return None if type(node) in _LITERALS else f"another name refers to a part of {name.value}"
+        if kind is cst.Arg:
             call = parents.get(parent)
-            if isinstance(call, cst.Call):
+            if type(call) is cst.Call:
                 func = call.func
-                if isinstance(func, cst.Name) and func.value in _READING_CALLS:
+                if type(func) is cst.Name and func.value in _READING_CALLS:
                     return None
                 if id(call) in self._points:
                     keyword = parent.keyword.value if parent.keyword is not None else "source_directory"
                     return f"the estimator changes {name.value} in place" if keyword in ESTIMATOR_CHANGES else None
                 return f"{name.value} is passed to {_dotted(func) or 'a call'}(...), which may change it"
-        if isinstance(parent, _SAFE_PARENTS) or isinstance(parent, cst.Expr):
+        if kind in _SAFE_PARENTS or kind is cst.Expr:
             return None
-        if isinstance(parent, cst.For) and parent.iter is node:
+        if kind is cst.For and parent.iter is node:
             return None
         return f"another name refers to the same object as {name.value}"
+
+
+_LITERALS = frozenset({cst.List, cst.Tuple, cst.Set, cst.Dict})
+# A literal's parts: what is read inside them stays inside the literal (`**d` and `*xs` copy).
+_LITERAL_PARTS = _LITERALS | {cst.Element, cst.DictElement, cst.StarredDictElement, cst.StarredElement}
 
 
 _IMMUTABLE = (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.ConcatenatedString, cst.FormattedString)
@@ -595,7 +601,7 @@ def _walk_names(node: cst.CSTNode) -> Iterator[cst.Name]:
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, cst.Name):
+        if type(current) is cst.Name:
             yield current
         else:
             stack.extend(children(current))

@@ -158,13 +158,11 @@ def test_the_generator_reaches_folded_and_rebound_migrations():
         assert f"{est.name} = {est.kind}(" in migrate_source(program.source).code, program.source
 
 
-# --- bugs the property found (issue 13), kept as strict xfails until the engine is fixed ------------------
+# --- bugs the property found (issue 13), fixed; kept as regressions ----------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 bug 1: `mpi.node_count = 2` folded onto an MpiConfiguration "
-                   "passed without node_count=2: the ScriptRunConfig takes run_config.node_count 2 from it, the "
-                   "estimator sent node_count 1 (job 0: nodeCount: 1 != 2); "
-                   "strategies.programs.AVOID_MPI_NODE_COUNT_BUG keeps the property clear of it")
+# `mpi.node_count = 2` folded onto an MpiConfiguration passed without node_count=2: the ScriptRunConfig
+# takes run_config.node_count from it, the estimator sent node_count 1 (job 0: nodeCount: 1 != 2).
 def test_bug_folded_mpi_node_count_without_the_estimators_node_count(tmp_path):
     source = HEAD + "mpi = MpiConfiguration()\nmpi.node_count = 2\n" + CALL.format("distributed_training=mpi") + SUBMIT
     result = migrate_source(source)
@@ -172,9 +170,8 @@ def test_bug_folded_mpi_node_count_without_the_estimators_node_count(tmp_path):
     assert_oracle_equal(source, result.code, tmp_path / "job")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 bug 2: not a fixed point: facts.ModuleFacts.definition picks "
-                   "the reason of one of two unknown definitions of the same binding from a frozenset "
-                   "(`changed[:1]`, hashed by id), so est2's comment may change on the next run")
+# Not a fixed point: ModuleFacts.definition picked the reason of one of two unknown definitions of the
+# same binding from a frozenset (hashed by id), so est2's comment could change on the next run.
 def test_bug_reason_of_a_name_changed_two_ways_is_a_fixed_point():
     source = HEAD + (
         "packages = []\n"
@@ -183,8 +180,8 @@ def test_bug_reason_of_a_name_changed_two_ways_is_a_fixed_point():
         '    packages.insert(0, "x")\n'
         "other = packages\n"
         'est2 = Estimator(source_directory="src", entry_script="train.py", compute_target=cluster, pip_packages=packages)\n')
-    # Which reason is picked depends on where the definitions lie in memory: try it 40 times, with the
-    # allocations shifted each time (about 4 in 10 tries are not a fixed point while the bug is there).
+    # Which reason was picked depended on where the definitions lay in memory: try it 40 times, with the
+    # allocations shifted each time (about 4 in 10 tries were not a fixed point while the bug was there).
     shifted = []
     for i in range(40):
         shifted.append([object() for _ in range(7 * i)])

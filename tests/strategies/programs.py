@@ -51,12 +51,10 @@ HELPERS = {
     "configure": "def configure(m):\n    m.process_count_per_node = 2\n",
 }
 
-# Issue 13, bug 1: `mpi.node_count = N` folded onto an MpiConfiguration passed without the
-# estimator's own node_count=N migrates to a ScriptRunConfig whose run_config.node_count is N where
-# the estimator sent its node_count (default 1). While this is True, a program that sets
-# mpi.node_count by assignment passes that same node_count to the estimator (which compares equal),
-# so the property keeps running; tests/test_flow_property.py holds the failing case as a strict xfail.
-AVOID_MPI_NODE_COUNT_BUG = True
+# Issue 13, bug 1 (fixed): `mpi.node_count = N` folded onto an MpiConfiguration passed without the
+# estimator's own node_count=N migrated to a ScriptRunConfig whose run_config.node_count was N. True
+# would make such programs pass the same node_count to the estimator; False tests the general case.
+AVOID_MPI_NODE_COUNT_BUG = False
 
 
 @dataclass
