@@ -12,8 +12,9 @@ from __future__ import annotations
 import libcst as cst
 
 from estimig.facts import EstimatorCall
-from estimig.plan import CallPlan, NewArg
-from estimig.values import Kind, Value, classify, folded_items, imported_items, why
+from estimig.plan import CallPlan, NewArg, finding
+from estimig.result import Severity
+from estimig.values import Kind, Value, classify, folded_items, imported_items, literal, why
 
 NAME = "arguments"
 SUMMARY = "script_params dict -> arguments list, with the estimator's flattening and empty-value rules"
@@ -31,8 +32,19 @@ def plan(call: EstimatorCall, options) -> CallPlan:
         rendered = [part for key, value in items for part in _render_pair(call, key, value, options)]
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
-    code = "[" + ", ".join(rendered) + "]"
-    return CallPlan(NAME, handles=frozenset({"script_params"}), arguments=(NewArg("arguments", code=code),))
+    try:
+        kept = _without_sampled(call, rendered)
+    except Unprovable as exc:
+        return CallPlan(NAME, blocked=str(exc))
+    findings = ()
+    if kept != rendered:
+        dropped = ", ".join(k for k in rendered[::2] if k not in kept[::2])
+        findings = (finding(call.line, NAME, f"script_params {dropped} dropped: HyperDrive samples "
+                            f"{'it' if ', ' not in dropped else 'them'}, and HyperDriveConfig(estimator=) sent the "
+                            "child runs only the sampled value", Severity.INFO),)
+    code = "[" + ", ".join(kept) + "]"
+    return CallPlan(NAME, handles=frozenset({"script_params"}), arguments=(NewArg("arguments", code=code),),
+                    findings=findings)
 
 
 def script_params_items(call: EstimatorCall) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
@@ -78,6 +90,40 @@ def _checked(call: EstimatorCall, items):
             raise Unprovable(f"script_params repeats the key {call.code(key_node)}")
         keys_seen.add(key.value)
     return items
+
+
+def _without_sampled(call: EstimatorCall, rendered: list[str]) -> list[str]:
+    """The arguments HyperDriveConfig(estimator=) sent its child runs: when a fixed argument is
+    also a sampled hyperparameter, `_remove_duplicate_arguments` pairs the list up
+    (`dict(zip(args[::2], args[1::2]))`: a repeated key keeps its first place and last value, an odd
+    last item is lost), drops the sampled keys and flattens the rest; run_config= keeps them all."""
+    from estimig.codemods.uses import hyperdrive_sampling
+
+    sampling = hyperdrive_sampling(call)
+    if not isinstance(sampling, tuple):
+        return rendered  # no HyperDrive, or the uses concern says why it cannot be proven
+    names, exclusive = sampling
+    keys = [literal(cst.parse_expression(code)) for code in rendered[::2]]
+    odd = next((code for (ok, key), code in zip(keys, rendered[::2]) if ok and not isinstance(key, str)), None)
+    if odd is not None:
+        # `param.lstrip("-")` on every item in a key's place: the original failed at submit.
+        raise Unprovable(f"HyperDriveConfig(estimator=) reads every other argument as a name, and {odd} is not a "
+                         "string, so the original fails when it is submitted; fix the arguments first")
+    if not any(ok and isinstance(key, str) and key.lstrip("-") in names for ok, key in keys):
+        return rendered  # nothing sampled twice: HyperDrive sends the arguments as they are
+    shown = ", ".join(repr(k) for ok, k in keys if ok and isinstance(k, str) and k.lstrip("-") in names)
+    if not exclusive:
+        raise Unprovable(f"script_params {shown} also sampled by HyperDrive, which drops the fixed value, while "
+                         "the estimator's other uses keep it: one ScriptRunConfig cannot serve both; migrate by hand")
+    if not all(ok and isinstance(key, (str, int, float, bool)) for ok, key in keys):
+        raise Unprovable(f"script_params {shown} also sampled by HyperDrive, which pairs the arguments up to drop "
+                         "it, and an argument in a key's place is not a literal; migrate by hand")
+    pairs: dict = {}
+    for (_, key), key_code, value_code in zip(keys, rendered[::2], rendered[1::2]):
+        first = pairs.get(key, (key_code, None))[0]
+        pairs[key] = (first, value_code)
+    return [part for key, (key_code, value_code) in pairs.items()
+            if not (isinstance(key, str) and key.lstrip("-") in names) for part in (key_code, value_code)]
 
 
 def _render_pair(call: EstimatorCall, key: cst.BaseExpression, value: cst.BaseExpression, options) -> list[str]:
@@ -131,8 +177,6 @@ def _flatten(items, shown):
 
 
 def _only(node: cst.BaseExpression, shown: str):
-    from estimig.values import literal
-
     ok, v = literal(node)
     if not ok:
         raise Unprovable(f"{shown} holds a non-literal item {cst.Module(body=[]).code_for_node(node)}")

@@ -297,12 +297,39 @@ def _check_sampling(call: EstimatorCall, use: Use, params: tuple[str, ...]) -> N
         raise Blocked(f"{use.description}: estimig cannot prove which hyperparameters are "
                       "sampled, and HyperDriveConfig(estimator=) drops script_params that are also sampled while "
                       "run_config= keeps them")
-    overlap = [keys[k] for k in keys if k in sampled]
-    if overlap:
-        shown = ", ".join(repr(k) for k in overlap)
-        raise Blocked(f"script_params {shown} also sampled by HyperDrive: "
-                      "HyperDriveConfig(estimator=) drops the fixed value, run_config= would pass both; remove "
-                      f"{shown} from script_params, then run estimig again")
+    # A fixed value that is also sampled is dropped from the arguments by the `arguments` concern,
+    # as HyperDriveConfig(estimator=) did (see hyperdrive_sampling).
+
+
+def hyperdrive_sampling(call: EstimatorCall) -> "tuple[set[str], bool] | str | None":
+    """The hyperparameter names `HyperDriveConfig(estimator=this)` samples (without leading dashes),
+    and whether that HyperDrive config is the only code that reads the estimator's arguments; None
+    when no HyperDriveConfig takes it as `estimator=`; why not, when the names cannot be proven."""
+    if call.target is None:
+        arg = call.module.parent(call.node)
+        outer = call.module.parent(arg) if isinstance(arg, cst.Arg) else None
+        if not (isinstance(outer, cst.Call) and arg.keyword is not None and arg.keyword.value == "estimator"):
+            return None
+        uses = [Use(call.node, "keyword", call.line, f"{call.code(outer.func)}(...)",
+                    call_names=frozenset(call.module.qualified_names(outer.func)), keyword="estimator", call=outer)]
+    else:
+        uses = list(call.uses)
+    found = []
+    for use in uses:
+        for names, params in ((HYPERDRIVE_CONFIG, HYPERDRIVE_CONFIG_PARAMS),
+                              (HYPERDRIVE_RUN_CONFIG, HYPERDRIVE_RUN_CONFIG_PARAMS)):
+            if _call_is(call, use, names) and _param(use, params) == "estimator":
+                sampled = _sampled_names(call, use, params)
+                if sampled is None:
+                    return (f"{use.description}: estimig cannot prove which hyperparameters are sampled, and "
+                            "HyperDriveConfig(estimator=) drops script_params that are also sampled")
+                found.append((use, sampled))
+    if not found:
+        return None
+    others = [u for u in uses if u.kind != "attribute" and all(u is not f for f, _ in found)]
+    names = set.union(*(s for _, s in found))
+    exclusive = not others and len(found) == 1
+    return names, exclusive
 
 
 def _in_hyperdrive_step(call: EstimatorCall, config: cst.Call) -> bool:
