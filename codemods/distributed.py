@@ -167,9 +167,8 @@ def _plan(call: EstimatorCall) -> CallPlan:
             statement = f"{call.target}.run_config.{path} = {value}"
             after.append(f"# {why}\n{statement}" if i == 0 else statement)
 
-    if node_count > 1 and _source_store_is_none(call):
+    if node_count > 1 and _source_store_is_none(call) and _submitted(call):
         _need_target(call, "the source-directory datastore")
-        _check_submit_override(call)
         after.append("# Estimator.submit stored the source directory on the workspace blob store for node_count > 1.\n"
                      f'{call.target}.run_config.source_directory_data_store = "{WORKSPACE_BLOB_STORE}"')
         after.append(f'{call.target}.run_config.data_references["{WORKSPACE_BLOB_STORE}"] = '
@@ -362,22 +361,32 @@ def _need_target(call: EstimatorCall, what: str) -> None:
                          "to a simple name in its own statement")
 
 
-def _check_submit_override(call: EstimatorCall) -> None:
-    """The submit-time datastore only happens in `Experiment.submit(est)`; any other hand-over
-    (HyperDriveConfig, EstimatorStep, a function) gets the estimator without it."""
+def _submitted(call: EstimatorCall) -> bool:
+    """Whether the estimator goes to `Experiment.submit(estimator)`, which stores the source
+    directory on the workspace blob store for node_count > 1 (True), or only to HyperDrive and
+    pipeline steps, which take its run configuration without that (False). Anything else, or both:
+    Unprovable, since one ScriptRunConfig cannot serve both."""
+    from estimig.codemods.uses import hands_over_run_config
+
     submits = [use for use in call.uses if use.kind == "submit"]
+    others = []
     for use in call.uses:
-        if use.kind in ("keyword", "positional", "other"):
-            raise Unprovable(f"node_count > 1: Experiment.submit(estimator) stores the source directory on the "
-                             f"workspace blob store, but {use.description} gets the estimator "
-                             "without that; migrate by hand")
         if use.kind == "attribute" and use.attributes[:1] == ("run_config",) and set(use.attributes[1:2]) & {
                 "source_directory_data_store", "data_references", "node_count"}:
             raise Unprovable(f"node_count > 1: {use.description} changes what decides the "
                              "submit-time source-directory datastore; migrate by hand")
-    if not submits:
+        if use.kind in ("keyword", "positional", "other"):
+            others.append(use)
+    handed = [use for use in others if hands_over_run_config(call, use)]
+    if len(handed) != len(others) or (submits and handed):
+        use = next((u for u in others if u not in handed), None) or handed[0]
+        raise Unprovable(f"node_count > 1: Experiment.submit(estimator) stores the source directory on the "
+                         f"workspace blob store, but {use.description} gets the estimator "
+                         "without that; migrate by hand")
+    if not submits and not handed:
         raise Unprovable("node_count > 1: the estimator is not submitted in this file, so estimig cannot tell "
                          "whether Experiment.submit would add its source-directory datastore; migrate by hand")
+    return bool(submits)
 
 
 # -- the two RunConfigurations, field by field ------------------------------------------------------

@@ -301,6 +301,15 @@ def _check_sampling(call: EstimatorCall, use: Use, params: tuple[str, ...]) -> N
     # as HyperDriveConfig(estimator=) did (see hyperdrive_sampling).
 
 
+def hands_over_run_config(call: EstimatorCall, use: Use) -> bool:
+    """Whether a use gives the estimator to HyperDriveConfig / HyperDriveRunConfig (`estimator=`) or
+    to an EstimatorStep, which take its run configuration as built (never through
+    Experiment.submit's estimator path)."""
+    return ((_call_is(call, use, HYPERDRIVE_CONFIG) and _param(use, HYPERDRIVE_CONFIG_PARAMS) == "estimator")
+            or (_call_is(call, use, HYPERDRIVE_RUN_CONFIG) and _param(use, HYPERDRIVE_RUN_CONFIG_PARAMS) == "estimator")
+            or _is_estimator_step(call, use))
+
+
 def hyperdrive_sampling(call: EstimatorCall) -> "tuple[set[str], bool] | str | None":
     """The hyperparameter names `HyperDriveConfig(estimator=this)` samples (without leading dashes),
     and whether that HyperDrive config is the only code that reads the estimator's arguments; None
