@@ -74,10 +74,41 @@ def script_params_items(call: EstimatorCall) -> list[tuple[cst.BaseExpression, c
         raise Unprovable(f"script_params={shown} is not a dict literal")
     items = []
     for element in node.elements:
-        if not isinstance(element, cst.DictElement):
-            raise Unprovable(f"script_params unpacks another dict (**{call.code(element.value)})")
+        if isinstance(element, cst.StarredDictElement):
+            items = _merged(call, items, _unpacked(call, element.value))
+            continue
         items.append((element.key, element.value))
+    if any(isinstance(e, cst.StarredDictElement) for e in node.elements):
+        return _merged(call, [], items)
     return _checked(call, items)
+
+
+def _unpacked(call: EstimatorCall, node: cst.BaseExpression):
+    """The items `**base` adds to a dict literal, when base is a dict of literals (literal code
+    means the same wherever it is written)."""
+    shown = call.code(node)
+    found = call.definition(node) if isinstance(node, cst.Name) else f"{shown} is not a name"
+    if isinstance(found, str):
+        raise Unprovable(f"script_params unpacks **{shown}, whose content estimig cannot prove ({found})")
+    items = folded_items(found)
+    if items is None and not found.changes and isinstance(found.value, cst.Dict):
+        items = [(e.key, e.value) for e in found.value.elements if isinstance(e, cst.DictElement)]
+        items = items if len(items) == len(found.value.elements) else None
+    if items is None or not all(literal(k)[0] and literal(v)[0] for k, v in items):
+        raise Unprovable(f"script_params unpacks **{shown}, which is not a dict of literals")
+    return items
+
+
+def _merged(call: EstimatorCall, first, second):
+    """`{**a, **b, k: v}` as Python builds it: a key keeps its first place and takes its last value."""
+    merged: dict = {}
+    for key_node, value_node in [*first, *second]:
+        key = classify(call, key_node)
+        if key.kind is not Kind.LITERAL or not isinstance(key.value, (str, int, float, bool, type(None))):
+            raise Unprovable(f"script_params key {call.code(key_node)} is not a literal")
+        place = merged.get(key.value, (key_node, None))[0]
+        merged[key.value] = (place, value_node)
+    return list(merged.values())
 
 
 def _checked(call: EstimatorCall, items):

@@ -270,15 +270,21 @@ class _Planner:
         if isinstance(node, cst.List):
             elements = list(node.elements)
         elif isinstance(node, cst.Name):
+            values = call.values(node)
+            built = next((v for v in values if not isinstance(v, cst.List)), None) if not isinstance(values, str) else None
+            if built is not None:
+                raise Blocked(f"{name}={shown}: estimig cannot prove what the list holds ({shown} is "
+                              f"{call.code(built)}, not a list literal)")
             found = call.definition(node)
             if isinstance(found, str):
                 raise Blocked(f"{name}={shown}: estimig cannot prove what the list holds ({found})")
-            folded = folded_elements(found) if isinstance(found.value, cst.List) else None
+            folded = folded_elements(found)
             if folded is None:
-                raise Blocked(f"{name}={shown}: estimig cannot prove what the list holds (it is not a list literal, "
-                              "or it is changed before this call in a way estimig cannot fold)")
+                raise Blocked(f"{name}={shown}: estimig cannot prove what the list holds (it is changed before this "
+                              "call in a way estimig cannot fold)")
             changes = {id(c.node) for c in found.changes}
-            if any(r is not node and id(_statement_of(call, r)) not in changes for r in found.root.reads):
+            if any(r is not node and id(_statement_of(call, r)) not in changes and not _before(call, r)
+                   for r in found.root.reads):
                 raise Blocked(f"{name}={shown}: the list is used elsewhere too, and the estimator changes it in "
                               "place (it inserts azureml-defaults), so its content at each use cannot be proven; "
                               "give each estimator its own list literal, then run estimig again")
@@ -532,6 +538,13 @@ def _str(text: str) -> str:
 
 def _list_code(items: list[str]) -> str:
     return "[" + ", ".join(_str(i) for i in items) + "]"
+
+
+def _before(call: EstimatorCall, read: cst.CSTNode) -> bool:
+    """Whether a read of the list sees it before any call changed it in place (a `print(pips)`
+    before the estimator): reached only by definitions whose content is still known."""
+    defs = call.module.reaching(read)
+    return bool(defs) and all(d.unknown is None for d in defs)
 
 
 def _statement_of(call: EstimatorCall, read: cst.CSTNode) -> cst.CSTNode | None:

@@ -65,7 +65,7 @@ class Definition:
     `how` says by what), then `changes` folded in order; `unknown` is why the content cannot be
     proven (None when it can). `root` is the binding a changed definition started from."""
 
-    __slots__ = ("name", "node", "value", "how", "changes", "unknown", "root", "later", "reads")
+    __slots__ = ("name", "node", "value", "how", "changes", "unknown", "root", "later", "reads", "loop")
 
     def __init__(self, name: str, node: cst.CSTNode | None, value: cst.BaseExpression | None, how: str | None = None,
                  changes: tuple[Change, ...] = (), unknown: str | None = None, root: "Definition | None" = None):
@@ -74,6 +74,7 @@ class Definition:
         self.root = root or self
         self.later: str | None = None  # why the content changed after this point (set on the changed one)
         self.reads: dict[cst.CSTNode, None] = {}  # reads it reaches (on the root only)
+        self.loop: cst.CSTNode | None = None  # the innermost loop the binding is made in
 
     def changed(self, change: Change | None, unknown: str | None) -> "Definition":
         self.later = self.later or unknown or f"{self.name} is changed later"
@@ -120,7 +121,7 @@ class ScopeFlow:
         self.states_at: dict[int, State] = {}
         self._points = points
         self._memo: dict[tuple, Definition] = {}
-        self._loops = 0
+        self._loops: list[cst.CSTNode] = []
         self._breaks: list[list[State]] = []
         self._tries: list[list[State]] = []
         self._blocked = self._names_changed_elsewhere()
@@ -292,7 +293,12 @@ class ScopeFlow:
                 self._breaks[-1].append(dict(state))  # joins the loop head: treated like leaving the body
             return None
         if kind is cst.Import or kind is cst.ImportFrom:
-            if not isinstance(node.names, cst.ImportStar):
+            if isinstance(node.names, cst.ImportStar):
+                # The SDK modules' public names (estimig/data/star_imports.json) that it binds.
+                for bound, bindings in self.scope.bindings.items():
+                    if any(b.node is node for b in bindings):
+                        self._define(bound, node, None, state, "imported")
+            else:
                 for alias in node.names:
                     bound = alias.asname.name if alias.asname is not None else alias.name
                     name = _dotted(bound)
@@ -311,11 +317,11 @@ class ScopeFlow:
         else:
             self._expr(node.test, state)
         entry = dict(state)
-        self._loops += 1
+        self._loops.append(node)
         self._breaks.append([])
         head: State = dict(state)
         ends: list[State | None] = []
-        for _ in range(4):  # definitions are memoised, so the states stop growing after a few rounds
+        for _ in range(8):  # definitions are memoised, and each change is folded once: the states stop growing
             body_state = dict(head)
             if is_for:
                 self._bind_loop_target(node, body_state)
@@ -326,7 +332,7 @@ class ScopeFlow:
                 break
             head = new_head
         breaks = self._breaks.pop()
-        self._loops -= 1
+        self._loops.pop()
         if not is_for:
             self._expr(node.test, head)
         after = self._suite(node.orelse, dict(head)) if node.orelse is not None else head
@@ -371,6 +377,7 @@ class ScopeFlow:
         if found is None:
             found = self._memo[memo_key] = Definition(name, node, value, how,
                                                       unknown=self._blocked.get(name))
+            found.loop = self._loops[-1] if self._loops else None
         return found
 
     def _define(self, name: str, node, value, state: State, how: str | None = None) -> None:
@@ -461,16 +468,21 @@ class ScopeFlow:
                      None if change is not None else f"{receiver.value}.{method}(...) changes it in a way estimig cannot fold")
 
     def _change(self, name: str, change: Change | None, state: State, node, unknown: str | None = None) -> None:
-        if self._loops and change is not None:
-            change, unknown = None, f"{name} is changed inside a loop"
         defs = state.get(name)
         if not defs:
             return
         changed = []
+        asked, reason = change, unknown
         for definition in defs:
             if definition is _UNBOUND:
                 changed.append(definition)
                 continue
+            change, unknown = asked, reason
+            if self._loops and change is not None and (definition.root.loop is not self._loops[-1]
+                                                       or any(c.node is change.node for c in definition.changes)):
+                # Folded only on an object the same pass of the loop made: one made before the loop,
+                # or one kept from an earlier pass, is changed an unknown number of times.
+                change, unknown = None, f"{name} is changed inside a loop"
             if change is None and (definition.unknown is not None or _immutable(definition)):
                 changed.append(definition)  # nothing more to lose: already unknown, or it cannot change
                 continue
