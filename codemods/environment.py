@@ -520,6 +520,8 @@ class _Planner:
         value = classify(call, node)
         if value.kind is Kind.LITERAL:
             return not value.value if not isinstance(value.value, str) else False
+        if value.kind is Kind.OTHER_COMPUTE:
+            return False  # `_setup_environment`: no prebuilt image on a target that is not AmlCompute
         if value.kind is Kind.COMPUTE:
             self.assumption = (f" (estimig assumes compute_target={call.code(node)} is an AmlCompute cluster outside "
                                f"{', '.join(frameworks()['non_cached_regions'])}; on another target or region the "

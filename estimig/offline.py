@@ -68,7 +68,10 @@ def make_compute(workspace, name: str, kind: str = "AmlCompute"):
     from azureml.core.compute import AmlCompute, ComputeTarget
     from azureml.core.compute.kubernetescompute import KubernetesCompute
 
-    cls = {"AmlCompute": AmlCompute, "KubernetesCompute": KubernetesCompute}.get(kind, ComputeTarget)
+    from azureml.core.compute import RemoteCompute
+
+    cls = {"AmlCompute": AmlCompute, "KubernetesCompute": KubernetesCompute, "RemoteCompute": RemoteCompute}.get(
+        kind, ComputeTarget)
     target = object.__new__(cls)
     target.name = name
     target.workspace = workspace
@@ -132,7 +135,7 @@ def offline_sdk(on_submit: Callable[[Submission], Any] | None = None):
     from unittest import mock
 
     from azureml.core import Dataset, Datastore, Environment, Experiment, Workspace
-    from azureml.core.compute import AmlCompute, ComputeTarget
+    from azureml.core.compute import AmlCompute, ComputeTarget, RemoteCompute
     from azureml.core.script_run_config import ScriptRunConfig
     from azureml.data._dataset import AbstractDataset
     from azureml.data.datastore_client import _DatastoreClient
@@ -191,6 +194,9 @@ def offline_sdk(on_submit: Callable[[Submission], Any] | None = None):
 
     def compute_create(workspace, name, provisioning_configuration):
         return make_compute(workspace, name)
+
+    def compute_attach(workspace, name, *args, **kwargs):
+        return make_compute(workspace, name, "RemoteCompute")
 
     def register_datastore(workspace, datastore_name=None, *args, **kwargs):
         return make_datastore(workspace, datastore_name or kwargs.get("name", DEFAULT_DATASTORE))
@@ -251,6 +257,7 @@ def offline_sdk(on_submit: Callable[[Submission], Any] | None = None):
         mock.patch.object(Workspace, "datasets", property(workspace_datasets)),
         mock.patch.object(Workspace, "compute_targets", property(workspace_compute_targets)),
         mock.patch.object(ComputeTarget, "create", staticmethod(compute_create)),
+        mock.patch.object(RemoteCompute, "attach", staticmethod(compute_attach)),
         *(mock.patch.object(cls, "wait_for_completion", lambda self, *a, **k: None) for cls in (ComputeTarget, AmlCompute)),
         # Registering and uploading reach storage and the service; the object is what matters here.
         mock.patch.object(AbstractDataset, "register", lambda self, *a, **k: self),

@@ -35,6 +35,8 @@ _FACTORIES = (*(f"{d}.File" for d in _DATASET), *(f"{d}.Tabular" for d in _DATAS
 _DATASTORE = ("azureml.core.Datastore", "azureml.core.datastore.Datastore")
 _COMPUTE = ("azureml.core.ComputeTarget", "azureml.core.compute.ComputeTarget", "azureml.core.compute.compute.ComputeTarget",
             "azureml.core.compute.AmlCompute", "azureml.core.compute.amlcompute.AmlCompute")
+# Targets that are not AmlCompute: framework estimators built their full environment on them.
+_REMOTE = ("azureml.core.compute.RemoteCompute", "azureml.core.compute.remote.RemoteCompute")
 # FileDataset / TabularDataset methods that return another dataset of the same kind.
 DATASET_TRANSFORMS = ("register", "take", "skip", "take_sample", "filter", "keep_columns", "drop_columns",
                       "with_timestamp_columns", "time_before", "time_after", "time_between", "time_recent",
@@ -61,6 +63,9 @@ ROWS: tuple[Row, ...] = (
         "get", "get_default", "register_azure_blob_container", "register_azure_file_share", "register_azure_data_lake",
         "register_azure_data_lake_gen2")), "DATASTORE",
         "Datastore.register_azure_blob_container(ws, 'store', 'container', 'account', account_key='k')"),
+    Row("class", _REMOTE, "OTHER_COMPUTE", "RemoteCompute(workspace=ws, name='dsvm')"),
+    Row("static", tuple(f"{c}.attach" for c in _REMOTE), "OTHER_COMPUTE",
+        "RemoteCompute.attach(workspace=ws, name='dsvm', username='u', address='10.0.0.4', ssh_port=22, password='p')"),
     Row("static", tuple(f"{c}.create" for c in _COMPUTE), "COMPUTE",
         "ComputeTarget.create(ws, 'c', AmlCompute.provisioning_configuration(vm_size='STANDARD_D2_V2', max_nodes=2))"),
     # Only a Workspace has this method.
@@ -92,6 +97,7 @@ KIND_CLASSES = {
                   "azureml.data.abstract_datastore.AbstractDatastore"),
     "DATASET_OBJECT": ("azureml.data.file_dataset.FileDataset", "azureml.data.tabular_dataset.TabularDataset"),
     "COMPUTE": ("azureml.core.compute.amlcompute.AmlCompute",),
+    "OTHER_COMPUTE": ("azureml.core.compute.remote.RemoteCompute",),
 }
 
 

@@ -31,6 +31,7 @@ class Kind(enum.Enum):
     DATASET_OBJECT = "dataset_object"
     DATA_PATH = "data_path"  # an azureml.data.datapath.DataPath (what resume_from takes)
     COMPUTE = "compute"  # a ComputeTarget / AmlCompute object
+    OTHER_COMPUTE = "other_compute"  # a compute target that is not AmlCompute (RemoteCompute, ...)
     UNKNOWN = "unknown"
 
 
@@ -225,7 +226,7 @@ def _classify_imported(call: EstimatorCall, node: cst.Name, facts, definitions, 
     kinds = {v.kind for v in found}
     if len(found) == 1 and (found[0].kind in (Kind.LITERAL, Kind.SCALAR) or found[0].kind in _OBJECT_KINDS):
         return Value(found[0].kind, node, value=found[0].value, nonempty=found[0].nonempty)
-    if len(kinds) == 1 and kinds <= {Kind.COMPUTE, Kind.DATASTORE}:
+    if len(kinds) == 1 and kinds <= {Kind.COMPUTE, Kind.OTHER_COMPUTE, Kind.DATASTORE}:
         return Value(kinds.pop(), node)
     return Value(Kind.UNKNOWN, node)
 
@@ -267,8 +268,8 @@ def _alternatives(call: EstimatorCall, node: cst.Name, depth: int) -> Value:
         return Value(Kind.SCALAR, node, nonempty=all(k.value != "" for k in kinds))
     if all(k.kind is Kind.LITERAL and type(k.value) in (str, int, float, bool) or k.kind is Kind.SCALAR for k in kinds):
         return Value(Kind.SCALAR, node, nonempty=all(k.value != "" if k.kind is Kind.LITERAL else k.nonempty for k in kinds))
-    if all(k.kind is Kind.COMPUTE for k in kinds):
-        return Value(Kind.COMPUTE, node)
+    if len({k.kind for k in kinds}) == 1 and kinds[0].kind in (Kind.COMPUTE, Kind.OTHER_COMPUTE):
+        return Value(kinds[0].kind, node)
     return Value(Kind.UNKNOWN, node)
 
 
@@ -513,7 +514,7 @@ def _subscript_kind(call: EstimatorCall, node: cst.Subscript) -> Kind | None:
 
 
 _OBJECT_KINDS = frozenset({Kind.DATASET, Kind.DATA_REFERENCE, Kind.DATASTORE, Kind.DATASET_OBJECT, Kind.DATA_PATH,
-                           Kind.COMPUTE})
+                           Kind.COMPUTE, Kind.OTHER_COMPUTE})
 
 
 def _shadowed(call: EstimatorCall, name: cst.Name) -> bool:

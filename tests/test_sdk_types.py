@@ -14,7 +14,7 @@ from estimig.values import Kind, classify
 
 IMPORTS = """\
 from azureml.core import Dataset, Datastore, Workspace
-from azureml.core.compute import AmlCompute, ComputeTarget
+from azureml.core.compute import AmlCompute, ComputeTarget, RemoteCompute
 from azureml.data.datapath import DataPath
 from azureml.data.data_reference import DataReference
 from azureml.data.dataset_consumption_config import DatasetConsumptionConfig
