@@ -49,7 +49,8 @@ def plan(call: EstimatorCall, options) -> CallPlan:
 
 def script_params_items(call: EstimatorCall) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
     """The (key, value) expressions of script_params, in order, when the dict is provable: a dict
-    literal in the call, or a name bound exactly once to a dict literal and never changed."""
+    literal in the call, or a name whose one reaching definition is a dict literal, with the changes
+    made to it before the call folded in (estimig/flow.py)."""
     node = call.kwargs["script_params"].value
     shown = call.code(node)
     if isinstance(node, cst.Name):

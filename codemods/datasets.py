@@ -8,8 +8,8 @@ for a DatasetConsumptionConfig found in `arguments` (`_update_args_and_io`), so,
 guide shows, a dataset argument is passed as it is. An `inputs` item that is not an argument is
 written to `run_config.data` after the constructor, under its input name.
 
-Left alone, with the reason: an `inputs` that is not a list literal (or a name bound once to one
-and never changed), an item whose kind cannot be proven, a Dataset passed without a consumption
+Left alone, with the reason: an `inputs` that is not a list literal (or a name whose one reaching
+definition is one, literal appends folded: docs/facts.md), an item whose kind cannot be proven, a Dataset passed without a consumption
 mode (it fails at submit either way, and the fix is the user's choice), and an `inputs` dataset
 whose input name might clash with a dataset argument's (at submit a ScriptRunConfig keeps the input
 already in `run_config.data`, while the estimator kept the argument's).
@@ -82,7 +82,7 @@ def _check_input_names(call: EstimatorCall, items: list[Item]) -> None:
 
 def inputs_items(call: EstimatorCall) -> list[Item]:
     """The elements of `inputs`, when the list is provable: a list or tuple literal in the call, or
-    a name bound once to one and never changed or passed elsewhere. Raises Unprovable."""
+    a name whose one reaching definition is one, with literal appends and extends folded. Raises Unprovable."""
     arg = call.kwargs["inputs"]
     node = arg.value
     shown = call.code(node)

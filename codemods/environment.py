@@ -260,7 +260,8 @@ class _Planner:
 
     def _list(self, name: str) -> tuple[cst.BaseExpression | None, list[cst.BaseExpression] | None, list | None]:
         """(node, element nodes, literal values or None) for a list argument; element nodes is None
-        when the argument is a name bound once to a list literal that nothing else touches."""
+        when the argument is a name whose reaching definition is a list literal (changes folded) that
+        no other code reads after the estimator takes it."""
         call = self.call
         node = call.kwargs[name].value
         shown = call.code(node)
