@@ -552,7 +552,7 @@ def _global(self: Analysis, node: cst.Global | cst.Nonlocal, scope: Scope, conte
 
 def _parameters(self: Analysis, params: cst.Parameters, outer: Scope, inner: Scope) -> None:
     """Defaults and annotations belong to the enclosing scope; the names to the function."""
-    for param in _all_params(params):
+    for param in all_params(params):
         self.parents[param] = params
         self.parents[param.name] = param
         self.scopes[param.name] = inner
@@ -564,7 +564,7 @@ def _parameters(self: Analysis, params: cst.Parameters, outer: Scope, inner: Sco
     inner.count += 1
 
 
-def _all_params(params: cst.Parameters) -> Iterator[cst.Param]:
+def all_params(params: cst.Parameters) -> Iterator[cst.Param]:
     yield from params.posonly_params
     yield from params.params
     if isinstance(params.star_arg, cst.Param):

@@ -25,7 +25,7 @@ from typing import Iterable, Iterator
 
 import libcst as cst
 
-from estimig.analysis import Analysis, Scope, children
+from estimig.analysis import Analysis, Scope, all_params, children
 
 # Calls that read an argument without keeping or changing it.
 _READING_CALLS = frozenset({"print", "len", "str", "repr", "int", "float", "bool", "isinstance", "type", "id",
@@ -129,7 +129,7 @@ class ScopeFlow:
         self._tracked = {name for name in scope.bindings if name not in scope.declared}
         state: State = {}
         if isinstance(scope.node, cst.FunctionDef):
-            for param in _params(scope.node.params):
+            for param in all_params(scope.node.params):
                 self._define(param.name.value, param, None, state, f"a parameter of {scope.node.name.value}()")
         body = scope.node.body
         self.final = self._block(body.body if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else body,
@@ -226,7 +226,7 @@ class ScopeFlow:
                 for arg in (*node.bases, *node.keywords):
                     self._expr(arg.value, state)
             else:
-                for param in _params(node.params):
+                for param in all_params(node.params):
                     if param.default is not None:
                         self._expr(param.default, state)
             self._define(node.name.value, node, None, state, "a function" if kind is cst.FunctionDef else "a class")
@@ -597,16 +597,6 @@ def _immutable_expr(node) -> bool:
     if isinstance(node, cst.Tuple):
         return all(isinstance(e, cst.Element) and _immutable_expr(e.value) for e in node.elements)
     return False
-
-
-def _params(params: cst.Parameters) -> Iterator[cst.Param]:
-    yield from params.posonly_params
-    yield from params.params
-    if isinstance(params.star_arg, cst.Param):
-        yield params.star_arg
-    yield from params.kwonly_params
-    if params.star_kwarg is not None:
-        yield params.star_kwarg
 
 
 def _walk_names(node: cst.CSTNode) -> Iterator[cst.Name]:

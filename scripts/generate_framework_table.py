@@ -13,9 +13,10 @@ Check that the table is current:     python scripts/generate_framework_table.py 
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
+
+sys.path.insert(0, str(__import__('pathlib').Path(__file__).resolve().parent))
+import generated_table  # noqa: E402  (scripts/ is not a package)
 from importlib import metadata
 from pathlib import Path
 
@@ -80,22 +81,11 @@ def _is_python(package: str) -> bool:
 
 
 def render(table: dict) -> str:
-    return json.dumps(table, indent=1, sort_keys=False) + "\n"
+    return generated_table.render(table)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the table differs from the installed SDK's data")
-    args = parser.parse_args(argv)
-    text = render(build())
-    if args.check:
-        if OUTPUT.read_text() != text:
-            print(f"{OUTPUT} is out of date: run python scripts/generate_framework_table.py", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text)
-    print(f"wrote {OUTPUT}")
-    return 0
+    return generated_table.main(OUTPUT, build, __doc__.splitlines()[0], "generate_framework_table.py", argv)
 
 
 if __name__ == "__main__":

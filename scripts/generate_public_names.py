@@ -23,11 +23,12 @@ Check that the table is current:     python scripts/generate_public_names.py --c
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import json
 import pkgutil
 import sys
+
+sys.path.insert(0, str(__import__('pathlib').Path(__file__).resolve().parent))
+import generated_table  # noqa: E402  (scripts/ is not a package)
 import types
 import warnings
 from importlib import metadata
@@ -112,22 +113,11 @@ def build() -> dict:
 
 
 def render(table: dict) -> str:
-    return json.dumps(table, indent=1, sort_keys=False) + "\n"
+    return generated_table.render(table)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the table differs from the installed SDK's names")
-    args = parser.parse_args(argv)
-    text = render(build())
-    if args.check:
-        if not OUTPUT.exists() or OUTPUT.read_text() != text:
-            print(f"{OUTPUT} is out of date: run python scripts/generate_public_names.py", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text)
-    print(f"wrote {OUTPUT}")
-    return 0
+    return generated_table.main(OUTPUT, build, __doc__.splitlines()[0], "generate_public_names.py", argv)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,6 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from estimig import engine  # noqa: E402
-from estimig.assemble import COMMENT_PREFIX  # noqa: E402
 from estimig.facts import collect  # noqa: E402
 from estimig.notebooks import migrate_notebook  # noqa: E402
 from estimig.result import Severity  # noqa: E402
