@@ -104,19 +104,24 @@ def program(text: str) -> str:
     return "".join(m.code + "\n" for m in cells if not m.skip_reason)
 
 
+def code_sources(text: str) -> list[str]:
+    """Every code cell's source of a notebook (nbformat 3 or 4), in order."""
+    data = json.loads(text)
+    cells = data["cells"] if "cells" in data else [c for ws in data["worksheets"] for c in ws["cells"]]
+    key = "source" if "cells" in data else "input"
+    sources = []
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            source = cell.get(key, "")
+            sources.append(source if isinstance(source, str) else "".join(source))
+    return sources
+
+
 def code_lines(text: str, is_notebook: bool) -> list[str]:
     """The lines of code: a script's lines, or every code cell's lines, cell after cell."""
     if not is_notebook:
         return text.splitlines(True)
-    data = json.loads(text)
-    cells = data["cells"] if "cells" in data else [c for ws in data["worksheets"] for c in ws["cells"]]
-    key = "source" if "cells" in data else "input"
-    lines = []
-    for cell in cells:
-        if cell["cell_type"] == "code":
-            source = cell.get(key, "")
-            lines.extend((source if isinstance(source, str) else "".join(source)).splitlines(True))
-    return lines
+    return [line for source in code_sources(text) for line in source.splitlines(True)]
 
 
 def without_lines(text: str, is_notebook: bool, drop) -> str:

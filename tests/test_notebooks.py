@@ -11,7 +11,7 @@ import pytest
 
 from estimig.notebooks import _mask, file_line, is_notebook_path, migrate_notebook
 from estimig.result import Finding, Result, Severity
-from fixture_support import program
+from fixture_support import code_sources, program
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "notebooks"
 ALL = sorted(p.name for p in FIXTURES.glob("*.ipynb"))
@@ -42,15 +42,7 @@ def read(name: str) -> str:
 
 
 def sources(text: str) -> list[str]:
-    data = json.loads(text)
-    cells = data["cells"] if "cells" in data else [c for ws in data["worksheets"] for c in ws["cells"]]
-    key = "source" if "cells" in data else "input"
-    out = []
-    for cell in cells:
-        if cell["cell_type"] == "code":
-            src = cell[key]
-            out.append(src if isinstance(src, str) else "".join(src))
-    return out
+    return code_sources(text)
 
 
 def without_code(text: str):
