@@ -6,6 +6,7 @@ Also owns `exp.submit(est)`: a ScriptRunConfig is submitted the same way, so the
 from __future__ import annotations
 
 from estimig.facts import EstimatorCall
+from estimig.values import Kind, classify
 from estimig.plan import CallPlan, NewArg
 
 NAME = "core"
@@ -37,9 +38,12 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                 return CallPlan(NAME, blocked=f"'{name}' must be set on run_config after the call, "
                                 "but the estimator is not assigned to a simple name")
             after.append(f"{call.target}.run_config.amlcompute.{name} = {call.value_code(name)}")
-    if not call.has("compute_target") and call.has("vm_size"):
+    if (not call.has("compute_target") and call.has("vm_size")) or _may_be_run_based(call):
         # The estimator sizes the run-based cluster to its node count; ScriptRunConfig has no
         # public setting for it, so the SDK's own field is set (HyperDrive does the same).
+        if call.target is None or call.statement is None:
+            return CallPlan(NAME, blocked="the run-based cluster's size must be set on run_config after the call, "
+                            "but the estimator is not assigned to a simple name")
         nodes = call.value_code("node_count") if call.has("node_count") else "1"
         after.append(f"{call.target}.run_config.amlcompute._cluster_max_node_count = {nodes}"
                      "  # as the Estimator sized its run-based cluster")
@@ -47,3 +51,16 @@ def plan(call: EstimatorCall, options) -> CallPlan:
         arguments.append(NewArg("max_run_duration_seconds", from_kwarg="max_run_duration_seconds"))
     return CallPlan(NAME, handles=HANDLES & set(call.kwargs), handles_uses=submits, arguments=tuple(arguments),
                     after=tuple(after), imports=IMPORTS)
+
+
+def _may_be_run_based(call: EstimatorCall) -> bool:
+    """Whether compute_target may be run-based compute at run time: the estimator then sent
+    `_cluster_max_node_count = node_count` (`_init_run_config` always sets it; only a target of
+    "amlcompute" reads it), which a ScriptRunConfig leaves unset. A compute target object, or any
+    other string literal, is not; a value of unknown kind may be."""
+    if not call.has("compute_target"):
+        return False
+    value = classify(call, call.kwargs["compute_target"].value)
+    if value.kind is Kind.LITERAL:
+        return not value.value or (isinstance(value.value, str) and value.value == "amlcompute")
+    return value.kind not in (Kind.COMPUTE, Kind.OTHER_COMPUTE)

@@ -207,7 +207,11 @@ class ModuleFacts:
         shown = expr.value
         defs = self.reaching(expr)
         if defs is None:
-            return self._free_definition(expr)
+            found = self._free_definition(expr)
+            if isinstance(found, str) or found.unknown is None:
+                return found
+            return found.unknown if content or not isinstance(found.value, (cst.Call, cst.Attribute, cst.Subscript)) \
+                else found
         if len(defs) != 1 and len({d.root for d in defs}) == 1:
             # One binding, changed on some paths only (in a loop, in a branch): the same object.
             # Sorted: definitions hash by identity, and the reason given must not depend on memory.
@@ -376,9 +380,7 @@ class ModuleFacts:
             return f"{expr.value} is not bound by a plain assignment"
         unknown = None if for_type or not self._touched(bindings[0].references) else \
             f"{expr.value} is changed or passed elsewhere, so its content here cannot be proven"
-        if unknown:
-            return unknown
-        return Definition(expr.value, target, statement.value)
+        return Definition(expr.value, target, statement.value, unknown=unknown)
 
     def _touched(self, references) -> bool:
         for access in references:

@@ -440,12 +440,67 @@ def _widgets_stand_in() -> None:
     sys.modules["azureml.widgets"] = module
 
 
+def _world_stand_ins() -> None:
+    """What public notebooks reach for before they submit, answered the same way for the original
+    and the migrated program (so a comparison stays fair): downloads write empty files, web pages
+    are empty, a module that is not installed (matplotlib, a helper next to the original) is a
+    do-anything stand-in, and registering or creating a workspace or environment stays offline."""
+    import importlib.machinery
+    import types
+    import urllib.request
+    from unittest import mock
+
+    def retrieve(url, filename=None, *args, **kwargs):
+        filename = filename or os.path.basename(url) or "download"
+        os.makedirs(os.path.dirname(filename) or ".", exist_ok=True)
+        open(filename, "wb").close()
+        return filename, {}
+
+    urllib.request.urlretrieve = retrieve
+
+    class _Anything(mock.MagicMock):
+        pass
+
+    class _Missing:  # a meta path finder and its loader
+        def find_spec(self, name, path=None, target=None):
+            # Last on sys.meta_path: reached only when nothing installed has the module; and only for
+            # the program's own imports (libraries probe optional modules and must see them missing).
+            frame = sys._getframe(1)
+            while frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
+                frame = frame.f_back
+            if frame is None or frame.f_code.co_filename not in ("before.py", "after.py"):
+                return None
+            return importlib.machinery.ModuleSpec(name, self, is_package=True)
+
+        def create_module(self, spec):
+            module = _Anything(name=spec.name)
+            module.__path__, module.__spec__, module.__name__ = [], spec, spec.name
+            return module
+
+        def exec_module(self, module):
+            pass
+
+    sys.meta_path.append(_Missing())
+    try:
+        import requests
+
+        requests.get = lambda *a, **k: types.SimpleNamespace(text="", content=b"", status_code=200, json=lambda: {})
+    except ImportError:
+        pass
+    from azureml.core import Environment, Workspace
+
+    Environment.register = lambda self, *a, **k: self
+    Workspace.create = staticmethod(lambda *a, **k: Workspace.from_config())
+    Workspace._get_or_create = staticmethod(lambda *a, **k: Workspace.from_config())
+
+
 def _oracle_worker() -> None:
     """Read {before, after} from stdin, print {status, detail} as JSON on stdout."""
     job = json.loads(sys.stdin.read())
     from estimig.oracle import compare
 
     _widgets_stand_in()
+    _world_stand_ins()
 
     status, detail = "could-not-run", ""
     with tempfile.TemporaryDirectory(prefix="estimig-reach-") as workdir:
