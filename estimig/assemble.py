@@ -34,7 +34,7 @@ def manual_comment(reason: str) -> str:
 def assemble(facts: ModuleFacts, decisions: list[CallDecision], extra_comments: dict[int, str] | None = None) -> cst.Module:
     migrated = [d for d in decisions if d.comment is None]
     needed: set[tuple[str, str]] = set().union(*(d.plan.imports for d in migrated)) if migrated else set()
-    needed -= _imported_names(facts.module)
+    needed -= _imported_names(facts.module, _first_statement(facts, migrated))
     # New imports join a `from M import ...` line of the leading import block when there is one;
     # otherwise they go where the estimator class was imported (in a notebook: that cell, not the
     # first one); failing both, after the leading import block.
@@ -75,10 +75,25 @@ def render(facts: ModuleFacts, module: cst.Module, source: str) -> str:
     return "".join(pieces)
 
 
-def _imported_names(module: cst.Module) -> set[tuple[str, str]]:
-    """(module, name) pairs already imported by a plain module-level `from module import name`."""
+def _first_statement(facts: ModuleFacts, migrated: list[CallDecision]) -> int:
+    """The index in the module's body of the first top-level statement that holds a migrated call."""
+    first = len(facts.module.body)
+    index = {id(statement): i for i, statement in enumerate(facts.module.body)}
+    for decision in migrated:
+        node: cst.CSTNode | None = decision.call.node
+        while node is not None and id(node) not in index:
+            node = facts.parent(node)
+        if node is not None:
+            first = min(first, index[id(node)])
+    return first
+
+
+def _imported_names(module: cst.Module, before: int) -> set[tuple[str, str]]:
+    """(module, name) pairs already imported by a plain module-level `from module import name` that
+    runs before the statement at index `before` (an import further down, in a later notebook
+    cell, binds the name too late for the migrated code)."""
     found = set()
-    for statement in module.body:
+    for statement in module.body[:before]:
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 if isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative \

@@ -269,11 +269,24 @@ def serialize(config: Any) -> dict:
     serialized["sourceDirectory"] = os.path.normpath(source_directory or ".")
     if hasattr(config, "_allow_reuse"):  # a pipeline step: what the step adds around its run
         serialized["step"] = {"name": config.name, "allowReuse": config._allow_reuse,
-                              "inputs": [str(i) for i in config._inputs or []],
-                              "outputs": [str(o) for o in config._outputs or []],
+                              "inputs": [_step_data(i) for i in config._inputs or []],
+                              "outputs": [_step_data(o) for o in config._outputs or []],
                               "runconfigPipelineParams": {k: _step_argument(v) for k, v in
                                                           (getattr(config, "_runconfig_pipeline_params", None) or {}).items()}}
     return json.loads(json.dumps(serialized, default=str))
+
+
+def _step_data(value: Any) -> Any:
+    """A step's input or output by what it is, not by the object's address: a dataset consumption
+    by its name, mode, path and dataset (as `run_config.data` identifies it)."""
+    from azureml.data.dataset_consumption_config import DatasetConsumptionConfig
+
+    if isinstance(value, DatasetConsumptionConfig):
+        dataset = value.dataset
+        identity = getattr(dataset, "id", None) or f"<unsaved {_definition(dataset)}>"
+        return {"name": value.name, "mode": value.mode, "pathOnCompute": value.path_on_compute,
+                "dataset": identity, "datasetName": getattr(dataset, "name", None)}
+    return str(value)
 
 
 def _submitted_data(run_config) -> None:
