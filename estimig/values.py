@@ -114,6 +114,10 @@ def classify(call: EstimatorCall, node: cst.BaseExpression, _depth: int = 0) -> 
     if isinstance(node, (cst.FormattedString, cst.ConcatenatedString)):
         return Value(Kind.SCALAR, node, nonempty=_has_text(node))
     if isinstance(node, cst.BinaryOperation) or isinstance(node, cst.UnaryOperation):
+        if _starts_with_text(call, node, _depth):
+            # `"data/" + name`: str.__add__ gives a str that starts with the text, or raises (the
+            # call was never reached), whatever `name` is.
+            return Value(Kind.SCALAR, node, nonempty=True)
         if not _numeric_or_string_arith(call, node, _depth):
             return Value(Kind.UNKNOWN, node)
         return Value(Kind.SCALAR, node, nonempty=_nonempty_concat(call, node, _depth) or _numeric(call, node, _depth))
@@ -410,6 +414,16 @@ def _has_text(node: cst.BaseExpression) -> bool:
     if isinstance(node, cst.FormattedString):
         return any(isinstance(p, cst.FormattedStringText) and p.value for p in node.parts)
     return False
+
+
+def _starts_with_text(call: EstimatorCall, node: cst.BaseExpression, depth: int) -> bool:
+    """`"lit" + x + ...`: a sum whose leftmost operand is a non-empty string literal."""
+    while isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+        node = node.left
+    if node is None or isinstance(node, cst.BinaryOperation):
+        return False
+    ok, value = literal(node)
+    return ok and isinstance(value, str) and value != ""
 
 
 def _nonempty_concat(call: EstimatorCall, node: cst.BaseExpression, depth: int) -> bool:
