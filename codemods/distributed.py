@@ -103,7 +103,7 @@ class Helper:
     in_variable: bool  # passed by name, built by `name = Cls(...)`
     # Attributes set on the variable after it is built (`mpi.node_count = 2`): those statements
     # stay, so they also act on the rebuilt configuration.
-    later: dict[str, str] = None
+    later: dict[str, str] | None = None
 
 
 def plan(call: EstimatorCall, options) -> CallPlan:

@@ -225,8 +225,7 @@ class ModuleFacts:
             return f"{shown} may hold one of several values here (it is bound differently on different paths)"
         (found,) = defs
         if found.node is None:
-            return f"{shown} is not bound before this call" if not found.how or "every path" not in found.how \
-                else f"{shown} is {found.how}"
+            return f"{shown} is not bound before this call"
         if found.value is None:
             return f"{shown} is {found.how or 'not bound by a plain assignment'}"
         if found.unknown is not None and (content or isinstance(found.value, _CONTAINERS) or found.changes

@@ -65,19 +65,17 @@ class Definition:
     `how` says by what), then `changes` folded in order; `unknown` is why the content cannot be
     proven (None when it can). `root` is the binding a changed definition started from."""
 
-    __slots__ = ("name", "node", "value", "how", "changes", "unknown", "root", "later", "reads", "loop")
+    __slots__ = ("name", "node", "value", "how", "changes", "unknown", "root", "reads", "loop")
 
     def __init__(self, name: str, node: cst.CSTNode | None, value: cst.BaseExpression | None, how: str | None = None,
                  changes: tuple[Change, ...] = (), unknown: str | None = None, root: "Definition | None" = None):
         self.name, self.node, self.value, self.how = name, node, value, how
         self.changes, self.unknown = changes, unknown
         self.root = root or self
-        self.later: str | None = None  # why the content changed after this point (set on the changed one)
         self.reads: dict[cst.CSTNode, None] = {}  # reads it reaches (on the root only)
         self.loop: cst.CSTNode | None = None  # the innermost loop the binding is made in
 
     def changed(self, change: Change | None, unknown: str | None) -> "Definition":
-        self.later = self.later or unknown or f"{self.name} is changed later"
         return Definition(self.name, self.node, self.value, self.how,
                           self.changes + ((change,) if change is not None else ()),
                           self.unknown or unknown, self.root)
@@ -217,7 +215,7 @@ class ScopeFlow:
             for item in node.items:
                 self._expr(item.item, state)
                 if item.asname is not None:
-                    self._bind_target(item.asname.name, None, state, "bound by a with statement")
+                    self._assign(item.asname.name, None, state, item, "bound by a with statement")
             return self._suite(node, state)
         if kind is cst.FunctionDef or kind is cst.ClassDef:
             for decorator in node.decorators:
@@ -236,7 +234,7 @@ class ScopeFlow:
             ends = [dict(state)]
             for case in node.cases:
                 branch = dict(state)
-                for sub in _walk_names(case.pattern):
+                for sub in names_in(case.pattern):
                     if self.analysis.scopes.get(sub) is self.scope and sub not in self.analysis.referents:
                         self._define(sub.value, sub, None, branch, "a match capture")
                 if case.guard is not None:
@@ -345,7 +343,7 @@ class ScopeFlow:
                 and all(isinstance(e, cst.Element) for e in elements) and elements:
             defs = frozenset(self._definition(target.value, target, e.value, None, key=i)
                              for i, e in enumerate(elements))
-            self._set(target.value, defs, state)
+            state[target.value] = defs
             return
         self._assign(target, None, state, node, how="a for-loop variable")
 
@@ -360,7 +358,7 @@ class ScopeFlow:
             if handler.type is not None:
                 self._expr(handler.type, branch)
             if handler.name is not None:
-                self._bind_target(handler.name.name, None, branch, "the exception caught")
+                self._assign(handler.name.name, None, branch, handler, "the exception caught")
             ends.append(self._suite(handler, branch))
         if node.finalbody is not None:
             joined = _join(ends)
@@ -381,10 +379,7 @@ class ScopeFlow:
         return found
 
     def _define(self, name: str, node, value, state: State, how: str | None = None) -> None:
-        self._set(name, frozenset({self._definition(name, node, value, how)}), state)
-
-    def _set(self, name: str, defs: frozenset[Definition], state: State) -> None:
-        state[name] = defs
+        state[name] = frozenset({self._definition(name, node, value, how)})
 
     def _assign(self, target, value, state: State, statement, how: str | None = None) -> None:
         if isinstance(target, cst.Name):
@@ -427,9 +422,6 @@ class ScopeFlow:
         else:
             self._expr(target, state)
 
-    def _bind_target(self, target, value, state: State, how: str) -> None:
-        self._assign(target, value, state, target, how)
-
     def _delete(self, target, state: State, statement) -> None:
         if isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
@@ -437,7 +429,7 @@ class ScopeFlow:
             return
         if isinstance(target, cst.Name):
             if self._own(target):
-                self._set(target.value, frozenset({_UNBOUND}), state)
+                state[target.value] = frozenset({_UNBOUND})
             return
         if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and self._own(target.value):
             for element in target.slice:
@@ -599,7 +591,8 @@ def _immutable_expr(node) -> bool:
     return False
 
 
-def _walk_names(node: cst.CSTNode) -> Iterator[cst.Name]:
+def names_in(node: cst.CSTNode) -> Iterator[cst.Name]:
+    """Every Name below a node, nested scopes included."""
     stack = [node]
     while stack:
         current = stack.pop()
@@ -619,8 +612,3 @@ def _dotted(node: cst.CSTNode) -> str | None:
     from libcst.helpers import get_full_name_for_node
 
     return get_full_name_for_node(node)
-
-
-def names_in(node: cst.CSTNode) -> Iterator[cst.Name]:
-    """Every Name below a node, nested scopes included."""
-    return _walk_names(node)
