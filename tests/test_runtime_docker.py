@@ -48,7 +48,7 @@ def _ours(pid: int) -> list[str]:
 
     client = docker.from_env()
     found = []
-    for container in client.containers.list(all=True, filters={"label": f"estimig.pid={pid}"}):
+    for container in client.containers.list(all=True, filters={"label": f"estimig.pid={pid}"}, ignore_removed=True):
         found.append(container.name)
     for network in client.networks.list(filters={"label": f"estimig.pid={pid}"}):
         found.append(network.name)

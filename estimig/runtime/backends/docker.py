@@ -99,7 +99,8 @@ def remove_leftovers(client, only_run: str | None = None) -> int:
     estimig process is gone (killed with SIGKILL, say)."""
     removed = 0
     selector = f"{LABEL_RUN}={only_run}" if only_run else LABEL_RUN
-    for container in client.containers.list(all=True, filters={"label": selector}):
+    # ignore_removed: another run may remove its containers between the listing and their inspection
+    for container in client.containers.list(all=True, filters={"label": selector}, ignore_removed=True):
         if only_run or _abandoned(container.labels):
             try:
                 container.remove(force=True)
