@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from estimig.assumptions import as_dataset, hint
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
 from estimig.result import Severity
@@ -20,20 +21,30 @@ NAME = "arguments"
 SUMMARY = "script_params dict -> arguments list, with the estimator's flattening and empty-value rules"
 
 
+SCALARS = "scalar-script-params"
+LAST_WINS = "last-argument-wins"
+
+
 class Unprovable(Exception):
-    pass
+    def __init__(self, message: str, assumption: str | None = None):
+        # assumption: the named assumption that would lift this refusal, named in the message.
+        super().__init__(f"{message}; {hint(assumption)}" if assumption else message)
+        self.assumption = assumption
 
 
 def plan(call: EstimatorCall, options) -> CallPlan:
     if not call.has("script_params"):
         return CallPlan(NAME)
+    used: set[str] = set()
     try:
-        items = script_params_items(call)
-        rendered = [part for key, value in items for part in _render_pair(call, key, value, options)]
-    except Unprovable as exc:
-        return CallPlan(NAME, blocked=str(exc))
-    try:
-        kept = _without_sampled(call, rendered)
+        try:
+            items = script_params_items(call)
+        except Unprovable as exc:
+            if not options.assumes(SCALARS) or _visibly_not_a_dict(call):
+                raise Unprovable(str(exc), None if _visibly_not_a_dict(call) else SCALARS) from None
+            return _flattened_at_run_time(call, options)
+        rendered = [part for key, value in items for part in _render_pair(call, key, value, options, used)]
+        kept = _without_sampled(call, rendered, options, used)
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
     findings = ()
@@ -44,7 +55,43 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                             "child runs only the sampled value", Severity.INFO),)
     code = "[" + ", ".join(kept) + "]"
     return CallPlan(NAME, handles=frozenset({"script_params"}), arguments=(NewArg("arguments", code=code),),
-                    findings=findings)
+                    findings=findings, assumes=frozenset(used))
+
+
+def _visibly_not_a_dict(call: EstimatorCall) -> bool:
+    """script_params is something estimig sees is no dict (a string literal, say): nothing to assume."""
+    value = classify(call, call.kwargs["script_params"].value)
+    return value.kind is Kind.LITERAL and not isinstance(value.value, dict)
+
+
+def _flattened_at_run_time(call: EstimatorCall, options) -> CallPlan:
+    """script_params whose content cannot be seen, on the assumption that every key and value is a
+    non-empty scalar: then the SDK's flattening is just key, value, key, value, ... in dict order,
+    which the migrated code does on the same dict object when the ScriptRunConfig is built."""
+    used = {SCALARS}
+    sampling = _sampling(call)
+    if isinstance(sampling, str):
+        return CallPlan(NAME, blocked=sampling)
+    if sampling is not None and sampling[0]:
+        if not options.assumes(LAST_WINS):
+            return CallPlan(NAME, blocked=_message(
+                "script_params, which estimig cannot see, go to HyperDriveConfig(estimator=), which drops "
+                "the ones it samples", LAST_WINS))
+        used.add(LAST_WINS)
+    source = call.code(call.kwargs["script_params"].value)
+    code = f"[part for pair in {source}.items() for part in pair]"
+    return CallPlan(NAME, handles=frozenset({"script_params"}), arguments=(NewArg("arguments", code=code),),
+                    assumes=frozenset(used))
+
+
+def _message(text: str, assumption: str) -> str:
+    return f"{text}; {hint(assumption)}"
+
+
+def _sampling(call: EstimatorCall):
+    from estimig.codemods.uses import hyperdrive_sampling
+
+    return hyperdrive_sampling(call)
 
 
 def script_params_items(call: EstimatorCall) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
@@ -124,14 +171,12 @@ def _checked(call: EstimatorCall, items):
     return items
 
 
-def _without_sampled(call: EstimatorCall, rendered: list[str]) -> list[str]:
+def _without_sampled(call: EstimatorCall, rendered: list[str], options, used: set[str]) -> list[str]:
     """The arguments HyperDriveConfig(estimator=) sent its child runs: when a fixed argument is
     also a sampled hyperparameter, `_remove_duplicate_arguments` pairs the list up
     (`dict(zip(args[::2], args[1::2]))`: a repeated key keeps its first place and last value, an odd
     last item is lost), drops the sampled keys and flattens the rest; run_config= keeps them all."""
-    from estimig.codemods.uses import hyperdrive_sampling
-
-    sampling = hyperdrive_sampling(call)
+    sampling = _sampling(call)
     if not isinstance(sampling, tuple):
         return rendered  # no HyperDrive, or the uses concern says why it cannot be proven
     names, exclusive = sampling
@@ -144,9 +189,13 @@ def _without_sampled(call: EstimatorCall, rendered: list[str]) -> list[str]:
     if not any(ok and isinstance(key, str) and key.lstrip("-") in names for ok, key in keys):
         return rendered  # nothing sampled twice: HyperDrive sends the arguments as they are
     shown = ", ".join(repr(k) for ok, k in keys if ok and isinstance(k, str) and k.lstrip("-") in names)
+    if not exclusive and options.assumes(LAST_WINS):
+        # Kept for the other uses; HyperDrive's child runs get the sampled value after it, which wins.
+        used.add(LAST_WINS)
+        return rendered
     if not exclusive:
         raise Unprovable(f"script_params {shown} also sampled by HyperDrive, which drops the fixed value, while "
-                         "the estimator's other uses keep it: one ScriptRunConfig cannot serve both; migrate by hand")
+                         "the estimator's other uses keep it: one ScriptRunConfig cannot serve both", LAST_WINS)
     if not all(ok and isinstance(key, (str, int, float, bool)) for ok, key in keys):
         raise Unprovable(f"script_params {shown} also sampled by HyperDrive, which pairs the arguments up to drop "
                          "it, and an argument in a key's place is not a literal; migrate by hand")
@@ -158,32 +207,41 @@ def _without_sampled(call: EstimatorCall, rendered: list[str]) -> list[str]:
             if not (isinstance(key, str) and key.lstrip("-") in names) for part in (key_code, value_code)]
 
 
-def _render_pair(call: EstimatorCall, key: cst.BaseExpression, value: cst.BaseExpression, options) -> list[str]:
+def _render_pair(call: EstimatorCall, key: cst.BaseExpression, value: cst.BaseExpression, options,
+                 used: set[str]) -> list[str]:
     key_value = classify(call, key)
     parts = [] if key_value.value in (None, "") else [call.code(key)]
-    return parts + _render_value(call, key, classify(call, value), options)
+    return parts + _render_value(call, key, classify(call, value), options, used)
 
 
-def _render_value(call: EstimatorCall, key: cst.BaseExpression, value: Value, options) -> list[str]:
+def _render_value(call: EstimatorCall, key: cst.BaseExpression, value: Value, options, used: set[str]) -> list[str]:
     shown = f"script_params[{call.code(key)}]"
+    value = as_dataset(value, options, used)
     if value.kind is Kind.LITERAL:
         return _render_literal(call, value, shown)
     if value.kind is Kind.SCALAR and value.nonempty:
         return [call.code(value.node)]
+    if value.kind is Kind.UNKNOWN and value.shape is Kind.DATASET:
+        raise Unprovable(f"{shown} = {call.code(value.node)}: estimig cannot prove it is a dataset consumption "
+                         "(it cannot see what it is built on)", "dataset-consumption")
+    if value.kind in (Kind.SCALAR, Kind.UNKNOWN) and options.assumes(SCALARS):
+        used.add(SCALARS)
+        return [call.code(value.node)]
     if value.kind is Kind.SCALAR:
         raise Unprovable(f"{shown} = {call.code(value.node)} may be '' at run time, which the estimator drops; "
-                         "make it a literal or prove it non-empty, then run estimig again")
+                         "make it a literal or prove it non-empty", SCALARS)
     if value.kind in (Kind.DATASET, Kind.DATA_REFERENCE, Kind.DATASTORE):
         concern = "datasets" if value.kind is Kind.DATASET else "data_references"
         renderer = getattr(options.concerns.get(concern), "render_argument", None)
         if renderer is None:
             raise Unprovable(f"{shown} is a {value.kind.value.replace('_', ' ')}, which needs the '{concern}' concern")
         return [renderer(call, value)]
+    assumption = SCALARS if value.kind is Kind.UNKNOWN else None
     reason = why(call, value.node)
     if reason is not None:
-        raise Unprovable(f"{shown} = {call.code(value.node)}: estimig cannot prove its type: {reason}")
+        raise Unprovable(f"{shown} = {call.code(value.node)}: estimig cannot prove its type: {reason}", assumption)
     raise Unprovable(f"{shown} = {call.code(value.node)}: estimig cannot prove its type (a list would be "
-                     "flattened, None or '' dropped, a DataReference rewritten); migrate this call by hand")
+                     "flattened, None or '' dropped, a DataReference rewritten)", assumption)
 
 
 def _render_literal(call: EstimatorCall, value: Value, shown: str) -> list[str]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from estimig.assumptions import as_dataset, hint
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan
 from estimig.values import Kind, Value, classify, folded_elements, literal
@@ -51,7 +52,9 @@ class Item:
 def plan(call: EstimatorCall, options) -> CallPlan:
     try:
         items = inputs_items(call) if call.has("inputs") else []
-        _check_input_names(call, items)
+        used: set[str] = set()
+        items = [Item(item.node, as_dataset(item.value, options, used)) for item in items]
+        _check_input_names(call, items, options)
         before, after = _data_statements(call, items, options)
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
@@ -59,15 +62,15 @@ def plan(call: EstimatorCall, options) -> CallPlan:
         return CallPlan(NAME, blocked="inputs must be set on run_config after the call, but the estimator is not "
                         "assigned to a simple name: assign it (est = Estimator(...)) and run estimig again")
     handles = frozenset({"inputs"}) if call.has("inputs") else frozenset()
-    return CallPlan(NAME, handles=handles, before=tuple(before), after=tuple(after))
+    return CallPlan(NAME, handles=handles, before=tuple(before), after=tuple(after), assumes=frozenset(used))
 
 
-def _check_input_names(call: EstimatorCall, items: list[Item]) -> None:
+def _check_input_names(call: EstimatorCall, items: list[Item], options) -> None:
     """Two dataset inputs of one name: the estimator keeps the later one (inputs first, then
     script_params), a ScriptRunConfig at submit the one already in `run_config.data`, or the first
     argument. They agree only when no dataset argument shares its name with another dataset, so
     that is required, unless both are the same object (the same simple name)."""
-    arguments = script_params_datasets(call)
+    arguments = script_params_datasets(call, options)
     others = arguments + [item.value for item in items if item.value.kind is Kind.DATASET]
     for i, argument in enumerate(arguments):
         for other in others[i + 1:]:
@@ -173,7 +176,7 @@ def _literal_argument(node: cst.Call, position: int, keyword: str) -> cst.BaseEx
     return chosen.value if ok and isinstance(value, str) and value else None
 
 
-def script_params_datasets(call: EstimatorCall) -> list[Value]:
+def script_params_datasets(call: EstimatorCall, options=None) -> list[Value]:
     """Dataset values of script_params, when the dict is provable ([] when it is not: the arguments
     concern blocks the call then)."""
     if not call.has("script_params"):
@@ -184,11 +187,14 @@ def script_params_datasets(call: EstimatorCall) -> list[Value]:
         items = script_params_items(call)
     except ArgumentsUnprovable:
         return []
-    return [v for _, node in items if (v := classify(call, node)).kind is Kind.DATASET]
+    values = [classify(call, node) for _, node in items]
+    if options is not None:  # with the datasets the user assumes (dataset-consumption) counted too
+        values = [as_dataset(v, options, set()) for v in values]
+    return [v for v in values if v.kind is Kind.DATASET]
 
 
 def _data_statements(call: EstimatorCall, items: list[Item], options) -> tuple[list[str], list[str]]:
-    arguments = script_params_datasets(call)
+    arguments = script_params_datasets(call, options)
     argument_names = [n for v in arguments if (n := _same_object_key(call, v)) is not None]
     entries: list[str] = []
     before: list[str] = []
@@ -203,6 +209,9 @@ def _data_statements(call: EstimatorCall, items: list[Item], options) -> tuple[l
         if kind is Kind.DATASET_OBJECT:
             raise Unprovable(f"{shown} is a dataset without a consumption mode, which the estimator rejects at submit; "
                              "pass ds.as_named_input('name') (or .as_mount() / .as_download()) and run estimig again")
+        if kind is not Kind.DATASET and item.value.shape is Kind.DATASET:
+            raise Unprovable(f"{shown}: estimig cannot prove it is a dataset consumption (it cannot see what it is "
+                             f"built on); {hint('dataset-consumption')}")
         if kind is not Kind.DATASET:
             raise Unprovable(f"{shown}: estimig cannot prove it is a dataset or a data reference; migrate the inputs "
                              "by hand")

@@ -34,12 +34,14 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from estimig.assumptions import hint
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
 from estimig.result import Severity
 from estimig.values import Kind, classify, folded_attributes, literal
 
 NAME = "distributed"
+HANDOFF, EXPERIMENT_SUBMIT = "estimator-handoff", "experiment-submit"
 SUMMARY = ("node_count, process_count_per_node, distributed_backend, distributed_training, worker_count, "
            "parameter_server_count -> distributed_job_config=MpiConfiguration|PyTorchConfiguration|TensorflowConfiguration")
 HANDLES = frozenset({"node_count", "process_count_per_node", "distributed_backend", "distributed_training",
@@ -110,12 +112,13 @@ def plan(call: EstimatorCall, options) -> CallPlan:
     if not HANDLES & set(call.kwargs):
         return CallPlan(NAME)
     try:
-        return _plan(call)
+        return _plan(call, options)
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
 
 
-def _plan(call: EstimatorCall) -> CallPlan:
+def _plan(call: EstimatorCall, options) -> CallPlan:
+    used: set[str] = set()
     handles = HANDLES & set(call.kwargs)
     node_count, node_code = _node_count(call)
     process_code = _number(call, "process_count_per_node")
@@ -167,7 +170,7 @@ def _plan(call: EstimatorCall) -> CallPlan:
             statement = f"{call.target}.run_config.{path} = {value}"
             after.append(f"# {why}\n{statement}" if i == 0 else statement)
 
-    if node_count > 1 and _source_store_is_none(call) and _submitted(call):
+    if node_count > 1 and _source_store_is_none(call) and _submitted(call, options, used):
         _need_target(call, "the source-directory datastore")
         after.append("# Estimator.submit stored the source directory on the workspace blob store for node_count > 1.\n"
                      f'{call.target}.run_config.source_directory_data_store = "{WORKSPACE_BLOB_STORE}"')
@@ -175,7 +178,8 @@ def _plan(call: EstimatorCall) -> CallPlan:
                      f'DataReferenceConfiguration(datastore_name="{WORKSPACE_BLOB_STORE}")')
         imports.add((RUNCONFIG, "DataReferenceConfiguration"))
     return CallPlan(NAME, handles=frozenset(handles), arguments=tuple(arguments), after=tuple(after),
-                    imports=frozenset(imports), edits=tuple(edits), findings=_ignored(call, backend))
+                    imports=frozenset(imports), edits=tuple(edits), findings=_ignored(call, backend),
+                    assumes=frozenset(used))
 
 
 def _ignored(call: EstimatorCall, backend: str | None) -> tuple:
@@ -361,7 +365,7 @@ def _need_target(call: EstimatorCall, what: str) -> None:
                          "to a simple name in its own statement")
 
 
-def _submitted(call: EstimatorCall) -> bool:
+def _submitted(call: EstimatorCall, options, used: set[str]) -> bool:
     """Whether the estimator goes to `Experiment.submit(estimator)`, which stores the source
     directory on the workspace blob store for node_count > 1 (True), or only to HyperDrive and
     pipeline steps, which take its run configuration without that (False). Anything else, or both:
@@ -378,14 +382,22 @@ def _submitted(call: EstimatorCall) -> bool:
         if use.kind in ("keyword", "positional", "other"):
             others.append(use)
     handed = [use for use in others if hands_over_run_config(call, use)]
+    unseen = [use for use in others if use not in handed]
+    if unseen and options.assumes(HANDOFF) and not handed:
+        # The code they reach, which estimig cannot see, only submits the estimator (estimator-handoff).
+        used.add(HANDOFF)
+        return True
     if len(handed) != len(others) or (submits and handed):
         use = next((u for u in others if u not in handed), None) or handed[0]
         raise Unprovable(f"node_count > 1: Experiment.submit(estimator) stores the source directory on the "
                          f"workspace blob store, but {use.description} gets the estimator "
                          "without that; migrate by hand")
+    if not submits and not handed and options.assumes(EXPERIMENT_SUBMIT):
+        used.add(EXPERIMENT_SUBMIT)
+        return True
     if not submits and not handed:
         raise Unprovable("node_count > 1: the estimator is not submitted in this file, so estimig cannot tell "
-                         "whether Experiment.submit would add its source-directory datastore; migrate by hand")
+                         f"whether Experiment.submit would add its source-directory datastore; {hint(EXPERIMENT_SUBMIT)}")
     return bool(submits)
 
 

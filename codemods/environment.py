@@ -22,7 +22,8 @@ import libcst as cst
 from estimig.facts import FRAMEWORK_KINDS, EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
 from estimig.result import Severity
-from estimig.values import Kind, classify, folded_elements, why
+from estimig.assumptions import hint
+from estimig.values import Kind, Value, classify, folded_elements, why
 
 NAME = "environment"
 SUMMARY = ("pip/conda packages, requirement files, Docker images, GPU, framework versions -> one Environment; "
@@ -33,7 +34,9 @@ HANDLES = frozenset({"pip_packages", "conda_packages", "pip_requirements_file", 
                      "environment_definition", "environment_variables", "use_docker", "shm_size",
                      "framework_version"})
 
+PACKAGE_LIST, NONEMPTY_IMAGE, AMLCOMPUTE = "package-list", "nonempty-image", "amlcompute-target"
 ENVIRONMENT = ("azureml.core", "Environment")
+_CONTAINER_REGISTRY = frozenset({"azureml.core.container_registry.ContainerRegistry", "azureml.core.ContainerRegistry"})
 CONDA = ("azureml.core.conda_dependencies", "CondaDependencies")
 DOCKER = ("azureml.core.runconfig", "DockerConfiguration")
 
@@ -87,6 +90,9 @@ class _Planner:
         self.findings = []
         self.env = call.fresh_name("env")
         self.deps = f"{self.env}.python.conda_dependencies"
+        self.assumes: set[str] = set()
+        # Package lists taken on the package-list assumption (their content is not visible).
+        self.unseen_lists: set[str] = set()
 
     # -- values ------------------------------------------------------------------------------
     def given(self, name: str) -> bool:
@@ -132,7 +138,7 @@ class _Planner:
                           "statement of its own (`est = Estimator(...)`); assign it to a name first")
         return CallPlan(NAME, handles=frozenset(self.handles), arguments=tuple(arguments),
                         before=tuple(self.statements), after=tuple(self.after), imports=frozenset(self.imports),
-                        findings=tuple(self.findings))
+                        findings=tuple(self.findings), assumes=frozenset(self.assumes))
 
     def _check_entry_script(self) -> None:
         # A notebook entry script gets the SDK's OpenMPI images (_update_config_for_notebook_run).
@@ -219,7 +225,12 @@ class _Planner:
                 self.imports |= {("azureml.core.runconfig", "DEFAULT_GPU_IMAGE"),
                                  ("azureml.core.runconfig", "DEFAULT_CPU_IMAGE")}
         if self.given("image_registry_details"):
-            body.append(f"{self.env}.docker.base_image_registry = {self.code('image_registry_details')}")
+            line = f"{self.env}.docker.base_image_registry = {self.code('image_registry_details')}"
+            if not self._registry_object():
+                # The SDK sets it only when it is truthy: a None (`registry = None` unless an ACR
+                # image is given) keeps the environment's default registry.
+                line = f"if {self.code('image_registry_details')}:\n    {line}"
+            body.append(line)
 
         if framework:
             user_dependencies = bool(conda_file or pip_code or conda_items)
@@ -251,6 +262,19 @@ class _Planner:
             raise Blocked(f"{name} uses Windows path separators; write the path with '/' and run estimig again")
         return posixpath.normpath(posixpath.join(source, relative))
 
+    def _visibly_other(self, node: cst.BaseExpression) -> bool:
+        """Whether one of the values the target may hold is visibly no AmlCompute object (a name
+        string on one path, say): an assumption covers what cannot be seen, never what can."""
+        values = self.call.values(node)
+        return not isinstance(values, str) and any(
+            classify(self.call, v).kind not in (Kind.UNKNOWN, Kind.COMPUTE) for v in values)
+
+    def _registry_object(self) -> bool:
+        """Whether image_registry_details is provably a ContainerRegistry object (always truthy)."""
+        values = self.call.values(self.call.kwargs["image_registry_details"].value)
+        return not isinstance(values, str) and bool(values) and all(
+            isinstance(v, cst.Call) and self.call.module.qualified_names(v.func) & _CONTAINER_REGISTRY for v in values)
+
     def _conda_file(self) -> str | None:
         # The SDK: `conda_dependencies_file` wins; `conda_dependencies_file_path` is its old name.
         for name in ("conda_dependencies_file", "conda_dependencies_file_path"):
@@ -273,12 +297,13 @@ class _Planner:
         elif isinstance(node, cst.Name):
             values = call.values(node)
             built = next((v for v in values if not isinstance(v, cst.List)), None) if not isinstance(values, str) else None
-            if built is not None:
-                raise Blocked(f"{name}={shown}: estimig cannot prove what the list holds ({shown} is "
-                              f"{call.code(built)}, not a list literal)")
-            found = call.definition(node)
-            if isinstance(found, str):
-                raise Blocked(f"{name}={shown}: estimig cannot prove what the list holds ({found})")
+            found = call.definition(node) if built is None else None
+            if built is not None or isinstance(found, str):
+                if self.options.assumes(PACKAGE_LIST):
+                    return self._unseen_list(name, node)
+                reason = f"{shown} is {call.code(built)}, not a list literal" if built is not None else found
+                raise Blocked(f"{name}={shown}: estimig cannot prove what the list holds ({reason}); "
+                              f"{hint(PACKAGE_LIST)}")
             folded = folded_elements(found)
             if folded is None:
                 raise Blocked(f"{name}={shown}: estimig cannot prove what the list holds (it is changed before this "
@@ -290,8 +315,12 @@ class _Planner:
                               "place (it inserts azureml-defaults), so its content at each use cannot be proven; "
                               "give each estimator its own list literal, then run estimig again")
             elements = folded
+        elif self.options.assumes(PACKAGE_LIST) and value.kind is Kind.UNKNOWN and _lookup(node):
+            return self._unseen_list(name, node)
         else:
-            raise Blocked(f"{name}={shown} is not a list literal; estimig cannot prove which packages it holds")
+            assumption = f"; {hint(PACKAGE_LIST)}" if value.kind is Kind.UNKNOWN and _lookup(node) else ""
+            raise Blocked(f"{name}={shown} is not a list literal; estimig cannot prove which packages it "
+                          f"holds{assumption}")
         values = []
         for element in elements:
             if isinstance(element, cst.StarredElement):
@@ -301,6 +330,12 @@ class _Planner:
         if not values:
             return None, [], []
         return node, (elements if isinstance(node, cst.List) else None), values
+
+    def _unseen_list(self, name: str, node: cst.BaseExpression):
+        """A package list taken as a non-empty list of strings (package-list): its items are unknown."""
+        self.assumes.add(PACKAGE_LIST)
+        self.unseen_lists.add(name)
+        return node, None, [None]
 
     def _pip(self) -> tuple[list[str], list | None]:
         """The statement that sets the pip section, and the package strings when all are literals."""
@@ -316,6 +351,15 @@ class _Planner:
                 break
         if requirements is None and node is None:
             return [], []
+        if "pip_packages" in self.unseen_lists:
+            if requirements is not None:
+                raise Blocked("pip_packages, which estimig cannot see, is combined with a requirements file, whose "
+                              "merge with it needs the list's content")
+            # What the SDK does with a non-empty list: azureml-defaults inserted in the caller's own
+            # list (in place, so a list shared by several estimators grows as it did), then set.
+            shown = call.code(node)
+            return [f'{shown}.insert(0, "azureml-defaults")  # as the estimator did, in this same list',
+                    f"{self.deps}.set_pip_requirements({shown})"], None
         if node is not None and elements is not None:
             items = ", ".join(call.code(e.value) for e in elements)
         elif node is not None:
@@ -357,9 +401,13 @@ class _Planner:
             raise Blocked("custom_docker_image and custom_docker_base_image are both given, which the estimator rejects")
         for name in names:
             value = classify(self.call, self.call.kwargs[name].value)
-            if value.kind is not Kind.LITERAL:
+            if value.kind is not Kind.LITERAL and self.options.assumes(NONEMPTY_IMAGE) \
+                    and value.kind in (Kind.SCALAR, Kind.UNKNOWN):
+                self.assumes.add(NONEMPTY_IMAGE)
+            elif value.kind is not Kind.LITERAL:
                 raise Blocked(f"{name}={self.code(name)}: estimig cannot prove it is a non-empty image name (the "
-                              "estimator uses its default image for an empty one); make it a string literal")
+                              "estimator uses its default image for an empty one); make it a string literal; "
+                              f"{hint(NONEMPTY_IMAGE)}")
         if not given:
             return None
         if self.call.has("use_docker") and self.literal("use_docker", default=True) is False:
@@ -523,6 +571,9 @@ class _Planner:
             return not value.value if not isinstance(value.value, str) else False
         if value.kind is Kind.OTHER_COMPUTE:
             return False  # `_setup_environment`: no prebuilt image on a target that is not AmlCompute
+        if value.kind is Kind.UNKNOWN and self.options.assumes(AMLCOMPUTE) and not self._visibly_other(node):
+            self.assumes.add(AMLCOMPUTE)
+            value = Value(Kind.COMPUTE, node)
         if value.kind is Kind.COMPUTE:
             self.assumption = (f" (estimig assumes compute_target={call.code(node)} is an AmlCompute cluster outside "
                                f"{', '.join(frameworks()['non_cached_regions'])}; on another target or region the "
@@ -531,7 +582,20 @@ class _Planner:
         reason = why(call, node)
         raise Blocked(f"{call.kind} picks its image by the kind of compute target, and estimig cannot tell what "
                       f"compute_target={call.code(node)} is{f' ({reason})' if reason else ''}; bind it to "
-                      "ComputeTarget(workspace=..., name=...) in this file, or migrate by hand")
+                      "ComputeTarget(workspace=..., name=...) in this file, or "
+                      + ("migrate by hand" if self._visibly_other(node) else hint(AMLCOMPUTE)))
+
+
+def _lookup(node: cst.BaseExpression) -> bool:
+    """`settings["packages"]`, `config.pip`: a lookup, which gives the same list each time it is
+    read (the package-list statements read it twice); a call might build a new one each time."""
+    while isinstance(node, (cst.Subscript, cst.Attribute)):
+        if isinstance(node, cst.Subscript) and not all(
+                isinstance(e.slice, cst.Index) and isinstance(e.slice.value, (cst.SimpleString, cst.Integer, cst.Name))
+                for e in node.slice):
+            return False
+        node = node.value
+    return isinstance(node, cst.Name)
 
 
 def _str(text: str) -> str:

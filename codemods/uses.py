@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from estimig.assumptions import hint
 from estimig.facts import EstimatorCall, Use
 from estimig.plan import CallPlan
 
@@ -44,6 +45,7 @@ ESTIMATOR_STEP_PARAMS = ("name", "estimator", "estimator_entry_script_arguments"
 # Calls that take a submittable config as `config=` and treat a ScriptRunConfig as they treat an
 # estimator: `exp.submit(config=est)`.
 SUBMIT_KEYWORD = "config"
+HANDOFF = "estimator-handoff"
 
 
 class Blocked(Exception):
@@ -55,8 +57,9 @@ Edit = tuple[cst.CSTNode, "cst.CSTNode | Callable[[cst.CSTNode], cst.CSTNode]"]
 
 def plan(call: EstimatorCall, options) -> CallPlan:
     if call.target is None:
-        return _unassigned(call)
+        return _unassigned(call, options)
     handled: set[int] = set()
+    assumes: set[str] = set()
     edits: list[Edit] = []
     imports: set[tuple[str, str]] = set()
     step_uses = [u for u in call.uses if _is_estimator_step(call, u)]
@@ -95,6 +98,8 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                 edits.append((use.call, _estimator_step(call, use)))
                 if isinstance(use.call.func, cst.Name):
                     imports.add(("azureml.pipeline.steps", "PythonScriptStep"))
+            elif options.assumes(HANDOFF) and use.kind not in ("attribute", "submit"):
+                assumes.add(HANDOFF)  # the code it reaches, which estimig cannot see, only submits it
             else:
                 raise Blocked(_unknown_use(call, use))
             handled.add(id(use.node))
@@ -112,10 +117,11 @@ def plan(call: EstimatorCall, options) -> CallPlan:
             if call.has(name):
                 return CallPlan(NAME, blocked=f"EstimatorStep refuses an estimator with {name} (it raises "
                                 "ValueError): pass them to the step instead, then run estimig again")
-    return CallPlan(NAME, handles_uses=frozenset(handled), edits=tuple(edits), imports=frozenset(imports))
+    return CallPlan(NAME, handles_uses=frozenset(handled), edits=tuple(edits), imports=frozenset(imports),
+                    assumes=frozenset(assumes))
 
 
-def _unassigned(call: EstimatorCall) -> CallPlan:
+def _unassigned(call: EstimatorCall, options) -> CallPlan:
     """An estimator not assigned to a simple name has no uses estimig can see, so it may be migrated
     only where its value provably goes: straight into `exp.submit(...)` or `HyperDriveConfig(estimator=...)`.
     Anywhere else (`self.est = ...`, `return Estimator(...)`, a list, a conditional) its later uses
@@ -141,8 +147,10 @@ def _unassigned(call: EstimatorCall) -> CallPlan:
         return CallPlan(NAME, blocked=f"the estimator is built inside {call.code(outer.func)}(...) without a name, "
                         "so estimig cannot see how it is used; assign it to a name first")
     if isinstance(arg, cst.Return):
+        if options.assumes(HANDOFF):
+            return CallPlan(NAME, assumes=frozenset({HANDOFF}))
         return CallPlan(NAME, blocked="the estimator is returned, so estimig cannot see how callers use it; "
-                        "check that they accept a ScriptRunConfig")
+                        f"check that they accept a ScriptRunConfig, or {hint(HANDOFF)}")
     return CallPlan(NAME, blocked="the estimator is not assigned to a simple name in its own statement, so "
                     "estimig cannot see how it is used afterwards; assign it first (est = ...)")
 
@@ -190,9 +198,9 @@ def _param(use: Use, params: tuple[str, ...]) -> str | None:
 def _unknown_use(call: EstimatorCall, use: Use) -> str:
     if use.kind in ("keyword", "positional"):
         return (f"{call.target} is passed to {use.description}, which estimig cannot follow: "
-                "check that the callee accepts a ScriptRunConfig")
+                f"check that the callee accepts a ScriptRunConfig, or {hint(HANDOFF)}")
     return (f"{call.target} is used as a value ({use.description}), which estimig cannot "
-            "follow: check that the code using it accepts a ScriptRunConfig")
+            f"follow: check that the code using it accepts a ScriptRunConfig, or {hint(HANDOFF)}")
 
 
 # -- est.run_config.<x>, est._estimator_config.<x>, est.conda_dependencies -------------------------

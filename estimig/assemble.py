@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
+from estimig import assumptions
 from estimig.analysis import children, walk
 from estimig.facts import EstimatorCall, ModuleFacts
 from estimig.plan import SCRIPT_RUN_CONFIG_ORDER, MergedPlan
@@ -408,6 +409,8 @@ class _Assembler(cst.CSTTransformer):
             if decision.comment is not None:
                 comments.append(decision.comment)
             else:
+                if decision.plan.assumes:
+                    comments.append(assumptions.comment(decision.plan.assumes))
                 before.extend(decision.plan.before)
                 after.extend(decision.plan.after)
         if comments:

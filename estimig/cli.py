@@ -75,6 +75,10 @@ Exit codes:
 @click.option("--environment", type=click.Choice(["explicit", "curated"]), default=None,
               help="explicit (default): an Environment equal to the estimator's; curated: the Azure ML curated "
                    "environment the migration guide names (a documented difference).")
+@click.option("--assume", multiple=True, metavar="NAME",
+              help="Migrate calls that need this named assumption, marked on the line and in the report "
+                   "(repeatable, comma-separated, or 'all'; see --list-assumptions).")
+@click.option("--list-assumptions", is_flag=True, help="List the named assumptions and exit.")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this gitignore-style pattern.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--exit-zero-even-if-changed", is_flag=True, help="Exit 0 when files were changed.")
@@ -89,7 +93,7 @@ Exit codes:
               help="Config file (default: [tool.estimig] in pyproject.toml or .estimig.yaml, found upwards).")
 @click.option("--color/--no-color", default=None, help="Force or disable colour (default: when a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="Only print findings and errors.")
-def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, exclude, jobs,
+def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, assume, list_assumptions, exclude, jobs,
             exit_zero_even_if_changed, strict, report_path, report_format, report_root, config_path, color, quiet):
     from estimig.config import ConfigError, load_config
     from estimig.options import Options
@@ -97,13 +101,17 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, exc
     if list_concerns:
         _list_concerns()
         return
+    if list_assumptions:
+        _list_assumptions()
+        return
     if not paths:
         _fail("no PATH given (try `estimig rewrite .`, or `-` for stdin)")
     try:
         config = load_config(config_path, start=paths[0] if paths[0] != "-" else ".")
         options = Options.create(only=_split(only) or tuple(config.get("only", ())),
                                  skip=_split(skip) or tuple(config.get("skip", ())),
-                                 environment=environment or config.get("environment", "explicit"))
+                                 environment=environment or config.get("environment", "explicit"),
+                                 assume=_split(assume) or tuple(config.get("assume", ())))
     except (ConfigError, ValueError) as exc:
         _fail(str(exc))
     strict = strict if strict is not None else config.get("strict", False)
@@ -223,6 +231,13 @@ def _list_concerns() -> None:
 
     for name, module in load_concerns().items():
         click.echo(f"{name:<16} {module.SUMMARY}")
+
+
+def _list_assumptions() -> None:
+    from estimig.assumptions import ASSUMPTIONS
+
+    for assumption in ASSUMPTIONS.values():
+        click.echo(f"{assumption.name:<22} assumes {assumption.statement} ({', '.join(assumption.concerns)})")
 
 
 def _fail(message: str) -> None:

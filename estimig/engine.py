@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from estimig import assumptions
 from estimig.assemble import COMMENT_PREFIX, CallDecision, assemble, manual_comment, render
 from estimig.facts import EstimatorCall, collect
 from estimig.options import Options
@@ -55,6 +56,9 @@ def _migrate_module(code: str, module: cst.Module, options: Options, path: str =
     decisions = [decide(call, options) for call in facts.calls]
     for decision in decisions:
         findings.extend(decision.plan.findings)
+        if decision.comment is None and decision.plan.assumes:
+            findings.append(assumptions.finding(decision.call.line, decision.call.column, decision.call.kind,
+                                                decision.plan.assumes))
         if decision.comment is not None:
             concern = decision.plan.blocked[0][0]
             findings.append(Finding(decision.call.line, Severity.WARNING, concern,
@@ -62,8 +66,9 @@ def _migrate_module(code: str, module: cst.Module, options: Options, path: str =
                                     column=decision.call.column))
     new_code = render(facts, assemble(facts, decisions, stray_comments(facts.stray)), code)
     migrated = sum(1 for d in decisions if d.comment is None)
+    assumed = sum(1 for d in decisions if d.comment is None and d.plan.assumes)
     findings.sort(key=lambda f: (f.line, f.column))
-    return Result(new_code, tuple(findings), migrated=migrated, left=len(decisions) - migrated)
+    return Result(new_code, tuple(findings), migrated=migrated, left=len(decisions) - migrated, assumed=assumed)
 
 
 def stray_comments(stray: list[tuple[int, str]]) -> dict[int, str]:

@@ -19,6 +19,7 @@ How it works (the approach nbQA takes, reimplemented here):
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 import io
 import json
@@ -50,10 +51,11 @@ class NotebookResult:
     findings: list[Finding] = field(default_factory=list)
     migrated: int = 0
     left: int = 0
+    assumed: int = 0
     cell_diffs: list[str] = field(default_factory=list)
 
     def as_result(self) -> Result:
-        return Result(self.text, tuple(self.findings), self.migrated, self.left)
+        return Result(self.text, tuple(self.findings), self.migrated, self.left, self.assumed)
 
 
 # --- a JSON scanner that remembers where each value is --------------------------------------------
@@ -393,12 +395,12 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
         k = max((k for k, s in enumerate(starts) if s <= f.line), default=0)
         cell = program_cells[k]
         ncell = max(1, cell.source.count("\n") + 1)
-        return Finding(min(max(1, f.line - starts[k] + 1), ncell), f.severity, f.concern, f.message, f.column, cell.index)
+        return dataclasses.replace(f, line=min(max(1, f.line - starts[k] + 1), ncell), cell=cell.index)
 
     findings = sorted(
         list(unchanged.findings) + [locate(f) for f in result.findings], key=lambda f: (f.cell or 0, f.line, f.column)
     )
-    out = NotebookResult(text, findings, result.migrated, result.left)
+    out = NotebookResult(text, findings, result.migrated, result.left, result.assumed)
     if result.code == program:
         return out
 

@@ -15,10 +15,12 @@ class Options:
     # explicit: an Environment equal to what the estimator built (provable); curated: the Azure ML
     # curated environment the migration guide names (a documented, deliberate difference).
     environment: str = "explicit"
+    # Named assumptions the user asked for (estimig/assumptions.py); empty: proven-only.
+    assume: frozenset[str] = frozenset()
     _modules: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
-    def create(cls, only=(), skip=(), environment="explicit") -> "Options":
+    def create(cls, only=(), skip=(), environment="explicit", assume=()) -> "Options":
         """Validated options; concern modules (and LibCST) are only imported when first needed."""
         from estimig.codemods import CONCERN_NAMES
 
@@ -27,7 +29,9 @@ class Options:
             raise ValueError(f"unknown concern '{unknown[0]}' (known: {', '.join(CONCERN_NAMES)})")
         if environment not in ENVIRONMENT_MODES:
             raise ValueError(f"unknown environment mode '{environment}' (known: {', '.join(ENVIRONMENT_MODES)})")
-        return cls(only=tuple(only), skip=tuple(skip), environment=environment)
+        from estimig.assumptions import resolve
+
+        return cls(only=tuple(only), skip=tuple(skip), environment=environment, assume=resolve(assume))
 
     @property
     def concerns(self) -> dict[str, ModuleType]:
@@ -41,4 +45,7 @@ class Options:
 
     def portable(self) -> "Options":
         """A copy without module objects, to send to worker processes."""
-        return Options(only=self.only, skip=self.skip, environment=self.environment)
+        return Options(only=self.only, skip=self.skip, environment=self.environment, assume=self.assume)
+
+    def assumes(self, name: str) -> bool:
+        return name in self.assume

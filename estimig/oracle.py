@@ -22,6 +22,7 @@ would give it: two inputs compare equal when they would deliver the same data th
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import io
 import json
@@ -32,6 +33,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from estimig.offline import OfflineSession, Submission, offline_sdk
+
+
+_ASSUMED: contextvars.ContextVar[frozenset] = contextvars.ContextVar("assumed", default=frozenset())
 
 
 @dataclass(frozen=True)
@@ -195,8 +199,12 @@ def _run_config_of_wrapper(config: Any):
 
     if isinstance(config, HyperDriveConfig):
         inner = config.estimator._get_script_run_config() if config.estimator is not None else config.run_config
+        # run_config= keeps a fixed argument that is also sampled, and the service appends the sampled
+        # value after it; when the script takes an option's last value (last-argument-wins), its child
+        # runs see what estimator= sends, which drops the fixed value.
+        drops = config.estimator is not None or "last-argument-wins" in _ASSUMED.get()
         run_config = HyperDriveConfig._remove_duplicate_arguments(
-            get_run_config_from_script_run(inner), config._generator_config, config.estimator is not None)
+            get_run_config_from_script_run(inner), config._generator_config, drops)
         return run_config, inner.source_directory
     try:
         from azureml.pipeline.core._python_script_step_base import _PythonScriptStepBase
@@ -343,14 +351,36 @@ def _argument(value: Any) -> Any:
     return value
 
 
-def execute(code: str, filename: str, workdir: str) -> list[dict]:
-    """Run `code` with the stand-ins from `workdir`; return the normalized RunConfigurations."""
+def execute(code: str, filename: str, workdir: str, assume=()) -> list[dict]:
+    """Run `code` with the stand-ins from `workdir`; return the normalized RunConfigurations. `assume`:
+    named assumptions (estimig/assumptions.py) a migration relied on that change what the service
+    does with a submission (only last-argument-wins does: see `_run_config_of_wrapper`)."""
+    from estimig.assumptions import resolve
+
+    token = _ASSUMED.set(resolve(assume))
+    try:
+        return _execute(code, filename, workdir)
+    finally:
+        _ASSUMED.reset(token)
+
+
+def _execute(code: str, filename: str, workdir: str) -> list[dict]:
     with offline_sdk() as session, _offline_pipelines():
         _run(code, filename, workdir, session)
-        # Snapshot first: serializing an estimator constructs a ScriptRunConfig of its own.
-        submissions = list(session.submissions)
-        configs = [c for s in submissions for c in _expand(as_submitted(s, session))] or list(session.constructed)
-        return [normalize(serialize(config)) for config in configs]
+        return [normalize(serialize(config)) for config in submitted_configs(session)]
+
+
+def submitted_configs(session: OfflineSession) -> list:
+    """What the service receives: each submission as submitted or, for code that submits nothing,
+    each construction; with the experiment-submit assumption, each construction as
+    `Experiment.submit` would submit it."""
+    # Snapshot first: serializing an estimator constructs a ScriptRunConfig of its own.
+    submissions = list(session.submissions)
+    if not submissions and "experiment-submit" in _ASSUMED.get():
+        submissions = [Submission("experiment-submit", config) for config in session.constructed]
+    if not submissions:
+        return list(session.constructed)
+    return [c for s in submissions for c in _expand(as_submitted(s, session))]
 
 
 def as_submitted(submission: Submission, session: OfflineSession) -> Any:

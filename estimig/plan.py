@@ -63,6 +63,8 @@ class CallPlan:
     edits: tuple[tuple[cst.CSTNode, cst.CSTNode], ...] = ()
     findings: tuple[Finding, ...] = ()
     blocked: str | None = None
+    # Named assumptions (estimig/assumptions.py) this plan relies on; only ever ones the user asked for.
+    assumes: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -74,6 +76,7 @@ class MergedPlan:
     edits: list[tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     blocked: list[tuple[str, str]] = field(default_factory=list)  # (concern, reason)
+    assumes: set[str] = field(default_factory=set)
 
     @property
     def is_blocked(self) -> bool:
@@ -99,6 +102,7 @@ def merge(plans: Iterable[CallPlan], kwargs: Iterable[str], owners: dict[str, st
             merged.blocked.append((plan.concern, plan.blocked))
             continue
         handled |= plan.handles
+        merged.assumes |= plan.assumes
         for arg in plan.arguments:
             if arg.name in merged.arguments and merged.arguments[arg.name] != arg:
                 merged.blocked.append((plan.concern, f"two concerns both set ScriptRunConfig argument '{arg.name}'"))

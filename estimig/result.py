@@ -23,6 +23,8 @@ class Finding:
     column: int = 0
     # For notebooks: the 1-based index of the code cell, with `line` counted inside the cell.
     cell: int | None = None
+    # For a call migrated on assumptions (estimig/assumptions.py): their names.
+    assumptions: tuple[str, ...] = ()
 
     def location(self, path: str) -> str:
         cell = f":cell {self.cell}" if self.cell is not None else ""
@@ -37,6 +39,7 @@ class Result:
     findings: tuple[Finding, ...] = ()
     migrated: int = 0  # estimator calls turned into ScriptRunConfig
     left: int = 0  # estimator calls left as they were (each has a finding)
+    assumed: int = 0  # of the migrated calls, those migrated on assumptions the user named
 
     @property
     def needs_attention(self) -> int:

@@ -44,6 +44,9 @@ class Value:
     origin: cst.BaseExpression | None = None
     # For SCALAR: provably never '' (a number, a bool, or a string with a non-empty literal part).
     nonempty: bool = False
+    # For UNKNOWN: the kind its shape names when what it is built on cannot be seen (`x.as_mount()`
+    # is a dataset consumption if x is a dataset); only a named assumption turns this into its kind.
+    shape: Kind | None = None
 
 
 _SCALAR_CALLS = frozenset({"str", "int", "float", "bool", "len", "round", "abs"})
@@ -484,7 +487,13 @@ def _classify_call(call: EstimatorCall, node: cst.Call, depth: int) -> Value:
     data = _data_call_kind(call, node, depth)
     if data is not None:
         return Value(data, node, origin=node)
+    if isinstance(func, cst.Attribute) and func.attr.value in _CONSUMPTION_METHODS:
+        return Value(Kind.UNKNOWN, node, shape=Kind.DATASET)
     return Value(Kind.UNKNOWN, node)
+
+
+# Methods whose result is a DatasetConsumptionConfig when called on a dataset (or on one).
+_CONSUMPTION_METHODS = frozenset({"as_mount", "as_download", "as_named_input"})
 
 
 def _nonempty_builtin(call: EstimatorCall, node: cst.Call, depth: int) -> bool:

@@ -49,6 +49,9 @@ from estimig.notebooks import migrate_notebook  # noqa: E402
 from estimig.result import Severity  # noqa: E402
 
 LEFT_MARK = "left as it was"
+# The options every file is migrated with (--assume sets the named assumptions).
+OPTIONS = None
+ASSUMED_IN_WORKER: list[str] = []
 ORACLE_TIMEOUT_S = 60
 
 
@@ -74,6 +77,7 @@ class FileReport:
     calls: list[Call] = field(default_factory=list)
     migrated: int = 0  # as the engine counts them
     left: int = 0
+    assumed: int = 0  # of the migrated, those migrated on named assumptions
     changed: bool = False
     fixed_point: str = "n/a"  # ok | FAIL: ... | n/a
     oracle: str = "n/a"  # PASS | DIFF | could-not-run | n/a
@@ -232,15 +236,15 @@ def measure_py(path: Path, rel: str) -> FileReport:
         module = cst.parse_module(code)
     except Exception as exc:
         report.error = f"does not parse: {_one_line(str(exc).strip().splitlines()[0] if str(exc).strip() else exc)}"
-        result = engine.migrate_source(code, path=rel)
+        result = engine.migrate_source(code, path=rel, options=OPTIONS)
         report.findings = [f"{rel}:{f.line}: [{f.concern}] {f.message}" for f in result.findings]
         reason = result.findings[0].message if result.findings else ""
         for line, kind, snippet in textual_calls(code):
             report.calls.append(Call(f"{rel}:{line}", kind, "left" if reason else "silent",
                                      reason, snippet + "  [textual count: the file does not parse]"))
         return report
-    result = engine.migrate_source(code, path=rel)
-    report.migrated, report.left = result.migrated, result.left
+    result = engine.migrate_source(code, path=rel, options=OPTIONS)
+    report.migrated, report.left, report.assumed = result.migrated, result.left, result.assumed
     report.changed = result.code != code
     report.findings = [f"{rel}:{f.line}: [{f.concern}] {f.message}" for f in result.findings]
     try:
@@ -250,7 +254,7 @@ def measure_py(path: Path, rel: str) -> FileReport:
         report.fixed_point = "FAIL: the migrated code does not parse"
     _classify(report, lambda line: f"{rel}:{line}", module, result, out_module)
     if out_module is not None:
-        again = engine.migrate_source(result.code, path=rel)
+        again = engine.migrate_source(result.code, path=rel, options=OPTIONS)
         report.fixed_point = "ok" if again.code == result.code else "FAIL: a second run changes the file"
     report._before, report._after = code, result.code  # type: ignore[attr-defined]
     return report
@@ -266,12 +270,12 @@ def measure_ipynb(path: Path, rel: str) -> FileReport:
     captured: dict = {}
 
     def migrate(program: str):
-        result = engine.migrate_source(program, path=rel)
+        result = engine.migrate_source(program, path=rel, options=OPTIONS)
         captured["program"], captured["result"] = program, result
         return result
 
     nb = migrate_notebook(text, migrate, path=rel)
-    report.migrated, report.left = nb.migrated, nb.left
+    report.migrated, report.left, report.assumed = nb.migrated, nb.left, nb.assumed
     report.changed = nb.text != text
     report.findings = [f"{f.location(rel)}: [{f.concern}] {f.message}" for f in nb.findings]
     errors = [f for f in nb.findings if f.severity is Severity.ERROR]
@@ -317,7 +321,7 @@ def measure_ipynb(path: Path, rel: str) -> FileReport:
         for call in report.calls:
             if call.status == "migrated":
                 call.status, call.reason = "left", errors[0].message
-    again = migrate_notebook(nb.text, engine.migrate_source, path=rel)
+    again = migrate_notebook(nb.text, lambda code: engine.migrate_source(code, path=rel, options=OPTIONS), path=rel)
     report.fixed_point = "ok" if again.text == nb.text else "FAIL: a second run changes the notebook"
     report._before, report._after = text, nb.text  # type: ignore[attr-defined]
     return report
@@ -404,17 +408,18 @@ def _execute_prefix(code: str, filename: str, workdir: str):
     answer everything public code asks after submitting) still yields what it submitted up to there,
     with the error. Exceptions other than the program's own failure propagate."""
     from estimig.offline import offline_sdk
-    from estimig.oracle import ExecutionFailed, _expand, _offline_pipelines, _run, as_submitted, normalize, serialize
+    from estimig.oracle import ExecutionFailed, _offline_pipelines, _run, normalize, serialize, submitted_configs
 
+    from estimig.oracle import _ASSUMED
+
+    _ASSUMED.set(frozenset(ASSUMED_IN_WORKER))
     with offline_sdk() as session, _offline_pipelines():
         error = None
         try:
             _run(code, filename, workdir, session)
         except ExecutionFailed as exc:
             error = exc
-        submissions = list(session.submissions)
-        configs = [c for s in submissions for c in _expand(as_submitted(s, session))] or list(session.constructed)
-        return [normalize(serialize(config)) for config in configs], error
+        return [normalize(serialize(config)) for config in submitted_configs(session)], error
 
 
 def _widgets_stand_in() -> None:
@@ -499,6 +504,8 @@ def _oracle_worker() -> None:
     job = json.loads(sys.stdin.read())
     from estimig.oracle import compare
 
+    ASSUMED_IN_WORKER[:] = job.get("assume", [])
+
     _widgets_stand_in()
     _world_stand_ins()
 
@@ -551,7 +558,7 @@ def run_oracle(before: str, after: str, drop_prints: bool = True) -> tuple[str, 
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
         proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--_oracle-worker"],
-                              input=json.dumps({"before": before, "after": after}), capture_output=True,
+                              input=json.dumps({"before": before, "after": after, "assume": sorted(OPTIONS.assume) if OPTIONS else []}), capture_output=True,
                               text=True, timeout=ORACLE_TIMEOUT_S, env=env, cwd=tempfile.gettempdir())
     except subprocess.TimeoutExpired:
         return "could-not-run", f"timed out after {ORACLE_TIMEOUT_S}s"
@@ -625,7 +632,8 @@ def summarise(reports: list[FileReport]) -> dict:
         "left": by_status["left"],
         "silent": by_status["silent"],
         "silent_calls": [f"{c.where}: {c.kind}: {c.snippet}" for c in calls if c.status == "silent"],
-        "engine_counts": {"migrated": sum(r.migrated for r in reports), "left": sum(r.left for r in reports)},
+        "engine_counts": {"migrated": sum(r.migrated for r in reports), "left": sum(r.left for r in reports),
+                          "assumed": sum(r.assumed for r in reports)},
         "files_fully_migrated": sum(bool(r.calls) and all(c.status == "migrated" for c in r.calls) for r in reports),
         "fixed_point_failures": [f"{r.path}: {r.fixed_point}" for r in reports if r.fixed_point.startswith("FAIL")],
         "oracle": {k: oracle.get(k, 0) for k in ("PASS", "PASS-prefix", "DIFF", "could-not-run")},
@@ -651,7 +659,8 @@ def print_summary(summary: dict, reports: list[FileReport], top: int, out=sys.st
     p(f"  SILENT (no migration, no finding): {summary['silent']}")
     for line in summary["silent_calls"]:
         p(f"    {line}")
-    p(f"  (engine's own counts: migrated {summary['engine_counts']['migrated']}, left {summary['engine_counts']['left']})")
+    p(f"  (engine's own counts: migrated {summary['engine_counts']['migrated']}, of them on assumptions "
+      f"{summary['engine_counts']['assumed']}, left {summary['engine_counts']['left']})")
     p(f"files fully migrated: {summary['files_fully_migrated']}")
     p(f"fixed-point failures: {len(summary['fixed_point_failures'])}")
     for line in summary["fixed_point_failures"]:
@@ -691,7 +700,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the oracle on the programs as they are (by default print(...) statements "
                              "become `pass` on both sides, as the stand-ins do not answer everything printed)")
     parser.add_argument("--top", type=int, default=25, help="how many refusal reasons to print")
+    parser.add_argument("--assume", action="append", default=[], metavar="NAME",
+                        help="migrate with this named assumption (repeatable, or 'all'), as estimig --assume")
     args = parser.parse_args(argv)
+    global OPTIONS
+    from estimig.options import Options
+
+    OPTIONS = Options.create(assume=args.assume)
     if not args.directory.is_dir():
         parser.error(f"{args.directory} is not a directory")
     started = time.monotonic()

@@ -56,10 +56,18 @@ class Scenario:
     def is_noop(self) -> bool:
         return self.name.startswith("noop_")
 
-    def migrate(self, text: str):
+    @property
+    def assume(self) -> tuple[str, ...]:
+        """The named assumptions the scenario is migrated with: its `assume` file, one name a line."""
+        listed = self.folder / "assume"
+        return tuple(listed.read_text().split()) if listed.exists() else ()
+
+    def migrate(self, text: str, assume: tuple[str, ...] | None = None):
         """The engine's Result for `text` (a notebook: migrated as one program, its text as the code),
-        as if it were the scenario's before file (helper modules beside it are followed)."""
-        return migrate_text(text, self.suffix, str(self.folder / f"before{self.suffix}"))
+        as if it were the scenario's before file (helper modules beside it are followed), with the
+        scenario's assumptions unless others are given."""
+        return migrate_text(text, self.suffix, str(self.folder / f"before{self.suffix}"),
+                            self.assume if assume is None else assume)
 
     def program(self, text: str) -> str:
         """What the oracle runs for `text`: the script itself, or the notebook's cells as one program."""
@@ -83,14 +91,17 @@ def scenarios() -> list[Scenario]:
     return sorted(found, key=lambda s: (s.concern, s.name, s.suffix))
 
 
-def migrate_text(text: str, suffix: str, path: str):
+def migrate_text(text: str, suffix: str, path: str, assume: tuple[str, ...] = ()):
     from estimig.engine import migrate_source
+    from estimig.options import Options
 
+    options = Options.create(assume=assume) if assume else None
     if suffix == ".ipynb":
         from estimig.notebooks import migrate_notebook
 
-        return migrate_notebook(text, lambda code: migrate_source(code, path=path), path=path).as_result()
-    return migrate_source(text, path=path)
+        return migrate_notebook(text, lambda code: migrate_source(code, path=path, options=options),
+                                path=path).as_result()
+    return migrate_source(text, path=path, options=options)
 
 
 def program(text: str) -> str:
@@ -158,14 +169,16 @@ def copy_scenario(scenario: Scenario, tmp_path: Path) -> Path:
     return target
 
 
-def assert_oracle_equal(source: str, migrated: str, workdir: Path) -> None:
-    """Run both programs against the real SDK with the offline stand-ins and compare what they submit."""
+def assert_oracle_equal(source: str, migrated: str, workdir: Path, assume=()) -> None:
+    """Run both programs against the real SDK with the offline stand-ins and compare what they submit
+    (`assume`: the named assumptions the migration relied on, for those the oracle models)."""
     from estimig.oracle import compare, execute
 
     (workdir / "src").mkdir(parents=True, exist_ok=True)
     if not (workdir / "src" / "train.py").exists():
         (workdir / "src" / "train.py").write_text("print('train')\n")
-    before = execute(source, "before.py", str(workdir))
-    after = execute(migrated, "after.py", str(workdir))
+    before = execute(source, "before.py", str(workdir), assume=assume)
+    after = execute(migrated, "after.py", str(workdir), assume=assume)
+    assert before, "the program submits or builds nothing: the oracle would prove nothing"
     differences = compare(before, after)
     assert not differences, f"{source}\n---\n{migrated}\n" + "\n".join(differences)

@@ -35,7 +35,7 @@ BLOCKED = [
     ({"source_directory_data_store": "something"}, "cannot prove it is a datastore"),
     ({"resume_from": "DataPath(datastore=datastore, path_on_datastore='c')",
       "script_params": "{'--resume-from': 'x'}"}, "'--resume-from'"),
-    ({"script_params": "{'--data': something.as_mount()}"}, "cannot prove its type"),
+    ({"script_params": "{'--data': something.as_mount()}"}, "cannot prove it is a dataset consumption"),
 ]
 
 

@@ -68,8 +68,8 @@ def test_oracle_equal(scenario, tmp_path):
     from estimig.oracle import compare, execute
 
     workdir = copy_scenario(scenario, tmp_path)
-    before = execute(scenario.program(scenario.before), "before.py", str(workdir))
-    after = execute(scenario.program(scenario.after), "after.py", str(workdir))
+    before = execute(scenario.program(scenario.before), "before.py", str(workdir), assume=scenario.assume)
+    after = execute(scenario.program(scenario.after), "after.py", str(workdir), assume=scenario.assume)
     assert before, "the fixture submits or builds nothing: the oracle would prove nothing"
     differences = compare(before, after)
     assert not differences, "\n".join(differences)

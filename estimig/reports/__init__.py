@@ -46,10 +46,13 @@ class Summary:
     left: int
     needs_attention: int
     errors: int
+    assumed: int = 0  # of the migrated calls, those migrated on named assumptions
 
     @property
     def headline(self) -> str:
         calls = _plural(self.migrated, "call")
+        if self.assumed:
+            calls += f", {self.assumed} of them on assumptions,"
         files = _plural(self.files_changed, "file")
         need = "needs" if self.needs_attention == 1 else "need"
         return f"Migrated {calls} in {files}; {self.needs_attention} {need} attention"
@@ -66,6 +69,7 @@ def summarize(results: list[FileResult]) -> Summary:
         files_changed=sum(1 for r in results if r.changed),
         migrated=sum(r.result.migrated for r in results if r.result),
         left=sum(r.result.left for r in results if r.result),
+        assumed=sum(r.result.assumed for r in results if r.result),
         needs_attention=sum(1 for f in findings if f.severity is not Severity.INFO),
         errors=sum(1 for f in findings if f.severity is Severity.ERROR),
     )

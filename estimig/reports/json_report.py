@@ -20,6 +20,7 @@ def render(results, root):
             "files": summary.files,
             "files_changed": summary.files_changed,
             "migrated": summary.migrated,
+            "assumed": summary.assumed,
             "left": summary.left,
             "needs_attention": summary.needs_attention,
             "errors": summary.errors,
@@ -31,6 +32,7 @@ def render(results, root):
                 "changed": r.changed,
                 "written": r.written,
                 "migrated": r.result.migrated if r.result else 0,
+                "assumed": r.result.assumed if r.result else 0,
                 "left": r.result.left if r.result else 0,
                 "diff": file_diff(r, root),
                 "findings": [
@@ -41,6 +43,7 @@ def render(results, root):
                         "severity": f.severity.value,
                         "concern": f.concern,
                         "message": f.message,
+                        "assumptions": list(f.assumptions),
                     }
                     for f in sorted_findings(r)
                 ],

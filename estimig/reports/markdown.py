@@ -54,6 +54,7 @@ def render(results, root):
         f"| Files checked | {summary.files} |",
         f"| Files changed | {summary.files_changed} |",
         f"| Estimator calls migrated | {summary.migrated} |",
+        *([f"| of them on named assumptions | {summary.assumed} |"] if summary.assumed else []),
         f"| Estimator calls left as they were | {summary.left} |",
         f"| Findings that need attention | {summary.needs_attention} |",
         f"| Files that could not be read | {sum(1 for r in results if r.error)} |",

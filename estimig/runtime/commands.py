@@ -98,6 +98,19 @@ def _submit_scripts(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.py") if ".submit(" in p.read_text(errors="replace"))
 
 
+def _say_assumptions(path: Path, label: str) -> None:
+    """A pair migrated on named assumptions is only as equal as they are true: say which."""
+    from estimig.assumptions import ASSUMPTIONS, relied_on
+
+    try:
+        names = relied_on(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return
+    if names:
+        click.echo(f"{label} relies on assumptions: "
+                   + "; ".join(f"{n} ({ASSUMPTIONS[n].statement})" for n in names), err=True)
+
+
 @click.command("verify")
 @click.argument("old", type=click.Path(path_type=Path))
 @click.argument("new", type=click.Path(path_type=Path), required=False)
@@ -140,6 +153,7 @@ def verify_command(old, new, revision, backend, timeout, venv, config_file, repo
         if not pairs:
             raise UsageError(f"no submit script (a .py file calling .submit(...)) under {old}")
         for (before, after), (old_label, new_label) in zip(pairs, labels):
+            _say_assumptions(after, new_label)
             old_run = run_script(before, options)
             new_run = run_script(after, options)
             comparison = compare_traces(old_run.traces, new_run.traces, old_label, new_label)

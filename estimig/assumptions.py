@@ -1,0 +1,106 @@
+"""Named assumptions: facts that are not in the source, which the user may ask estimig to take as given.
+
+By default estimig migrates only what it proves. Each assumption below unlocks the calls whose one
+missing fact it states, only when the user names it (`--assume NAME`, `--assume all`, or
+`[tool.estimig] assume = [...]`). A call migrated on an assumption carries
+`# estimig: assumes <statement>` above its statement and an info finding of its own kind, so the
+assumption stays visible where it was made. The docs section of each (docs/assumptions.md) is kept
+in step with this registry by tests/test_assumptions.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from estimig.result import Finding, Severity
+
+
+@dataclass(frozen=True)
+class Assumption:
+    name: str
+    statement: str  # one sentence, written on the migrated line: "assumes <statement>"
+    concerns: tuple[str, ...]  # the concerns that use it
+
+
+ASSUMPTIONS: dict[str, Assumption] = {a.name: a for a in (
+    Assumption("amlcompute-target", "the compute target is an AmlCompute cluster", ("core", "environment")),
+    Assumption("scalar-script-params", "script_params values not visible here are non-empty scalars "
+               "(not None, '', a list or data)", ("arguments",)),
+    Assumption("dataset-consumption", "x.as_mount() / x.as_download() on an x not visible here is a dataset "
+               "consumption", ("datasets", "arguments")),
+    Assumption("package-list", "a pip or conda package list not visible here is a non-empty list of package strings",
+               ("environment",)),
+    Assumption("nonempty-image", "custom_docker_image, not visible here, is a non-empty image name",
+               ("environment",)),
+    Assumption("estimator-handoff", "code not visible here only submits the estimator, so a ScriptRunConfig "
+               "serves it as well", ("uses",)),
+    Assumption("experiment-submit", "the estimator, not submitted here, is submitted with Experiment.submit",
+               ("distributed",)),
+    Assumption("last-argument-wins", "the entry script takes the last value of a repeated option, as argparse "
+               "does", ("arguments",)),
+)}
+
+ALL = "all"
+
+
+def resolve(names) -> frozenset[str]:
+    """The assumption names a user asked for, `all` expanded; an unknown name is a ValueError."""
+    chosen: set[str] = set()
+    for name in names:
+        if name == ALL:
+            chosen |= set(ASSUMPTIONS)
+        elif name in ASSUMPTIONS:
+            chosen.add(name)
+        else:
+            raise ValueError(f"unknown assumption '{name}' (known: {', '.join(ASSUMPTIONS)}, or all)")
+    return frozenset(chosen)
+
+
+def as_dataset(value, options, used: set[str]):
+    """`value` as a dataset consumption when its shape says so and the user assumes that it is
+    (dataset-consumption), recording the assumption in `used`; else `value` unchanged."""
+    from dataclasses import replace
+
+    from estimig.values import Kind
+
+    if value.kind is Kind.UNKNOWN and value.shape is Kind.DATASET and options.assumes("dataset-consumption"):
+        used.add("dataset-consumption")
+        return replace(value, kind=Kind.DATASET, origin=value.node)
+    return value
+
+
+def relied_on(text: str) -> list[str]:
+    """The assumptions a migrated file says it relies on: the names behind its `assumes` comments."""
+    from estimig.assemble import COMMENT_PREFIX
+
+    found: set[str] = set()
+    marker = f"{COMMENT_PREFIX} assumes "
+    for line in text.splitlines():
+        line = line.strip().strip('",').replace('\\"', '"')  # a notebook's JSON line holds the comment too
+        if line.startswith(marker):
+            statements = line[len(marker):].removesuffix("\\n")
+            found |= {a.name for a in ASSUMPTIONS.values() if a.statement in statements}
+    return ordered(found)
+
+
+def hint(name: str) -> str:
+    """What a refusal that this assumption would lift ends with, so users learn the option."""
+    return f"run with --assume {ASSUMPTIONS[name].name} to migrate it"
+
+
+def ordered(names) -> list[str]:
+    return [name for name in ASSUMPTIONS if name in set(names)]
+
+
+def comment(names) -> str:
+    from estimig.assemble import COMMENT_PREFIX
+
+    return f"{COMMENT_PREFIX} assumes {'; '.join(ASSUMPTIONS[n].statement for n in ordered(names))}"
+
+
+def finding(line: int, column: int, kind: str, names) -> Finding:
+    names = tuple(ordered(names))
+    statements = "; ".join(ASSUMPTIONS[n].statement for n in names)
+    return Finding(line, Severity.INFO, "assumptions",
+                   f"{kind}(...) migrated on {'an assumption' if len(names) == 1 else 'assumptions'} "
+                   f"({', '.join(names)}): {statements}", column=column, assumptions=names)
