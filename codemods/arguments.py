@@ -15,7 +15,7 @@ from estimig.assumptions import as_dataset, hint
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
 from estimig.result import Severity
-from estimig.values import Kind, Value, classify, folded_items, imported_items, literal, why
+from estimig.values import Kind, Value, classify, folded_items, imported_items, literal, visible_entries, why
 
 NAME = "arguments"
 SUMMARY = "script_params dict -> arguments list, with the estimator's flattening and empty-value rules"
@@ -69,10 +69,18 @@ def _flattened_at_run_time(call: EstimatorCall, options) -> CallPlan:
     non-empty scalar: then the SDK's flattening is just key, value, key, value, ... in dict order,
     which the migrated code does on the same dict object when the ScriptRunConfig is built."""
     used = {SCALARS}
+    node = call.kwargs["script_params"].value
+    for entry in visible_entries(call, node):
+        value = classify(call, entry)
+        contradicts = (value.kind not in (Kind.LITERAL, Kind.SCALAR, Kind.UNKNOWN) or value.shape is not None
+                       or (value.kind is Kind.LITERAL and (value.value in (None, "")
+                                                           or not isinstance(value.value, (str, int, float, bool)))))
+        if contradicts:
+            return CallPlan(NAME, blocked=f"script_params may hold {call.code(entry)}, which the estimator does not "
+                            "pass as it is (lists are spread, None and '' dropped, data rewritten), so the content "
+                            "estimig cannot see cannot be assumed to be plain scalars; migrate by hand")
     sampling = _sampling(call)
-    if isinstance(sampling, str):
-        return CallPlan(NAME, blocked=sampling)
-    if sampling is not None and sampling[0]:
+    if sampling is not None and (isinstance(sampling, str) or sampling[0]):
         if not options.assumes(LAST_WINS):
             return CallPlan(NAME, blocked=_message(
                 "script_params, which estimig cannot see, go to HyperDriveConfig(estimator=), which drops "
@@ -190,7 +198,11 @@ def _without_sampled(call: EstimatorCall, rendered: list[str], options, used: se
         return rendered  # nothing sampled twice: HyperDrive sends the arguments as they are
     shown = ", ".join(repr(k) for ok, k in keys if ok and isinstance(k, str) and k.lstrip("-") in names)
     if not exclusive and options.assumes(LAST_WINS):
-        # Kept for the other uses; HyperDrive's child runs get the sampled value after it, which wins.
+        # Kept for the other uses; HyperDrive's child runs get the sampled value after it, which wins
+        # (when the arguments are key, value pairs, which the estimator's dict round trip keeps as they are).
+        if len(rendered) % 2 or not all(ok and isinstance(key, str) for ok, key in keys):
+            raise Unprovable(f"script_params {shown} also sampled by HyperDrive, and the arguments are not "
+                             "key, value pairs, which HyperDriveConfig(estimator=) re-pairs; migrate by hand")
         used.add(LAST_WINS)
         return rendered
     if not exclusive:

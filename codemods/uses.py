@@ -45,7 +45,7 @@ ESTIMATOR_STEP_PARAMS = ("name", "estimator", "estimator_entry_script_arguments"
 # Calls that take a submittable config as `config=` and treat a ScriptRunConfig as they treat an
 # estimator: `exp.submit(config=est)`.
 SUBMIT_KEYWORD = "config"
-HANDOFF = "estimator-handoff"
+HANDOFF, LAST_WINS, SCALARS = "estimator-handoff", "last-argument-wins", "scalar-script-params"
 
 
 class Blocked(Exception):
@@ -85,11 +85,11 @@ def plan(call: EstimatorCall, options) -> CallPlan:
             elif _call_is(call, use, HYPERDRIVE_CONFIG) and _param(use, HYPERDRIVE_CONFIG_PARAMS) == "run_config":
                 pass  # the name is (also) bound to a ScriptRunConfig: that is what run_config= takes
             elif _call_is(call, use, HYPERDRIVE_CONFIG) and _param(use, HYPERDRIVE_CONFIG_PARAMS) == "estimator":
-                _check_sampling(call, use, HYPERDRIVE_CONFIG_PARAMS)
+                _check_sampling(call, use, HYPERDRIVE_CONFIG_PARAMS, options, assumes)
                 edits.append((_arg_of(use), lambda arg: arg.with_changes(keyword=cst.Name("run_config"))))
                 edits.extend(_hyperdrive_reads(call, use, step_uses))
             elif _call_is(call, use, HYPERDRIVE_RUN_CONFIG) and _param(use, HYPERDRIVE_RUN_CONFIG_PARAMS) == "estimator":
-                _check_sampling(call, use, HYPERDRIVE_RUN_CONFIG_PARAMS)
+                _check_sampling(call, use, HYPERDRIVE_RUN_CONFIG_PARAMS, options, assumes)
                 edits.append((use.call, _hyperdrive_run_config(call, use)))
                 edits.extend(_hyperdrive_reads(call, use, step_uses))
                 if isinstance(use.call.func, cst.Name):
@@ -137,13 +137,14 @@ def _unassigned(call: EstimatorCall, options) -> CallPlan:
         if is_submit and (keyword == SUBMIT_KEYWORD or (keyword is None and outer.args[0] is arg)):
             return CallPlan(NAME)
         if _call_is(call, use, HYPERDRIVE_CONFIG) and keyword == "estimator":
+            assumes: set[str] = set()
             try:
-                _check_sampling(call, use, HYPERDRIVE_CONFIG_PARAMS)
+                _check_sampling(call, use, HYPERDRIVE_CONFIG_PARAMS, options, assumes)
                 reads = _hyperdrive_reads(call, use, [])
             except Blocked as exc:
                 return CallPlan(NAME, blocked=str(exc))
             return CallPlan(NAME, edits=((arg, lambda new: new.with_changes(keyword=cst.Name("run_config"))),
-                                         *reads))
+                                         *reads), assumes=frozenset(assumes))
         return CallPlan(NAME, blocked=f"the estimator is built inside {call.code(outer.func)}(...) without a name, "
                         "so estimig cannot see how it is used; assign it to a name first")
     if isinstance(arg, cst.Return):
@@ -274,9 +275,10 @@ def _is_store(facts, node: cst.CSTNode) -> bool:
 
 
 # -- HyperDrive ------------------------------------------------------------------------------------
-def _check_sampling(call: EstimatorCall, use: Use, params: tuple[str, ...]) -> None:
+def _check_sampling(call: EstimatorCall, use: Use, params: tuple[str, ...], options, assumes: set[str]) -> None:
     """HyperDriveConfig(estimator=) drops fixed arguments that are also sampled hyperparameters
-    (`_remove_duplicate_arguments`); run_config= does not. Prove there is no overlap."""
+    (`_remove_duplicate_arguments`); run_config= does not. Prove there is no overlap, or that it
+    does not matter (last-argument-wins: the sampled value the service appends wins)."""
     if not call.has("script_params"):
         return
     if _in_hyperdrive_step(call, use.call):
@@ -292,6 +294,9 @@ def _check_sampling(call: EstimatorCall, use: Use, params: tuple[str, ...]) -> N
     try:
         items = script_params_items(call)
     except Unprovable as exc:
+        if options.assumes(LAST_WINS) and options.assumes(SCALARS):
+            assumes.add(LAST_WINS)  # the arguments concern flattens them at run time, keeping every one
+            return
         raise Blocked(str(exc)) from exc
     keys = {}
     for key, _ in items:
@@ -301,10 +306,12 @@ def _check_sampling(call: EstimatorCall, use: Use, params: tuple[str, ...]) -> N
     if not keys:
         return
     sampled = _sampled_names(call, use, params)
-    if sampled is None:
+    if sampled is None and options.assumes(LAST_WINS):
+        assumes.add(LAST_WINS)
+    elif sampled is None:
         raise Blocked(f"{use.description}: estimig cannot prove which hyperparameters are "
                       "sampled, and HyperDriveConfig(estimator=) drops script_params that are also sampled while "
-                      "run_config= keeps them")
+                      f"run_config= keeps them; {hint(LAST_WINS)}")
     # A fixed value that is also sampled is dropped from the arguments by the `arguments` concern,
     # as HyperDriveConfig(estimator=) did (see hyperdrive_sampling).
 

@@ -10,6 +10,7 @@ in step with this registry by tests/test_assumptions.py.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from estimig.result import Finding, Severity
@@ -79,7 +80,8 @@ def relied_on(text: str) -> list[str]:
         line = line.strip().strip('",').replace('\\"', '"')  # a notebook's JSON line holds the comment too
         if line.startswith(marker):
             statements = line[len(marker):].removesuffix("\\n")
-            found |= {a.name for a in ASSUMPTIONS.values() if a.statement in statements}
+            found |= {a.name for a in ASSUMPTIONS.values()
+                      if a.statement in statements or re.search(rf"(^|, ){re.escape(a.name)}(,|\s|$)", statements)}
     return ordered(found)
 
 
@@ -92,10 +94,19 @@ def ordered(names) -> list[str]:
     return [name for name in ASSUMPTIONS if name in set(names)]
 
 
+COMMENT_LIMIT = 120
+
+
 def comment(names) -> str:
+    """The line above a call migrated on assumptions: their statements, or their names when the
+    statements would make the line longer than COMMENT_LIMIT."""
     from estimig.assemble import COMMENT_PREFIX
 
-    return f"{COMMENT_PREFIX} assumes {'; '.join(ASSUMPTIONS[n].statement for n in ordered(names))}"
+    names = ordered(names)
+    text = f"{COMMENT_PREFIX} assumes {'; '.join(ASSUMPTIONS[n].statement for n in names)}"
+    if len(text) <= COMMENT_LIMIT:
+        return text
+    return f"{COMMENT_PREFIX} assumes {', '.join(names)} (see estimig rewrite --list-assumptions)"
 
 
 def finding(line: int, column: int, kind: str, names) -> Finding:

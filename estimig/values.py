@@ -308,6 +308,35 @@ def fold(definition) -> tuple[bool, Any]:
     return True, value
 
 
+def visible_entries(call: EstimatorCall, node: cst.BaseExpression, _depth: int = 0) -> list[cst.BaseExpression]:
+    """Every key and value expression a dict may hold that the source shows: those of the dict
+    literals that may reach `node` and of the changes made to them on any path, whether or not they
+    can be folded (an assumption about what cannot be seen must not cover what can)."""
+    if _depth > 8:
+        return []
+    if isinstance(node, cst.Dict):
+        found: list[cst.BaseExpression] = []
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                found += [element.key, element.value]
+            else:
+                found += visible_entries(call, element.value, _depth + 1)
+        return found
+    if not isinstance(node, cst.Name):
+        return []
+    found = []
+    for definition in call.module.reaching(node) or ():
+        if definition.value is not None:
+            found += visible_entries(call, definition.value, _depth + 1)
+        for change in definition.changes:
+            if change.op == "setitem":
+                found += [k for k in (change.key,) if isinstance(k, cst.BaseExpression)] + [change.value]
+            elif change.op == "update" and change.value is not None:
+                found += visible_entries(call, change.value, _depth + 1)
+            found += [k.value for k in change.keywords]
+    return [n for n in found if n is not None]
+
+
 def folded_items(definition) -> list[tuple[cst.BaseExpression, cst.BaseExpression]] | None:
     """A dict definition's (key, value) expressions after its folded changes, in the order the dict
     holds them (a replaced key keeps its place, as in Python); None when a change or key is not literal."""
