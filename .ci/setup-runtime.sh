@@ -2,7 +2,8 @@
 # Installs what the runtime shim's tests need: a Docker engine, OpenMPI, mpi4py, torch and the
 # docker SDK, then builds the local base image. Idempotent: every step checks before it acts, so
 # `.ci/run` can call it on every run and a warm machine pays almost nothing.
-# Runs as root on Debian bookworm with CI=true and no stdin.
+# Runs as root on Debian bookworm with CI=true and no stdin. Python packages go to $PYTHON's
+# environment: scripts/test.sh passes the checkout's .venv, so the machine's interpreter is untouched.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
