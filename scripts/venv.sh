@@ -16,7 +16,7 @@ venv_create() {
             exit 2
         fi
         echo "creating the virtual environment $venv (once; later runs reuse it)" >&2
-        python3 -m venv --upgrade-deps "$venv" >/dev/null || {
+        _venv_quietly python3 -m venv --upgrade-deps "$venv" || {
             echo "error: python3 -m venv failed (on Debian or Ubuntu: apt-get install python3-venv)" >&2
             exit 2
         }
@@ -30,17 +30,25 @@ venv_create() {
 }
 
 venv_install() {
-    local repo="$1" extras="${2:-}" sum stamp log done_before
+    local repo="$1" extras="${2:-}" sum stamp done_before
     # Reinstall only when pyproject.toml changed: an editable install already follows the code.
-    # Every extra includes the core dependencies, so any install of this pyproject.toml serves none.
+    # Every extra includes the core dependencies, so any install of this pyproject.toml also covers a plain one.
     sum="$(cksum <"$repo/pyproject.toml")"
     stamp="$extras $sum"
     if [ -n "$extras" ]; then done_before=(-qxF "$stamp"); else done_before=(-qF " $sum"); fi
     grep "${done_before[@]}" "$VIRTUAL_ENV/.estimig-installed" 2>/dev/null && return 0
     echo "installing estimig${extras:+[$extras]} into $VIRTUAL_ENV" >&2
-    log="$(mktemp)"
-    PIP_DISABLE_PIP_VERSION_CHECK=1 "$VIRTUAL_ENV/bin/python" -m pip install -q -e "$repo${extras:+[$extras]}" \
-        >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 2; }
-    rm -f "$log"
+    PIP_DISABLE_PIP_VERSION_CHECK=1 _venv_quietly "$VIRTUAL_ENV/bin/python" -m pip install -q -e \
+        "$repo${extras:+[$extras]}" || exit 2
     echo "$stamp" >>"$VIRTUAL_ENV/.estimig-installed"
+}
+
+# Runs a command with its output kept back, shown only when it fails (pip's notices are noise).
+_venv_quietly() {
+    local log status=0
+    log="$(mktemp)"
+    "$@" >"$log" 2>&1 || status=$?
+    [ "$status" -eq 0 ] || cat "$log" >&2
+    rm -f "$log"
+    return "$status"
 }
