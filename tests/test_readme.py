@@ -113,3 +113,9 @@ def test_readme_command_runs_as_written(clone, command):
 def test_a_command_that_drifted_from_the_tool_fails(clone, drifted):
     with pytest.raises(AssertionError, match=r"\(exit 2\)"):
         assert_ran(run_as_written(clone, drifted))
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
+    assert "exec bash scripts/test.sh" in lines
+    assert "bash scripts/test.sh" in {command.text for command in COMMANDS}
