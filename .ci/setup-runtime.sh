@@ -2,7 +2,8 @@
 # Installs what the runtime shim's tests need: a Docker engine, OpenMPI, mpi4py, torch and the
 # docker SDK, then builds the local base image. Idempotent: every step checks before it acts, so
 # `.ci/run` can call it on every run and a warm machine pays almost nothing.
-# Runs as root on Debian bookworm with CI=true and no stdin.
+# Runs as root on Debian bookworm with CI=true and no stdin. Python packages go to $PYTHON's
+# environment: scripts/test.sh passes the checkout's .venv, so the machine's interpreter is untouched.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -25,11 +26,21 @@ fi
 
 # --- Python packages --------------------------------------------------------------------------
 # torch==2.13.0 exactly: pip takes the CPU wheel from the machine's disk instead of a CUDA build.
-need_pip=()
-"$PYTHON" -c 'import mpi4py' 2>/dev/null || need_pip+=(mpi4py)
-"$PYTHON" -c 'import docker' 2>/dev/null || need_pip+=(docker)
-"$PYTHON" -c 'import torch, sys; sys.exit(torch.__version__.split("+")[0] != "2.13.0")' 2>/dev/null \
-    || need_pip+=("torch==2.13.0")
+# One interpreter start reads the installed versions (importing torch alone takes seconds).
+read -r -a need_pip < <("$PYTHON" - <<'PY'
+from importlib import metadata
+
+def version(name):
+    try:
+        return metadata.version(name).split("+")[0]
+    except metadata.PackageNotFoundError:
+        return None
+
+wanted = {"mpi4py": None, "docker": None, "torch": "2.13.0"}
+print(" ".join(f"{name}=={pin}" if pin else name for name, pin in wanted.items()
+               if version(name) is None or (pin and version(name) != pin)))
+PY
+)
 if [ "${#need_pip[@]}" -gt 0 ]; then
     log "pip install ${need_pip[*]}"
     "$PYTHON" -m pip install -q "${need_pip[@]}" </dev/null

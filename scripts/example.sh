@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The main job: install estimig, rewrite a copy of the bundled example project, show the report.
+# The main job: install estimig into the checkout's .venv (created on first use, reused after; the
+# interpreter on the PATH is never installed into), rewrite a copy of the bundled example project,
+# show the report.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-log="$(mktemp)"
-python3 -m pip install -q -e "$repo" >"$log" 2>&1 || { cat "$log"; exit 2; }
+source "$repo/scripts/venv.sh"
+venv_create "$repo"
+venv_install "$repo"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp -r "$repo/fixtures/projects/example" "$work/example"
