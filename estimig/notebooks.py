@@ -19,6 +19,7 @@ How it works (the approach nbQA takes, reimplemented here):
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 import io
 import json
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from json.decoder import scanstring
 from typing import Callable
 
+from estimig import rules
 from estimig.result import Finding, Result, Severity
 
 CONCERN = "notebook"
@@ -310,8 +312,8 @@ def _without_sources(text: str, cells: list[_Cell]) -> object:
 # --- the migration -------------------------------------------------------------------------------------
 
 
-def _error(message: str, line: int = 1) -> Finding:
-    return Finding(line, Severity.ERROR, CONCERN, message)
+def _error(message: str, line: int = 1, code: str = rules.NOTEBOOK_UNREADABLE) -> Finding:
+    return Finding(line, Severity.ERROR, CONCERN, message, code=code)
 
 
 def _unique(text: str, stem: str) -> str:
@@ -339,7 +341,8 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
         return unchanged
     if language and language.lower() not in ("python", "python3"):
         unchanged.findings.append(
-            Finding(1, Severity.INFO, CONCERN, f"kernel language {language}, not Python: left untouched")
+            Finding(1, Severity.INFO, CONCERN, f"kernel language {language}, not Python: left untouched",
+                    code=rules.NOTEBOOK_SKIPPED)
         )
         return unchanged
 
@@ -352,7 +355,8 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
             continue
         masked = _mask(cell.source, lambda: f"{stem}magic_{next(counter)}__")
         if masked.skip_reason:
-            unchanged.findings.append(Finding(1, Severity.INFO, CONCERN, f"skipped: {masked.skip_reason}", cell=cell.index))
+            unchanged.findings.append(Finding(1, Severity.INFO, CONCERN, f"skipped: {masked.skip_reason}", cell=cell.index,
+                                                      code=rules.NOTEBOOK_SKIPPED))
             continue
         try:
             compile(masked.code, f"cell {cell.index}", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
@@ -360,7 +364,8 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
             line = getattr(exc, "lineno", None) or 1
             msg = getattr(exc, "msg", None) or str(exc)
             unchanged.findings.append(
-                Finding(line, Severity.WARNING, CONCERN, f"cell does not parse, left as it was: {msg}", cell=cell.index)
+                Finding(line, Severity.WARNING, CONCERN, f"cell does not parse, left as it was: {msg}", cell=cell.index,
+                        code=rules.NOTEBOOK_UNPARSABLE)
             )
             continue
         masks[cell.index] = masked
@@ -386,14 +391,14 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
     try:
         result = migrate(program)
     except Exception as exc:  # the engine promises not to raise; a notebook is still never half-written
-        unchanged.findings.append(_error(f"migration failed, left untouched: {_one_line(exc)}"))
+        unchanged.findings.append(_error(f"migration failed, left untouched: {_one_line(exc)}", code=rules.INTERNAL))
         return unchanged
 
     def locate(f: Finding) -> Finding:
         k = max((k for k, s in enumerate(starts) if s <= f.line), default=0)
         cell = program_cells[k]
         ncell = max(1, cell.source.count("\n") + 1)
-        return Finding(min(max(1, f.line - starts[k] + 1), ncell), f.severity, f.concern, f.message, f.column, cell.index)
+        return dataclasses.replace(f, line=min(max(1, f.line - starts[k] + 1), ncell), cell=cell.index)
 
     findings = sorted(
         list(unchanged.findings) + [locate(f) for f in result.findings], key=lambda f: (f.cell or 0, f.line, f.column)
@@ -406,7 +411,8 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
     pieces = re.split(r"^(" + re.escape(stem) + r"cell_\d+__)[ \t]*\r?\n", result.code, flags=re.M)
     found = pieces[1::2]
     if found != seps[1:]:
-        out.findings.append(_error("the cell boundaries did not survive the migration; notebook left untouched"))
+        out.findings.append(_error("the cell boundaries did not survive the migration; notebook left untouched",
+                                         code=rules.INTERNAL))
         out.text, out.migrated = text, 0
         return out
     new_sources: dict[int, str] = {}
@@ -416,7 +422,8 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
             piece = piece[:-1]
         restored = _unmask(piece, masks[cell.index].restore)
         if restored is None:
-            out.findings.append(_error("an IPython line did not survive the migration; notebook left untouched"))
+            out.findings.append(_error("an IPython line did not survive the migration; notebook left untouched",
+                                             code=rules.INTERNAL))
             out.text, out.migrated = text, 0
             return out
         if restored != cell.source:
@@ -442,7 +449,7 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
     except Exception:
         ok = False
     if not ok:
-        out.findings.append(_error("the rewritten notebook did not verify; notebook left untouched"))
+        out.findings.append(_error("the rewritten notebook did not verify; notebook left untouched", code=rules.INTERNAL))
         out.text, out.migrated = text, 0
         return out
 

@@ -23,10 +23,13 @@ class Finding:
     column: int = 0
     # For notebooks: the 1-based index of the code cell, with `line` counted inside the cell.
     cell: int | None = None
+    # The kind of finding: an `EST` code of the registry in estimig/rules.py.
+    code: str = ""
 
     def location(self, path: str) -> str:
-        cell = f":cell {self.cell}" if self.cell is not None else ""
-        return f"{path}{cell}:{self.line}"
+        if self.cell is not None:
+            return f"{path}, cell {self.cell}, line {self.line}"
+        return f"{path}:{self.line}"
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Result:
     findings: tuple[Finding, ...] = ()
     migrated: int = 0  # estimator calls turned into ScriptRunConfig
     left: int = 0  # estimator calls left as they were (each has a finding)
+    suppressed: int = 0  # estimator calls left alone by a `# estimig: ignore` comment (no finding)
 
     @property
     def needs_attention(self) -> int:

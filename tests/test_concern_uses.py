@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from estimig.assemble import COMMENT_PREFIX
+from estimig.comments import PREFIX as COMMENT_PREFIX
 from estimig.engine import migrate_source
 
 PREAMBLE = """\

@@ -16,7 +16,7 @@ import libcst as cst
 import pytest
 
 from estimig.analysis import Analysis, star_imports
-from estimig.assemble import COMMENT_PREFIX
+from estimig.comments import PREFIX as COMMENT_PREFIX
 from estimig.engine import migrate_source
 from estimig.facts import ESTIMATOR_CLASSES, collect
 
