@@ -39,6 +39,7 @@ def render(results, root):
                         "column": f.column,
                         "cell": f.cell,
                         "severity": f.severity.value,
+                        "code": f.code,
                         "concern": f.concern,
                         "message": f.message,
                     }

@@ -1,21 +1,28 @@
-"""markdown: a pull-request comment or CI job summary.
+"""markdown: a pull-request comment or CI job summary that always fits GitHub's comment limit.
 
-A summary table, the manual-attention list, one collapsible section per changed file with its diff
-(notebooks as cell diffs), and the end-of-support note. Everything taken from user files or messages
-is HTML-escaped or fenced, so a file name or message can never break the comment's layout.
+The summary table comes first, then the findings counted by code (what each means, how to fix
+it), then one collapsed section per file: its findings grouped by code, then its diff (notebooks
+as cell diffs). A report too long for `limit` characters drops diffs first (later files first
+kept whole), then whole file sections, and says how many it left out and where the full report
+is. Everything taken from user files or messages is HTML-escaped or fenced, so a file name or
+message can never break the comment's layout.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 
 from estimig.reports import SDK_V1_END, file_diff, relpath, sorted_findings, summarize
 from estimig.result import Severity
+from estimig.rules import RULES, docs_anchor
 
-# GitHub refuses comments over 65,536 characters; long diffs are cut so the report always posts.
+# GitHub refuses comments over 65,536 characters; the default limit leaves room for a bot's header.
+GITHUB_LIMIT = 65_536
+DEFAULT_LIMIT = 60_000
+# One file's diff is cut here even when the report has room: a reviewer reads the rest locally.
 MAX_DIFF_CHARS = 12_000
-MAX_TOTAL_CHARS = 60_000
 
 
 def _fence(body: str) -> str:
@@ -42,9 +49,9 @@ def _prose(text: str) -> str:
     return re.sub(r"([\\`*_\[\]#~|!])", r"\\\1", html.escape(one_line, quote=False))
 
 
-def render(results, root):
+def _header(results) -> list[str]:
     summary = summarize(results)
-    out = [
+    return [
         "## estimig: Estimator to ScriptRunConfig migration",
         "",
         f"**{summary.headline}.**",
@@ -59,46 +66,112 @@ def render(results, root):
         f"| Files that could not be read | {sum(1 for r in results if r.error)} |",
         "",
     ]
-    attention = [
-        (relpath(r.path, root), f) for r in results for f in sorted_findings(r) if f.severity is not Severity.INFO
-    ]
-    if attention:
-        out += ["### Needs attention", ""]
-        for path, f in attention:
-            out.append(f"- {_span(f.location(path))} **{f.severity.value}** ({_prose(f.concern)}): {_prose(f.message)}")
-        out.append("")
 
-    sections, budget = [], MAX_TOTAL_CHARS
-    for r in results:
-        diff = file_diff(r, root)
-        if not diff and not r.findings:
-            continue
-        path = relpath(r.path, root)
-        n = r.result.migrated if r.result else 0
-        bits = [f"{n} call{'s' if n != 1 else ''} migrated"]
-        need = sum(1 for f in r.findings if f.severity is not Severity.INFO)
-        if need:
-            bits.append(f"{need} need{'s' if need == 1 else ''} attention")
-        lines = ["<details>", f"<summary>{_code(path)}: {', '.join(bits)}</summary>", ""]
-        if diff:
-            if len(diff) > min(MAX_DIFF_CHARS, budget):
-                cut = diff[: max(0, min(MAX_DIFF_CHARS, budget))]
-                diff = cut[: cut.rfind("\n") + 1] + "... (diff cut here; run estimig --diff locally for all of it)\n"
-            budget -= len(diff)
-            fence = _fence(diff)
-            lines += [f"{fence}diff", diff.rstrip("\n"), fence, ""]
-        for f in sorted_findings(r):
-            lines.append(f"- {_span(f.location(path))} {f.severity.value} ({_prose(f.concern)}): {_prose(f.message)}")
-        if r.findings:
-            lines.append("")
-        lines += ["</details>", ""]
-        sections += lines
-    if sections:
-        out += ["### Files", ""] + sections
-    out += [
+
+def _codes_table(results) -> list[str]:
+    counts = Counter(f.code for r in results for f in r.findings)
+    if not counts:
+        return []
+    out = ["### Findings by code", "", "| code | count | what it means | fix |", "| --- | ---: | --- | --- |"]
+    for code, n in sorted(counts.items()):
+        rule = RULES.get(code)
+        what, fix = (rule.summary, rule.fix) if rule else ("", "")
+        out.append(f"| [{_prose(code)}]({docs_anchor(code)}) | {n} | {_prose(what)} | {_prose(fix)} |")
+    return out + [""]
+
+
+def _footer() -> list[str]:
+    return [
         "> [!NOTE]",
         f"> {SDK_V1_END} Estimators were deprecated in SDK 1.19; ScriptRunConfig keeps these jobs "
         "running on SDK v1 until they move to SDK v2.",
         "",
     ]
+
+
+def _findings(result, path: str) -> list[str]:
+    """The file's findings grouped by code, each group headed by its count."""
+    groups: dict[str, list] = {}
+    for f in sorted_findings(result):
+        groups.setdefault(f.code, []).append(f)
+    out = []
+    for code, findings in sorted(groups.items()):
+        out.append(f"**{_prose(code)}** ({len(findings)})")
+        out.append("")
+        out += [f"- {_span(f.location(path))} {f.severity.value}: {_prose(f.message)}" for f in findings]
+        out.append("")
+    return out
+
+
+def _diff_block(diff: str) -> list[str]:
+    if len(diff) > MAX_DIFF_CHARS:
+        cut = diff[:MAX_DIFF_CHARS]
+        diff = cut[: cut.rfind("\n") + 1] + "... (diff cut here; run estimig rewrite --diff locally for all of it)\n"
+    fence = _fence(diff)
+    return [f"{fence}diff", diff.rstrip("\n"), fence, ""]
+
+
+def _section(result, root, with_diff: bool) -> tuple[list[str], list[str]]:
+    """A file's collapsed section, without and with its diff block (the same when it has no diff)."""
+    path = relpath(result.path, root)
+    n = result.result.migrated if result.result else 0
+    bits = [f"{n} call{'s' if n != 1 else ''} migrated"]
+    need = sum(1 for f in result.findings if f.severity is not Severity.INFO)
+    if need:
+        bits.append(f"{need} need{'s' if need == 1 else ''} attention")
+    head = ["<details>", f"<summary>{_code(path)}: {', '.join(bits)}</summary>", ""] + _findings(result, path)
+    tail = ["</details>", ""]
+    diff = file_diff(result, root) if with_diff else ""
+    return head + tail, (head + _diff_block(diff) + tail if diff else head + tail)
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
+
+
+def render(results, root, *, full_report: str | None = None, limit: int | None = None):
+    limit = DEFAULT_LIMIT if limit is None else limit
+    shown = [r for r in results if r.changed or r.findings]
+    header = _header(results) + _codes_table(results)
+    footer = _footer()
+    sections = [_section(r, root, with_diff=True) for r in shown]
+    chosen: list[list[str]] = []
+    dropped_diffs = dropped_files = dropped_findings = 0
+    if not limit or _size(header) + _size(footer) + sum(_size(full) for _, full in sections) <= limit:
+        chosen = [full for _, full in sections]
+    else:
+        # Room for the note that says what was left out, whatever it ends up saying.
+        room = limit - _size(header) - _size(footer) - 600
+        bare_sizes = [_size(bare) for bare, _ in sections]
+        for index, (bare, full) in enumerate(sections):
+            later = sum(bare_sizes[index + 1:])  # every later file keeps at least its findings if it can
+            has_diff = len(full) > len(bare)
+            if has_diff and _size(full) + later <= room:
+                chosen.append(full)
+                room -= _size(full)
+                continue
+            dropped_diffs += has_diff
+            if _size(bare) <= room:
+                chosen.append(bare)
+                room -= _size(bare)
+            else:
+                dropped_files += 1
+                dropped_findings += len(shown[index].findings)
+    out = list(header)
+    if chosen:
+        out += ["### Files", ""] + [line for section in chosen for line in section]
+    if dropped_diffs or dropped_files:
+        out += _left_out(dropped_diffs, dropped_files, dropped_findings, full_report, limit)
+    out += footer
     return "\n".join(out)
+
+
+def _left_out(diffs: int, files: int, findings: int, full_report: str | None, limit: int) -> list[str]:
+    parts = []
+    if diffs:
+        parts.append(f"the diffs of {diffs} file{'s' if diffs != 1 else ''}")
+    if files:
+        parts.append(f"{findings} finding{'s' if findings != 1 else ''} in {files} more file{'s' if files != 1 else ''}")
+    where = (f"The full report is in {_span(full_report)}." if full_report else
+             "Run `estimig rewrite --diff` locally, or pass `--report-full FILE` for a report without this limit.")
+    return ["> [!IMPORTANT]", f"> To fit in {limit:,} characters this report leaves out {' and '.join(parts)}. {where}", ""]
