@@ -82,15 +82,24 @@ Exit codes:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write a report to this file.")
 @click.option("--format", "report_format", type=click.Choice(["text", "json", "markdown", "sarif", "github"]),
-              default="text", show_default=True, help="Format of --report.")
+              default=None, help="Format of --report (default text); without --report, print the report to stdout.")
+@click.option("--report-full", "report_full", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also write the report without markdown's size limit to this file (the short one names it).")
+@click.option("--comments", "comment_mode", type=click.Choice(["inline", "none"]), default=None,
+              help="inline (default): a short `# estimig:` comment above each call left as it was; "
+                   "none: report only.")
+@click.option("--severity", type=click.Choice(["info", "warning", "error"]), default=None,
+              help="Show only findings of this severity or worse (terminal and report; exit codes unchanged).")
 @click.option("--report-root", type=click.Path(file_okay=False), default=None,
               help="Paths in the report are relative to this folder (default: the current folder).")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Config file (default: [tool.estimig] in pyproject.toml or .estimig.yaml, found upwards).")
 @click.option("--color/--no-color", default=None, help="Force or disable colour (default: when a terminal).")
-@click.option("-q", "--quiet", is_flag=True, help="Only print findings and errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Only print findings, errors and the files that change.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list every file checked, changed or not.")
 def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, exclude, jobs,
-            exit_zero_even_if_changed, strict, report_path, report_format, report_root, config_path, color, quiet):
+            exit_zero_even_if_changed, strict, report_path, report_format, report_full, comment_mode, severity,
+            report_root, config_path, color, quiet, verbose):
     from estimig.config import ConfigError, load_config
     from estimig.options import Options
 
@@ -103,8 +112,16 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, exc
         config = load_config(config_path, start=paths[0] if paths[0] != "-" else ".")
         options = Options.create(only=_split(only) or tuple(config.get("only", ())),
                                  skip=_split(skip) or tuple(config.get("skip", ())),
-                                 environment=environment or config.get("environment", "explicit"))
+                                 environment=environment or config.get("environment", "explicit"),
+                                 comments=comment_mode or config.get("comments", "inline"))
     except (ConfigError, ValueError) as exc:
+        _fail(str(exc))
+    from estimig.output import ReportPlan, UsageError
+
+    try:
+        report = ReportPlan.create(report_path, report_format, report_full, show_diff=show_diff,
+                                   stdin="-" in paths, root=report_root, severity=severity)
+    except UsageError as exc:
         _fail(str(exc))
     strict = strict if strict is not None else config.get("strict", False)
     jobs = jobs or config.get("jobs")
@@ -114,7 +131,7 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, exc
         if len(paths) > 1:
             _fail("`-` (stdin) cannot be combined with other paths")
         sys.exit(_rewrite_stdin(options, write=write, show_diff=show_diff, strict=strict,
-                                exit_zero=exit_zero_even_if_changed))
+                                exit_zero=exit_zero_even_if_changed, report=report))
 
     from estimig.discovery import iter_files
 
@@ -127,11 +144,13 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, exc
     except (ValueError, OSError) as exc:
         _fail(str(exc))
     sys.exit(_rewrite_files(files, options, write=write, show_diff=show_diff, jobs=jobs, strict=strict,
-                            exit_zero=exit_zero_even_if_changed, report_path=report_path,
-                            report_format=report_format, report_root=report_root, color=color, quiet=quiet))
+                            exit_zero=exit_zero_even_if_changed, report=report, color=color, quiet=quiet,
+                            verbose=verbose))
 
 
-def _rewrite_stdin(options, *, write: bool, show_diff: bool, strict: bool, exit_zero: bool) -> int:
+def _rewrite_stdin(options, *, write: bool, show_diff: bool, strict: bool, exit_zero: bool, report) -> int:
+    from estimig.reports import finding_line
+    from estimig.result import FileResult
     from estimig.engine import migrate_source
     from estimig.result import Severity
     from estimig.textio import UnreadableFile, decode, encode
@@ -144,9 +163,11 @@ def _rewrite_stdin(options, *, write: bool, show_diff: bool, strict: bool, exit_
         _fail(f"-: {exc}")
     text = source.text
     result = migrate_source(text, path="-", options=options)
-    for finding in result.findings:
-        click.echo(_finding_line("-", finding), err=True)
+    for finding in report.shown(result.findings):
+        click.echo(finding_line("-", finding), err=True)
     changed = result.code != text
+    if report.path and not report.write([FileResult("-", text, result)], print_error=_echo_error):
+        return EXIT_ERROR
     if write:
         try:
             output = encode(source, result.code)
@@ -167,9 +188,10 @@ def _rewrite_stdin(options, *, write: bool, show_diff: bool, strict: bool, exit_
     return EXIT_CHANGED if changed and not exit_zero else EXIT_CLEAN
 
 
-def _rewrite_files(files, options, *, write, show_diff, jobs, strict, exit_zero, report_path, report_format,
-                   report_root, color, quiet) -> int:
+def _rewrite_files(files, options, *, write, show_diff, jobs, strict, exit_zero, report, color, quiet,
+                   verbose) -> int:
     from estimig import runner, terminal
+    from estimig.reports import finding_line, relpath
     from estimig.result import Severity
 
     err = terminal.make_console(sys.stderr, color=color)
@@ -179,22 +201,20 @@ def _rewrite_files(files, options, *, write, show_diff, jobs, strict, exit_zero,
     results = list(terminal.progress(runner.iter_results(files, options, write=write, jobs=jobs),
                                      total=len(files), enabled=show_progress, console=err))
     for result in results:
-        for finding in result.findings:
-            err.print(_finding_line(result.path, finding), markup=False, highlight=False, soft_wrap=True)
+        for finding in report.shown(result.findings):
+            err.print(finding_line(relpath(result.path, None), finding), markup=False, highlight=False,
+                      soft_wrap=True)
         if show_diff and result.changed:
             terminal.print_diff(out, _diff_text(result))
-    if not quiet:
-        terminal.print_summary(err, results)
-    if report_path:
-        from estimig.reports import render
-
-        try:
-            with open(report_path, "w", encoding="utf-8") as handle:
-                handle.write(render(results, report_format, root=report_root))
-        except OSError as exc:
-            err.print(f"estimig: error: cannot write the report {report_path}: {exc.strerror}", markup=False,
-                      highlight=False)
-            return EXIT_ERROR
+    if quiet:
+        terminal.print_changed(err, results)
+    else:
+        terminal.print_summary(err, results, every_file=verbose)
+    if report.to_stdout:
+        out.file.write(report.render(results))
+        out.file.flush()
+    elif report.path and not report.write(results, print_error=lambda m: err.print(m, markup=False, highlight=False)):
+        return EXIT_ERROR
     errors = any(f.severity is Severity.ERROR for r in results for f in r.findings)
     attention = any(r.result is not None and r.result.needs_attention for r in results)
     if errors or (strict and attention):
@@ -209,13 +229,15 @@ def _diff_text(result) -> str:
 
     if result.cell_diffs:
         return "".join(result.cell_diffs)
+    from estimig.reports import relpath
+
+    path = relpath(result.path, None)
     return "".join(difflib.unified_diff(result.original.splitlines(True), result.result.code.splitlines(True),
-                                        f"a/{result.path}", f"b/{result.path}"))
+                                        f"a/{path}", f"b/{path}"))
 
 
-def _finding_line(path: str, finding) -> str:
-    column = f":{finding.column + 1}" if finding.column and finding.cell is None else ""
-    return f"{finding.location(path)}{column}: {finding.severity.value}: {finding.concern}: {finding.message}"
+def _echo_error(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def _list_concerns() -> None:
@@ -223,6 +245,23 @@ def _list_concerns() -> None:
 
     for name, module in load_concerns().items():
         click.echo(f"{name:<16} {module.SUMMARY}")
+
+
+@main.command("rules")
+@click.argument("codes", nargs=-1)
+def rules_command(codes):
+    """List the finding codes (EST...) with what each means and its fix; docs/rules.md has examples."""
+    from estimig.rules import RULES
+
+    unknown = [code for code in codes if code.upper() not in RULES]
+    if unknown:
+        _fail(f"unknown code '{unknown[0]}' (see `estimig rules`)")
+    for rule in RULES.values():
+        if codes and rule.code not in {code.upper() for code in codes}:
+            continue
+        click.echo(f"{rule.code}  {rule.severity.value:<7}  {rule.name:<28} {rule.summary}")
+        if codes:
+            click.echo(f"       fix: {rule.fix}")
 
 
 def _fail(message: str) -> None:

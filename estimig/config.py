@@ -16,6 +16,7 @@ KEYS = {
     "skip": list,
     "exclude": list,
     "environment": str,
+    "comments": str,
     "jobs": int,
     "strict": bool,
     "respect_gitignore": bool,
