@@ -2,9 +2,9 @@
 
 The summary table comes first, then the findings counted by code (what each means, how to fix
 it), then one collapsed section per file: its findings grouped by code, then its diff (notebooks
-as cell diffs). A report too long for `limit` characters drops diffs first (later files first
-kept whole), then whole file sections, and says how many it left out and where the full report
-is. Everything taken from user files or messages is HTML-escaped or fenced, so a file name or
+as cell diffs). A report too long for `limit` characters drops diffs first (in file order, a diff
+is kept while every later file's findings still fit), then whole file sections, and says above
+the files how many it left out and where the full report is. Everything taken from user files or messages is HTML-escaped or fenced, so a file name or
 message can never break the comment's layout.
 """
 
@@ -158,10 +158,10 @@ def render(results, root, *, full_report: str | None = None, limit: int | None =
                 dropped_files += 1
                 dropped_findings += len(shown[index].findings)
     out = list(header)
+    if dropped_diffs or dropped_files:  # said before the files, where a reviewer looks first
+        out += _left_out(dropped_diffs, dropped_files, dropped_findings, full_report, limit)
     if chosen:
         out += ["### Files", ""] + [line for section in chosen for line in section]
-    if dropped_diffs or dropped_files:
-        out += _left_out(dropped_diffs, dropped_files, dropped_findings, full_report, limit)
     out += footer
     return "\n".join(out)
 
