@@ -59,7 +59,11 @@ def migrate_notebook_text(text: str, path: str, options: Options) -> tuple[Resul
     from estimig.engine import migrate_source
     from estimig.notebooks import migrate_notebook
 
-    outcome = migrate_notebook(text, lambda code: migrate_source(code, path=path, options=options), path=path)
+    from estimig.reports import relpath
+
+    # The cell diffs are headed by the path as a reviewer reads it (no `./`).
+    outcome = migrate_notebook(text, lambda code: migrate_source(code, path=path, options=options),
+                               path=relpath(path, None))
     return outcome.as_result(), list(outcome.cell_diffs)
 
 

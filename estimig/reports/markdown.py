@@ -16,7 +16,7 @@ from collections import Counter
 
 from estimig.reports import SDK_V1_END, file_diff, relpath, sorted_findings, summarize
 from estimig.result import Severity
-from estimig.rules import RULES, docs_anchor
+from estimig.rules import DOCS, RULES
 
 # GitHub refuses comments over 65,536 characters; the default limit leaves room for a bot's header.
 GITHUB_LIMIT = 65_536
@@ -76,8 +76,9 @@ def _codes_table(results) -> list[str]:
     for code, n in sorted(counts.items()):
         rule = RULES.get(code)
         what, fix = (rule.summary, rule.fix) if rule else ("", "")
-        out.append(f"| [{_prose(code)}]({docs_anchor(code)}) | {n} | {_prose(what)} | {_prose(fix)} |")
-    return out + [""]
+        out.append(f"| {_span(code)} | {n} | {_prose(what)} | {_prose(fix)} |")
+    # No link: a relative link in a pull-request comment would point into the user's repository.
+    return out + ["", f"Each code has an example in estimig's {_span(DOCS)}; `estimig rules CODE` prints its fix.", ""]
 
 
 def _footer() -> list[str]:
