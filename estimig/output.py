@@ -72,10 +72,14 @@ class ReportPlan:
 
 def check_writable(path: str) -> None:
     """Raise UsageError unless `path` can be created or overwritten as a file."""
-    folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise UsageError(f"cannot write the report {path}: it is a folder")
+    if os.path.exists(path):  # an existing file (or /dev/stdout) is opened as it is
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"cannot write the report {path}: permission denied")
+        return
+    folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise UsageError(f"cannot write the report {path}: no folder {folder}")
-    if os.path.exists(path) and not os.access(path, os.W_OK) or not os.access(folder, os.W_OK | os.X_OK):
+    if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"cannot write the report {path}: permission denied")
