@@ -179,3 +179,13 @@ def test_report_full_writes_the_long_copy(repo):
     assert result.exit_code == 1
     assert (repo / "full.md").read_text().startswith("## estimig")
     assert os.path.getsize(repo / "short.md") > 0
+
+
+def test_check_passes_on_a_repo_whose_leftover_calls_carry_ignore(tmp_path, monkeypatch):
+    # What `pre-commit run estimig-check --all-files` runs on each file: the hook's entry is --check.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "left.py").write_text(LEFT)
+    assert invoke("--check", "--strict", ".").exit_code == 2
+    (tmp_path / "left.py").write_text(LEFT.replace("(**settings)", "(**settings)  # estimig: ignore[EST101]"))
+    result = invoke("--check", "--strict", ".")
+    assert result.exit_code == 0 and "EST101" not in result.stderr
