@@ -39,9 +39,16 @@ def inline(code: str, reason: str) -> str:
 
 
 def _sentence(reason: str) -> str:
-    first = reason.split("; ")[0].strip()
-    first = _HINT.sub("", first).rstrip(" .;:,")
-    return first
+    """The reason's first clause, without hints meant for the report; a long one is cut at the
+    last clause boundary (`: `, `, `, ` (`) that leaves a sentence of some substance."""
+    first = _HINT.sub("", reason.split("; ")[0].strip()).rstrip(" .;:,")
+    if len(first) <= MAX_SENTENCE:
+        return first
+    cuts = [m.start() for m in re.finditer(r": |, | \(", first) if _MIN_SENTENCE <= m.start() <= MAX_SENTENCE]
+    return first[: max(cuts)] if cuts else first
+
+
+_MIN_SENTENCE = 40
 
 
 def is_owned(comment: str) -> bool:
