@@ -24,7 +24,9 @@ from estimig.plan import SCRIPT_RUN_CONFIG_ORDER, MergedPlan
 class CallDecision:
     call: EstimatorCall
     plan: MergedPlan
-    comment: str | None = None  # the comment written above a call left as it was (None: none)
+    # The comment written above the call's statement: why a call was left as it was, or (issue 14)
+    # the `# estimig: assumes ...` line of a call migrated on an assumption. None: no comment.
+    comment: str | None = None
     left: bool = False  # the call stays an Estimator
     suppressed: bool = False  # left by a `# estimig: ignore` comment: no finding, no comment
 
@@ -408,10 +410,9 @@ class _Assembler(cst.CSTTransformer):
         after: list[str] = []
         comments: list[str] = list(extra)
         for decision in decisions:
-            if decision.left:
-                if decision.comment is not None:
-                    comments.append(decision.comment)
-            else:
+            if decision.comment is not None:
+                comments.append(decision.comment)
+            if not decision.left:
                 before.extend(decision.plan.before)
                 after.extend(decision.plan.after)
         updated = _with_comments(updated, comments)

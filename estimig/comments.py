@@ -22,7 +22,7 @@ MAX_COMMENT = 120
 MAX_SENTENCE = 100
 
 _CODE = r"EST\d{3}"
-_OWNED = re.compile(rf"#\s*estimig:\s*(?:{_CODE}\b|left as an Estimator:|.*\(docs/manual\.md\)\.\s*$)")
+_OWNED = re.compile(rf"#\s*estimig:(?!\s*(?:ignore|assumes)\b)\s*(?:{_CODE}\b|left as an Estimator:|.*\(docs/manual\.md\)\.\s*$)")
 _IGNORE = re.compile(rf"#\s*estimig:\s*ignore(?:\[\s*({_CODE}(?:\s*,\s*{_CODE})*)\s*\])?\s*(?:#.*)?$")
 # A hint that only makes sense in a report (the comment already says to look there).
 _HINT = re.compile(r"\s*[;:,(]?\s*(?:then )?run (?:estimig|with --assume)\b.*$", re.IGNORECASE)

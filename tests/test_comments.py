@@ -180,6 +180,7 @@ def test_suppression_parsing(text, codes):
     ("# estimig: class 'My' subclasses an estimator class (docs/manual.md).", True),
     ("# estimig: ignore[EST103]", False),
     ("# estimig: assumes compute_target is an AmlCompute cluster", False),
+    ("# estimig: assumes compute_target is an AmlCompute cluster (docs/manual.md).", False),
     ("# my own note about estimig", False),
 ])
 def test_ownership(text, owned):
