@@ -53,9 +53,10 @@ class NotebookResult:
     migrated: int = 0
     left: int = 0
     cell_diffs: list[str] = field(default_factory=list)
+    suppressed: int = 0
 
     def as_result(self) -> Result:
-        return Result(self.text, tuple(self.findings), self.migrated, self.left)
+        return Result(self.text, tuple(self.findings), self.migrated, self.left, suppressed=self.suppressed)
 
 
 # --- a JSON scanner that remembers where each value is --------------------------------------------
@@ -403,7 +404,7 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
     findings = sorted(
         list(unchanged.findings) + [locate(f) for f in result.findings], key=lambda f: (f.cell or 0, f.line, f.column)
     )
-    out = NotebookResult(text, findings, result.migrated, result.left)
+    out = NotebookResult(text, findings, result.migrated, result.left, suppressed=result.suppressed)
     if result.code == program:
         return out
 

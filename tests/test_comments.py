@@ -157,6 +157,16 @@ def test_ignore_removes_the_comment_an_earlier_run_wrote():
     assert migrate_source(result.code).code == result.code
 
 
+def test_silenced_calls_are_counted_in_the_reports():
+    from estimig.reports import render
+    from estimig.result import FileResult
+
+    source = HEADER + "unknown = Estimator(**settings)  # estimig: ignore\n"
+    run = [FileResult("job.py", source, migrate_source(source))]
+    assert "| Estimator calls left alone by `# estimig: ignore` | 1 |" in render(run, "markdown")
+    assert '"suppressed": 1' in render(run, "json")
+
+
 def test_an_ignore_comment_separated_by_a_blank_line_is_not_the_call_s():
     source = HEADER + "# estimig: ignore\n\nunknown = Estimator(**settings)\n"
     assert [f.code for f in migrate_source(source).findings] == ["EST101"]

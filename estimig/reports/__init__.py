@@ -81,6 +81,7 @@ class Summary:
     left: int
     needs_attention: int
     errors: int
+    suppressed: int = 0  # calls left alone by `# estimig: ignore`
 
     @property
     def headline(self) -> str:
@@ -103,6 +104,7 @@ def summarize(results: list[FileResult]) -> Summary:
         left=sum(r.result.left for r in results if r.result),
         needs_attention=sum(1 for f in findings if f.severity is not Severity.INFO),
         errors=sum(1 for f in findings if f.severity is Severity.ERROR),
+        suppressed=sum(r.result.suppressed for r in results if r.result),
     )
 
 

@@ -23,6 +23,7 @@ def render(results, root):
             "left": summary.left,
             "needs_attention": summary.needs_attention,
             "errors": summary.errors,
+            "suppressed": summary.suppressed,
         },
         "files": [
             {

@@ -62,6 +62,7 @@ def _header(results) -> list[str]:
         f"| Files changed | {summary.files_changed} |",
         f"| Estimator calls migrated | {summary.migrated} |",
         f"| Estimator calls left as they were | {summary.left} |",
+        *([f"| Estimator calls left alone by `# estimig: ignore` | {summary.suppressed} |"] if summary.suppressed else []),
         f"| Findings that need attention | {summary.needs_attention} |",
         f"| Files that could not be read | {sum(1 for r in results if r.error)} |",
         "",
