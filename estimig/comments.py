@@ -41,14 +41,20 @@ def inline(code: str, reason: str) -> str:
 def _sentence(reason: str) -> str:
     """The reason's first clause, without hints meant for the report; a long one is cut at the
     last clause boundary (`: `, `, `, ` (`) that leaves a sentence of some substance."""
-    first = _HINT.sub("", reason.split("; ")[0].strip()).rstrip(" .;:,")
+    clauses = reason.split("; ")
+    first = _HINT.sub("", clauses[0].strip()).rstrip(" .;:,")
     if len(first) <= MAX_SENTENCE:
+        # The way to migrate it on an assumption (issue 14) is worth its place when it fits.
+        assume = next((m.group(0) for clause in clauses for m in [_ASSUME.search(clause)] if m), None)
+        if assume and len(first) + 2 + len(assume) <= MAX_SENTENCE:
+            return f"{first}; {assume}"
         return first
     cuts = [m.start() for m in re.finditer(r": |, | \(", first) if _MIN_SENTENCE <= m.start() <= MAX_SENTENCE]
     return first[: max(cuts)] if cuts else first
 
 
 _MIN_SENTENCE = 40
+_ASSUME = re.compile(r"run with --assume [\w.-]+")
 
 
 def is_owned(comment: str) -> bool:

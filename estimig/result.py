@@ -28,8 +28,12 @@ class Finding:
 
     def location(self, path: str) -> str:
         if self.cell is not None:
-            return f"{path}, cell {self.cell}, line {self.line}"
+            return f"{path}, {self.position()}"
         return f"{path}:{self.line}"
+
+    def position(self) -> str:
+        """Where in its file, in words: `line L`, or `cell N, line L` (the line counted in the cell)."""
+        return f"line {self.line}" if self.cell is None else f"cell {self.cell}, line {self.line}"
 
 
 @dataclass(frozen=True)

@@ -201,4 +201,11 @@ def test_a_long_reason_becomes_the_code_s_summary_and_hints_go_to_the_report():
     long = "x" * 150
     assert comments.inline("EST103", long) == f"# estimig: EST103 {comments.rules.RULES['EST103'].summary}"
     hinted = "compute_target=target: estimig cannot tell its kind; run with --assume amlcompute to migrate it"
-    assert comments.inline("EST103", hinted) == "# estimig: EST103 compute_target=target: estimig cannot tell its kind"
+    assert comments.inline("EST103", hinted) == \
+        "# estimig: EST103 compute_target=target: estimig cannot tell its kind; run with --assume amlcompute"
+    # A hint that does not fit goes; the report keeps the whole reason.
+    longer = "compute_target=target: estimig cannot tell what kind of compute target this is at all; " \
+             "run with --assume amlcompute to migrate it"
+    assert comments.inline("EST103", longer) == \
+        "# estimig: EST103 compute_target=target: estimig cannot tell what kind of compute target this is at all"
+    assert comments.inline("EST103", "make it a literal, then run estimig again") == "# estimig: EST103 make it a literal"

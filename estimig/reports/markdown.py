@@ -100,7 +100,8 @@ def _findings(result, path: str) -> list[str]:
     for code, findings in sorted(groups.items()):
         out.append(f"**{_prose(code)}** ({len(findings)})")
         out.append("")
-        out += [f"- {_span(f.location(path))} {f.severity.value}: {_prose(f.message)}" for f in findings]
+        # Inside the file's own section the line is enough.
+        out += [f"- {_span(f.position())} {f.severity.value}: {_prose(f.message)}" for f in findings]
         out.append("")
     return out
 
