@@ -71,6 +71,23 @@ def test_a_second_run_is_a_fixed_point_and_keeps_no_stale_comment(first, second)
         assert set(_owned(twice)) <= set(direct), (name, first, second, _owned(twice), direct)
 
 
+NOTEBOOKS = [s for s in scenarios() if s.id in {"combined/notebook_keras_dataset_hyperdrive",
+                                                  "uses/notebook_estimator_chosen_in_if_else"}]
+
+
+@pytest.mark.parametrize("first", list(COMBINATIONS))
+def test_a_notebook_s_second_run_is_a_fixed_point(first):
+    from estimig.runner import migrate_notebook_text
+
+    assert len(NOTEBOOKS) == 2
+    for scenario in NOTEBOOKS:
+        for second in ("default", "skip-environment", "comments-none"):
+            once = migrate_notebook_text(scenario.before, "nb.ipynb", COMBINATIONS[first])[0].code
+            twice = migrate_notebook_text(once, "nb.ipynb", COMBINATIONS[second])[0].code
+            again = migrate_notebook_text(twice, "nb.ipynb", COMBINATIONS[second])[0].code
+            assert again == twice, (scenario.id, first, second)
+
+
 def test_the_combinations_decide_the_mixed_file_differently():
     # Otherwise the fixed-point test above would prove nothing about stale comments.
     outputs = {migrate_source(MIXED, options=o).code for o in COMBINATIONS.values()}
