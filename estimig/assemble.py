@@ -20,6 +20,7 @@ from estimig.comments import is_owned, without_owned
 from estimig.facts import EstimatorCall, ModuleFacts
 from estimig.plan import SCRIPT_RUN_CONFIG_ORDER, MergedPlan
 
+
 @dataclass
 class CallDecision:
     call: EstimatorCall

@@ -149,10 +149,9 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, exc
 
 
 def _rewrite_stdin(options, *, write: bool, show_diff: bool, strict: bool, exit_zero: bool, report) -> int:
-    from estimig.reports import finding_line
-    from estimig.result import FileResult
     from estimig.engine import migrate_source
-    from estimig.result import Severity
+    from estimig.reports import finding_line
+    from estimig.result import FileResult, Severity
     from estimig.textio import UnreadableFile, decode, encode
 
     # Bytes in, bytes out: the PEP 263 cookie / BOM decide the encoding, and newlines pass through.

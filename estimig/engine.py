@@ -8,8 +8,8 @@ from estimig import comments, rules
 from estimig.assemble import CallDecision, assemble, enclosing_statement, render
 from estimig.facts import EstimatorCall, collect
 from estimig.options import Options
-from estimig.prefilter import mentions_azureml
 from estimig.plan import CallPlan, blocked_message, merge
+from estimig.prefilter import mentions_azureml
 from estimig.result import Finding, Result, Severity
 
 

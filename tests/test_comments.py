@@ -7,11 +7,11 @@ import itertools
 import re
 
 import pytest
+from fixture_support import scenarios
 
 from estimig import comments
 from estimig.engine import migrate_source
 from estimig.options import Options
-from fixture_support import scenarios
 
 HEADER = "from azureml.core import Experiment, Workspace\nfrom azureml.train.estimator import Estimator\n" \
          "from azureml.train.dnn import Mpi, PyTorch\n\nws = Workspace.from_config()\nexp = Experiment(ws, 'x')\n"

@@ -10,13 +10,13 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from test_cli import BASIC, LITERAL, copy_scenario, snapshot
 
 from estimig.cli import main
 from estimig.reports import render
 from estimig.reports.markdown import GITHUB_LIMIT
 from estimig.result import FileResult, Finding, Result, Severity
 from estimig.terminal import wants_color
-from test_cli import BASIC, LITERAL, copy_scenario, snapshot
 
 LEFT = "from azureml.train.estimator import Estimator\n\nest = Estimator(**settings)\n"
 
@@ -59,7 +59,7 @@ def test_bad_report_options_fail_before_any_file_is_written(repo, args, message)
     before = snapshot(repo)
     result = invoke(*(a.format(root=repo, missing=repo / "missing") for a in args), ".")
     assert result.exit_code == 2
-    assert result.stderr.strip().splitlines() == [next(l for l in result.stderr.splitlines() if message in l)]
+    assert result.stderr.strip().splitlines() == [next(line for line in result.stderr.splitlines() if message in line)]
     assert snapshot(repo) == before
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fixture_support import scenarios
 
 from estimig import rules
 from estimig.cli import main
@@ -15,7 +16,6 @@ from estimig.comments import MAX_COMMENT, PREFIX
 from estimig.engine import migrate_source
 from estimig.options import Options
 from estimig.result import Severity
-from fixture_support import scenarios
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 
