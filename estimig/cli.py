@@ -141,7 +141,8 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, exc
     try:
         files = list(iter_files(paths, excludes=(*config.get("exclude", ()), *exclude),
                                 respect_gitignore=config.get("respect_gitignore", True)))
-    except (ValueError, OSError) as exc:
+        report.check_not_among(files)
+    except (ValueError, OSError, UsageError) as exc:
         _fail(str(exc))
     sys.exit(_rewrite_files(files, options, write=write, show_diff=show_diff, jobs=jobs, strict=strict,
                             exit_zero=exit_zero_even_if_changed, report=report, color=color, quiet=quiet,

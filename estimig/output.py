@@ -45,6 +45,13 @@ class ReportPlan:
             raise UsageError("--report and --report-full name the same file")
         return cls(path, fmt or "text", full_path, to_stdout, root, Severity(severity or "info"))
 
+    def check_not_among(self, files) -> None:
+        """Raise UsageError when a report would overwrite one of the files being migrated."""
+        sources = {os.path.realpath(f) for f in files}
+        for target in (self.path, self.full_path):
+            if target is not None and os.path.realpath(target) in sources:
+                raise UsageError(f"the report {target} is one of the files to migrate")
+
     def shown(self, findings) -> list[Finding]:
         order = list(Severity)
         return [f for f in findings if order.index(f.severity) >= order.index(self.severity)]

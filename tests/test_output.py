@@ -54,6 +54,7 @@ def test_format_without_report_still_rewrites_like_ruff(repo):
     (("--report", "{root}/sub/r.md", "--report-full", "{root}/sub/r.md"), "cannot write the report"),
     (("--report-full", "{root}/full.md"), "--report-full needs --report FILE or --format"),
     (("--diff", "--format", "json"), "would both go to stdout"),
+    (("--report", "{root}/left.py"), "is one of the files to migrate"),
 ])
 def test_bad_report_options_fail_before_any_file_is_written(repo, args, message):
     before = snapshot(repo)
