@@ -166,7 +166,7 @@ def _rewrite_stdin(options, *, write: bool, show_diff: bool, strict: bool, exit_
     for finding in report.shown(result.findings):
         click.echo(finding_line("-", finding), err=True)
     changed = result.code != text
-    if report.path and not report.write([FileResult("-", text, result)], print_error=_echo_error):
+    if not report.write([FileResult("-", text, result)], print_error=_echo_error):
         return EXIT_ERROR
     if write:
         try:
@@ -213,7 +213,7 @@ def _rewrite_files(files, options, *, write, show_diff, jobs, strict, exit_zero,
     if report.to_stdout:
         out.file.write(report.render(results))
         out.file.flush()
-    elif report.path and not report.write(results, print_error=lambda m: err.print(m, markup=False, highlight=False)):
+    if not report.write(results, print_error=lambda m: err.print(m, markup=False, highlight=False)):
         return EXIT_ERROR
     errors = any(f.severity is Severity.ERROR for r in results for f in r.findings)
     attention = any(r.result is not None and r.result.needs_attention for r in results)

@@ -63,7 +63,8 @@ class ReportPlan:
                       full_report=None if full else self.full_path, limit=0 if full else None)
 
     def write(self, results, *, print_error: Callable[[str], None]) -> bool:
-        """Write the report (and its full copy); False, after saying why, when a file cannot be written."""
+        """Write the report file and its full copy, those that were asked for; False, after saying
+        why, when one cannot be written."""
         targets = [(self.path, False)] if self.path else []
         if self.full_path:
             targets.append((self.full_path, True))

@@ -163,9 +163,21 @@ def test_markdown_drops_whole_sections_last_and_counts_them():
         for r in results]
     report = render(results, "markdown", root="/repo")
     assert len(report) <= GITHUB_LIMIT
-    found = re.search(r"and (\d+) findings in (\d+) more files", report)
+    found = re.search(r"(\d+) findings in (\d+) more files", report)
     assert found and int(found.group(1)) == 20 * int(found.group(2))
     assert "--report-full FILE" in report
+
+
+def test_markdown_drops_info_notes_before_whole_sections():
+    results = [FileResult(r.path, r.original, Result(r.result.code, r.result.findings + tuple(
+        Finding(j + 1, Severity.INFO, "environment", "n" * 300, code="EST203") for j in range(3)), 40, 0))
+        for r in _big_run(150)]
+    report = render(results, "markdown", root="/repo")
+    assert len(report) <= GITHUB_LIMIT
+    notes = re.search(r"leaves out the diffs of \d+ files, (\d+) info notes\.", report)
+    assert notes and int(notes.group(1)) > 0, report[:2000]
+    assert "more file" not in report  # every file's warnings are still there
+    assert report.count("pip\\_packages=p0") == sum(1 for i in range(150) if i % 4)
 
 
 def test_small_markdown_is_whole_and_the_full_report_has_no_limit():
@@ -180,6 +192,10 @@ def test_report_full_writes_the_long_copy(repo):
     assert result.exit_code == 1
     assert (repo / "full.md").read_text().startswith("## estimig")
     assert os.path.getsize(repo / "short.md") > 0
+    # With the short report on stdout too.
+    (repo / "full.md").unlink()
+    printed = invoke("--check", "--format", "markdown", "--report-full", "full.md", ".")
+    assert printed.stdout.startswith("## estimig") and (repo / "full.md").read_text().startswith("## estimig")
 
 
 def test_check_passes_on_a_repo_whose_leftover_calls_carry_ignore(tmp_path, monkeypatch):

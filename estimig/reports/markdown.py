@@ -2,9 +2,10 @@
 
 The summary table comes first, then the findings counted by code (what each means, how to fix
 it), then one collapsed section per file: its findings grouped by code, then its diff (notebooks
-as cell diffs). A report too long for `limit` characters drops diffs first (in file order, a diff
-is kept while every later file's findings still fit), then whole file sections, and says above
-the files how many it left out and where the full report is. Everything taken from user files or messages is HTML-escaped or fenced, so a file name or
+as cell diffs). A report too long for `limit` characters keeps, file by file, the largest section
+that leaves every later file room for its warnings: diffs go first, then info notes, and whole
+sections only when even that cannot fit; it says above the files what it left out and where the
+full report is. Everything taken from user files or messages is HTML-escaped or fenced, so a file name or
 message can never break the comment's layout.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 from estimig.reports import SDK_V1_END, file_diff, relpath, sorted_findings, summarize
 from estimig.result import Severity
@@ -91,17 +93,16 @@ def _footer() -> list[str]:
     ]
 
 
-def _findings(result, path: str) -> list[str]:
-    """The file's findings grouped by code, each group headed by its count."""
+def _findings(findings) -> list[str]:
+    """Findings grouped by code, each group headed by its count."""
     groups: dict[str, list] = {}
-    for f in sorted_findings(result):
+    for f in findings:
         groups.setdefault(f.code, []).append(f)
     out = []
-    for code, findings in sorted(groups.items()):
-        out.append(f"**{_prose(code)}** ({len(findings)})")
-        out.append("")
+    for code, group in sorted(groups.items()):
+        out += [f"**{_prose(code)}** ({len(group)})", ""]
         # Inside the file's own section the line is enough.
-        out += [f"- {_span(f.position())} {f.severity.value}: {_prose(f.message)}" for f in findings]
+        out += [f"- {_span(f.position())} {f.severity.value}: {_prose(f.message)}" for f in group]
         out.append("")
     return out
 
@@ -114,67 +115,103 @@ def _diff_block(diff: str) -> list[str]:
     return [f"{fence}diff", diff.rstrip("\n"), fence, ""]
 
 
-def _section(result, root, with_diff: bool) -> tuple[list[str], list[str]]:
-    """A file's collapsed section, without and with its diff block (the same when it has no diff)."""
+@dataclass(frozen=True)
+class _Section:
+    """One file's collapsed section at the three sizes the budget chooses from."""
+
+    full: list[str]  # findings and diff
+    findings: list[str]  # findings, no diff
+    attention: list[str]  # warnings and errors only
+    has_diff: bool
+    notes: int  # info findings the smallest size leaves out
+    count: int  # all findings
+
+
+def _section(result, root) -> _Section:
     path = relpath(result.path, root)
     n = result.result.migrated if result.result else 0
     bits = [f"{n} call{'s' if n != 1 else ''} migrated"]
-    need = sum(1 for f in result.findings if f.severity is not Severity.INFO)
-    if need:
-        bits.append(f"{need} need{'s' if need == 1 else ''} attention")
-    head = ["<details>", f"<summary>{_code(path)}: {', '.join(bits)}</summary>", ""] + _findings(result, path)
+    ordered = sorted_findings(result)
+    needing = [f for f in ordered if f.severity is not Severity.INFO]
+    if needing:
+        bits.append(f"{len(needing)} need{'s' if len(needing) == 1 else ''} attention")
+    head = ["<details>", f"<summary>{_code(path)}: {', '.join(bits)}</summary>", ""]
     tail = ["</details>", ""]
-    diff = file_diff(result, root) if with_diff else ""
-    return head + tail, (head + _diff_block(diff) + tail if diff else head + tail)
+    diff = file_diff(result, root)
+    every = head + _findings(ordered)
+    return _Section(full=every + _diff_block(diff) + tail if diff else every + tail, findings=every + tail,
+                    attention=head + _findings(needing) + tail, has_diff=bool(diff),
+                    notes=len(ordered) - len(needing), count=len(ordered))
 
 
 def _size(lines: list[str]) -> int:
     return sum(len(line) + 1 for line in lines)
 
 
+@dataclass
+class _LeftOut:
+    diffs: int = 0
+    notes: int = 0
+    files: int = 0
+    findings: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.diffs or self.notes or self.files)
+
+
+def _fit(sections: list[_Section], room: int) -> tuple[list[list[str]], _LeftOut]:
+    """Per file, in order, the largest size that still leaves every later file its smallest size:
+    diffs go first, then info notes, then (only when even that cannot fit) whole sections."""
+    chosen, left = [], _LeftOut()
+    smallest = [_size(s.attention) for s in sections]
+    for index, section in enumerate(sections):
+        later = sum(smallest[index + 1:])
+        for lines in (section.full, section.findings, section.attention):
+            if _size(lines) + later <= room or (lines is section.attention and _size(lines) <= room):
+                break
+        else:
+            left.files += 1
+            left.findings += section.count
+            left.diffs += section.has_diff
+            continue
+        chosen.append(lines)
+        room -= _size(lines)
+        left.diffs += section.has_diff and lines is not section.full
+        left.notes += section.notes if lines is section.attention else 0
+    return chosen, left
+
+
 def render(results, root, *, full_report: str | None = None, limit: int | None = None):
     limit = DEFAULT_LIMIT if limit is None else limit
-    shown = [r for r in results if r.changed or r.findings]
     header = _header(results) + _codes_table(results)
     footer = _footer()
-    sections = [_section(r, root, with_diff=True) for r in shown]
-    chosen: list[list[str]] = []
-    dropped_diffs = dropped_files = dropped_findings = 0
-    if not limit or _size(header) + _size(footer) + sum(_size(full) for _, full in sections) <= limit:
-        chosen = [full for _, full in sections]
+    sections = [_section(r, root) for r in results if r.changed or r.findings]
+    if not limit or _size(header) + _size(footer) + sum(_size(s.full) for s in sections) <= limit:
+        chosen, left = [s.full for s in sections], _LeftOut()
     else:
         # Room for the note that says what was left out, whatever it ends up saying.
-        room = limit - _size(header) - _size(footer) - 600
-        bare_sizes = [_size(bare) for bare, _ in sections]
-        for index, (bare, full) in enumerate(sections):
-            later = sum(bare_sizes[index + 1:])  # every later file keeps at least its findings if it can
-            has_diff = len(full) > len(bare)
-            if has_diff and _size(full) + later <= room:
-                chosen.append(full)
-                room -= _size(full)
-                continue
-            dropped_diffs += has_diff
-            if _size(bare) <= room:
-                chosen.append(bare)
-                room -= _size(bare)
-            else:
-                dropped_files += 1
-                dropped_findings += len(shown[index].findings)
+        chosen, left = _fit(sections, limit - _size(header) - _size(footer) - 600)
     out = list(header)
-    if dropped_diffs or dropped_files:  # said before the files, where a reviewer looks first
-        out += _left_out(dropped_diffs, dropped_files, dropped_findings, full_report, limit)
+    if left:  # said before the files, where a reviewer looks first
+        out += _left_out(left, full_report, limit)
     if chosen:
         out += ["### Files", ""] + [line for section in chosen for line in section]
     out += footer
     return "\n".join(out)
 
 
-def _left_out(diffs: int, files: int, findings: int, full_report: str | None, limit: int) -> list[str]:
+def _left_out(left: _LeftOut, full_report: str | None, limit: int) -> list[str]:
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}{'s' if count != 1 else ''}"
+
     parts = []
-    if diffs:
-        parts.append(f"the diffs of {diffs} file{'s' if diffs != 1 else ''}")
-    if files:
-        parts.append(f"{findings} finding{'s' if findings != 1 else ''} in {files} more file{'s' if files != 1 else ''}")
+    if left.diffs:
+        parts.append(f"the diffs of {n(left.diffs, 'file')}")
+    if left.notes:
+        parts.append(f"{n(left.notes, 'info note')}")
+    if left.files:
+        parts.append(f"{n(left.findings, 'finding')} in {n(left.files, 'more file')}")
     where = (f"The full report is in {_span(full_report)}." if full_report else
              "Run `estimig rewrite --diff` locally, or pass `--report-full FILE` for a report without this limit.")
-    return ["> [!IMPORTANT]", f"> To fit in {limit:,} characters this report leaves out {' and '.join(parts)}. {where}", ""]
+    return ["> [!IMPORTANT]", f"> To fit in {limit:,} characters this report leaves out {', '.join(parts)}. {where}",
+            ""]
