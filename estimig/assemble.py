@@ -308,7 +308,7 @@ class _Assembler(cst.CSTTransformer):
         # statement that holds the line.
         self.extra: dict[int, list[str]] = {}
         for line in sorted({*(extra_comments or {}), *owned_lines}):
-            statement = _statement_at_line(facts, line)
+            statement = statement_at_line(facts, line)
             if statement is not None:
                 texts = self.extra.setdefault(id(statement), [])
                 if line in (extra_comments or {}):
@@ -493,7 +493,7 @@ def enclosing_statement(facts: ModuleFacts, node: cst.CSTNode):
     return current
 
 
-def _statement_at_line(facts: ModuleFacts, line: int):
+def statement_at_line(facts: ModuleFacts, line: int):
     """The innermost statement whose lines include `line` (None when there is none)."""
     found = None
     for node in walk(facts.module):

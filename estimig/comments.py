@@ -82,9 +82,10 @@ def suppressed(codes: frozenset[str] | None, code: str | None) -> bool:
     return codes is ALL or "*" in codes or (code is not None and code in codes)
 
 
-def call_suppression(statement: cst.CSTNode, call: cst.Call) -> frozenset[str] | None:
-    """The codes silenced on a call: by a `# estimig: ignore` comment on the comment lines directly
-    above its statement, or at the end of one of the call's lines."""
+def call_suppression(statement: cst.CSTNode, call: cst.Call | None = None) -> frozenset[str] | None:
+    """The codes silenced on a call (or, without one, on a statement): by a `# estimig: ignore`
+    comment on the comment lines directly above the statement, or at the end of one of the call's
+    lines (of a compound statement's header line, when there is no call)."""
     found: set[str] = set()
     for comment in _comments_above(statement) + _comments_within(statement, call):
         codes = suppression(comment)
@@ -106,13 +107,17 @@ def _comments_above(statement: cst.CSTNode) -> list[str]:
     return block
 
 
-def _comments_within(statement: cst.CSTNode, call: cst.Call) -> list[str]:
+def _comments_within(statement: cst.CSTNode, call: cst.Call | None) -> list[str]:
     import libcst.matchers as m
 
     if isinstance(statement, cst.SimpleStatementLine):
         parts: list[cst.CSTNode] = [*statement.body, statement.trailing_whitespace]
-    else:
+    elif call is not None:
         parts = [call]  # a compound statement: only the call's own lines, not the block below it
+    else:  # `class Mine(Estimator):  # estimig: ignore`: the header line's own comment
+        body = getattr(statement, "body", None)
+        header = getattr(body, "header", None) or getattr(body, "trailing_whitespace", None)
+        parts = [header] if header is not None else []
     return [c.value for part in parts for c in m.findall(part, m.Comment())]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from estimig import comments, rules
-from estimig.assemble import CallDecision, assemble, enclosing_statement, render
+from estimig.assemble import CallDecision, assemble, enclosing_statement, render, statement_at_line
 from estimig.facts import EstimatorCall, collect
 from estimig.options import Options
 from estimig.plan import CallPlan, blocked_message, merge
@@ -51,8 +51,9 @@ def parse_error(exc: cst.ParserSyntaxError) -> Finding:
 
 def _migrate_module(code: str, module: cst.Module, options: Options, path: str = "<string>") -> Result:
     facts = collect(module, path)
+    stray = [(line, message) for line, message in facts.stray if not _stray_suppressed(facts, line)]
     findings: list[Finding] = [Finding(line, Severity.WARNING, "uses", message, code=rules.CLASS_USED)
-                               for line, message in facts.stray]
+                               for line, message in stray]
     if not facts.calls and not facts.stray:
         return Result(code, tuple(findings))
     decisions = [decide(call, options) for call in facts.calls]
@@ -65,13 +66,18 @@ def _migrate_module(code: str, module: cst.Module, options: Options, path: str =
             findings.append(Finding(decision.call.line, Severity.WARNING, first.concern,
                                     f"{decision.call.kind}(...) left as it was: {blocked_message(decision.plan)}",
                                     column=decision.call.column, code=first.code))
-    extra = stray_comments(facts.stray) if options.comments == "inline" else {}
+    extra = stray_comments(stray) if options.comments == "inline" else {}
     new_code = render(facts, assemble(facts, decisions, extra, owned_lines(facts.stray)), code)
     migrated = sum(1 for d in decisions if not d.left)
     suppressed = sum(1 for d in decisions if d.suppressed)
     findings.sort(key=lambda f: (f.line, f.column))
     return Result(new_code, tuple(findings), migrated=migrated, left=len(decisions) - migrated - suppressed,
                   suppressed=suppressed)
+
+
+def _stray_suppressed(facts, line: int) -> bool:
+    statement = statement_at_line(facts, line)
+    return statement is not None and comments.suppressed(comments.call_suppression(statement), rules.CLASS_USED)
 
 
 def stray_comments(stray: list[tuple[int, str]]) -> dict[int, str]:

@@ -184,6 +184,21 @@ def test_silenced_calls_are_counted_in_the_reports():
     assert '"suppressed": 1' in render(run, "json")
 
 
+@pytest.mark.parametrize("code", [
+    "class MyEstimator(Estimator):  # estimig: ignore[EST120]\n    pass\n",
+    "# estimig: ignore\nclass MyEstimator(Estimator):\n    pass\n",
+    "kinds = {'plain': Estimator}  # estimig: ignore\n",
+])
+def test_ignore_silences_a_class_used_other_than_by_calling_it(code):
+    result = migrate_source(HEADER + code)
+    assert result.code == HEADER + code and not result.findings
+
+
+def test_an_ignore_in_a_class_body_is_not_the_class_s():
+    code = HEADER + "class MyEstimator(Estimator):\n    x = 1  # estimig: ignore\n"
+    assert [f.code for f in migrate_source(code).findings] == ["EST120"]
+
+
 def test_an_ignore_comment_separated_by_a_blank_line_is_not_the_call_s():
     source = HEADER + "# estimig: ignore\n\nunknown = Estimator(**settings)\n"
     assert [f.code for f in migrate_source(source).findings] == ["EST101"]

@@ -35,9 +35,9 @@ def unmarked(code: str) -> list[int]:
         if not _has_comment(statement):
             missing.append(call.line)
     for line, _ in facts.stray:
-        from estimig.assemble import _statement_at_line
+        from estimig.assemble import statement_at_line
 
-        if not _has_comment(_statement_at_line(facts, line)):
+        if not _has_comment(statement_at_line(facts, line)):
             missing.append(line)
     return missing
 
