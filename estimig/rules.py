@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from estimig.result import Finding, Severity
+from estimig.result import Severity
 
 DOCS = "docs/rules.md"
 
@@ -78,12 +78,13 @@ _RULES = (
          "Nothing to do: the dropped arguments never reached the job."),
     Rule("EST206", "migrated-note", Severity.INFO, "migrated, with a note",
          "Read the note."),
+    Rule("EST207", "migrated-check", Severity.WARNING, "migrated; check what the note says by hand",
+         "Do what the note says; keep the migration or adjust it."),
 )
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 
-# Findings whose code follows from who raised them (concern) and how serious they are. The engine
-# and the readers set these codes explicitly; this table is for notes a concern adds to a plan.
+# The codes the engine, the file readers and the merge of plans set by name.
 PARSE, IO, INTERNAL = "EST001", "EST002", "EST003"
 NOTEBOOK_UNREADABLE, NOTEBOOK_SKIPPED, NOTEBOOK_UNPARSABLE = "EST004", "EST005", "EST006"
 CONCERN_DISABLED, UNKNOWN_ARGUMENT, CONFLICT = "EST110", "EST111", "EST112"
@@ -91,12 +92,14 @@ CLASS_USED = "EST120"
 # A call migrated on a named assumption (issue 14): `Finding(..., code=rules.ASSUMED, assumptions=...)`.
 ASSUMED = "EST201"
 
+# The codes that follow from the concern that raised them: its refusal, or a note it adds (with
+# the severity it gives it) to a migrated call.
 _REFUSALS = {
     "core": "EST101", "arguments": "EST102", "environment": "EST103", "datasets": "EST104",
     "data_references": "EST105", "distributed": "EST106", "uses": "EST107",
 }
 _NOTES = {
-    ("arguments", Severity.INFO): "EST202", ("arguments", Severity.WARNING): "EST202",
+    ("arguments", Severity.INFO): "EST202",
     ("environment", Severity.INFO): "EST203", ("environment", Severity.WARNING): "EST204",
     ("distributed", Severity.INFO): "EST205",
 }
@@ -109,11 +112,7 @@ def refusal_code(concern: str) -> str:
 
 def note_code(concern: str, severity: Severity) -> str:
     """The code of a note a concern adds to a migrated call."""
-    return _NOTES.get((concern, severity), "EST206")
-
-
-def rule_of(finding: Finding) -> Rule | None:
-    return RULES.get(finding.code)
+    return _NOTES.get((concern, severity), "EST206" if severity is Severity.INFO else "EST207")
 
 
 def docs_anchor(code: str) -> str:

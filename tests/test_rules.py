@@ -75,6 +75,7 @@ def test_every_fixture_finding_has_a_registered_code():
     for scenario in scenarios():
         for finding in scenario.migrate(scenario.before).findings:
             assert finding.code in rules.RULES, (scenario.id, finding)
+            assert finding.severity is rules.RULES[finding.code].severity, (scenario.id, finding)
             seen.add(finding.code)
     assert len(seen) >= 5, seen  # the fixtures exercise several kinds, so this check can fail
 
