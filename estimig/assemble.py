@@ -2,7 +2,9 @@
 
 Kept arguments keep their own nodes (value, comments, commas); new arguments borrow the call's
 own separator so a one-line call stays on one line and an exploded call stays exploded; nothing is
-reformatted. Calls that cannot be migrated get a `# estimig:` comment above their statement.
+reformatted. Calls that cannot be migrated get a short `# estimig:` comment above their statement;
+the comments estimig wrote before on the statements it decides again are removed first
+(estimig.comments), so a comment never outlives its reason.
 """
 
 from __future__ import annotations
@@ -15,25 +17,27 @@ from libcst.helpers import get_full_name_for_node
 
 from estimig import assumptions
 from estimig.analysis import children, walk
+from estimig.comments import is_owned, without_owned
 from estimig.facts import EstimatorCall, ModuleFacts
 from estimig.plan import SCRIPT_RUN_CONFIG_ORDER, MergedPlan
-
-COMMENT_PREFIX = "# estimig:"
 
 
 @dataclass
 class CallDecision:
     call: EstimatorCall
     plan: MergedPlan
-    comment: str | None = None  # set when the call is left as it was
+    # The comment written above the call's statement: why a call was left as it was, or (issue 14)
+    # the `# estimig: assumes ...` line of a call migrated on an assumption. None: no comment.
+    comment: str | None = None
+    left: bool = False  # the call stays an Estimator
+    suppressed: bool = False  # left by a `# estimig: ignore` comment: no finding, no comment
 
 
-def manual_comment(reason: str) -> str:
-    return f"{COMMENT_PREFIX} left as an Estimator: {reason}. Migrate it by hand (docs/manual.md)."
-
-
-def assemble(facts: ModuleFacts, decisions: list[CallDecision], extra_comments: dict[int, str] | None = None) -> cst.Module:
-    migrated = [d for d in decisions if d.comment is None]
+def assemble(facts: ModuleFacts, decisions: list[CallDecision], extra_comments: dict[int, str] | None = None,
+             owned_lines: set[int] = frozenset()) -> cst.Module:
+    """The module with `decisions` applied; `extra_comments` go above the statements at those lines,
+    and estimig's own old comments are removed from the statements at `owned_lines`."""
+    migrated = [d for d in decisions if not d.left]
     needed: set[tuple[str, str]] = set().union(*(d.plan.imports for d in migrated)) if migrated else set()
     needed -= _imported_names(facts.module, _first_statement(facts, migrated))
     # New imports join a `from M import ...` line of the leading import block when there is one;
@@ -41,7 +45,7 @@ def assemble(facts: ModuleFacts, decisions: list[CallDecision], extra_comments: 
     # first one); failing both, after the leading import block.
     joined = _leading_imports_from(facts.module)
     anchor = _estimator_import(facts, migrated)
-    transformer = _Assembler(facts, decisions, extra_comments or {})
+    transformer = _Assembler(facts, decisions, extra_comments or {}, owned_lines)
     for item in sorted(needed):
         if item[0] in joined:
             transformer.join.setdefault(id(joined[item[0]]), []).append(item[1])
@@ -290,24 +294,26 @@ def _import_line(code: str) -> cst.SimpleStatementLine:
 
 class _Assembler(cst.CSTTransformer):
     def __init__(self, facts: ModuleFacts, decisions: list[CallDecision],
-                 extra_comments: dict[int, str] | None = None):
+                 extra_comments: dict[int, str] | None = None, owned_lines: set[int] = frozenset()):
         super().__init__()
         self.facts = facts
-        self.migrated = {id(d.call.node): d for d in decisions if d.comment is None}
-        self.edits = {id(old): new for d in decisions if d.comment is None for old, new in d.plan.edits}
+        self.migrated = {id(d.call.node): d for d in decisions if not d.left}
+        self.edits = {id(old): new for d in decisions if not d.left for old, new in d.plan.edits}
         # Statement id -> (before, after, comment) to apply when leaving that statement.
         self.statements: dict[int, list[CallDecision]] = {}
         for decision in decisions:
-            statement = decision.call.statement or _enclosing_statement(facts, decision.call.node)
+            statement = decision.call.statement or enclosing_statement(facts, decision.call.node)
             if statement is not None:
                 self.statements.setdefault(id(statement), []).append(decision)
         # Comments by line (estimator classes used as values, subclasses): on the innermost
         # statement that holds the line.
         self.extra: dict[int, list[str]] = {}
-        for line, text in sorted((extra_comments or {}).items()):
-            statement = _statement_at_line(facts, line)
+        for line in sorted({*(extra_comments or {}), *owned_lines}):
+            statement = statement_at_line(facts, line)
             if statement is not None:
-                self.extra.setdefault(id(statement), []).append(text)
+                texts = self.extra.setdefault(id(statement), [])
+                if line in (extra_comments or {}):
+                    texts.append(extra_comments[line])
         self.imports: set[tuple[str, str]] = set()
         self.removed_funcs: list[cst.CSTNode] = []
         # Where new imports go (see `assemble`): names joined to an existing `from M import`,
@@ -323,7 +329,7 @@ class _Assembler(cst.CSTTransformer):
         facts = self.facts
         targets = [d.call.node for d in self.migrated.values()]
         targets += [old for d in self.migrated.values() for old, _ in d.plan.edits]
-        targets += [d.call.statement or _enclosing_statement(facts, d.call.node)
+        targets += [d.call.statement or enclosing_statement(facts, d.call.node)
                     for statements in self.statements.values() for d in statements]
         by_id = {id(node): node for node in facts.analysis.parents}
         targets += [by_id[key] for key in (*self.extra, *self.join) if key in by_id]
@@ -408,13 +414,10 @@ class _Assembler(cst.CSTTransformer):
         for decision in decisions:
             if decision.comment is not None:
                 comments.append(decision.comment)
-            else:
-                if decision.plan.assumes:
-                    comments.append(assumptions.comment(decision.plan.assumes))
+            if not decision.left:
                 before.extend(decision.plan.before)
                 after.extend(decision.plan.after)
-        if comments:
-            updated = _with_comments(updated, comments)
+        updated = _with_comments(updated, comments)
         if not before and not after:
             return updated
         leading = updated.leading_lines
@@ -433,7 +436,7 @@ def _realign(args: list[cst.Arg], call: EstimatorCall, delta: int) -> list[cst.A
     if delta == 0:
         return args
     # Inside a block, LibCST stores continuation whitespace after the block's own indentation.
-    statement = _enclosing_statement(call.module, call.node)
+    statement = enclosing_statement(call.module, call.node)
     block_indent = call.module.column_of(statement) if statement is not None else 0
     realigned = []
     for arg in args:
@@ -473,23 +476,25 @@ def _without_comment_ws(ws):
 
 
 def _with_comments(statement: cst.BaseStatement, comments: list[str]) -> cst.BaseStatement:
-    lines = [line for line in statement.leading_lines
-             if not (line.comment and line.comment.value.startswith(COMMENT_PREFIX))]
-    kept_text = [line.comment.value for line in statement.leading_lines if line.comment]
-    new = [cst.EmptyLine(comment=cst.Comment(text)) for text in dict.fromkeys(comments)]
-    if [c.comment.value for c in new] == [t for t in kept_text if t.startswith(COMMENT_PREFIX)]:
-        return statement  # already carries exactly these comments: a second run changes nothing
-    return statement.with_changes(leading_lines=[*lines, *new])
+    """The statement with estimig's own comments above it replaced by `comments` (its user's kept)."""
+    lines = list(statement.leading_lines)
+    kept = without_owned(lines)
+    wanted = list(dict.fromkeys(comments))
+    owned = [line.comment.value for line in lines if line.comment is not None and is_owned(line.comment.value)]
+    tail = [line.comment.value if line.comment else None for line in lines[len(lines) - len(wanted):]] if wanted else []
+    if owned == wanted == tail:
+        return statement  # already carries exactly these comments, right above it: a second run changes nothing
+    return statement.with_changes(leading_lines=[*kept, *(cst.EmptyLine(comment=cst.Comment(text)) for text in wanted)])
 
 
-def _enclosing_statement(facts: ModuleFacts, node: cst.CSTNode):
+def enclosing_statement(facts: ModuleFacts, node: cst.CSTNode):
     current = node
     while current is not None and not isinstance(current, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
         current = facts.parent(current)
     return current
 
 
-def _statement_at_line(facts: ModuleFacts, line: int):
+def statement_at_line(facts: ModuleFacts, line: int):
     """The innermost statement whose lines include `line` (None when there is none)."""
     found = None
     for node in walk(facts.module):

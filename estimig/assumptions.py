@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from estimig.comments import MAX_COMMENT, PREFIX
 from estimig.result import Finding, Severity
 
 
@@ -72,10 +73,8 @@ def as_dataset(value, options, used: set[str]):
 
 def relied_on(text: str) -> list[str]:
     """The assumptions a migrated file says it relies on: the names behind its `assumes` comments."""
-    from estimig.assemble import COMMENT_PREFIX
-
     found: set[str] = set()
-    marker = f"{COMMENT_PREFIX} assumes "
+    marker = f"{PREFIX} assumes "
     for line in text.splitlines():
         line = line.strip().strip('",').replace('\\"', '"')  # a notebook's JSON line holds the comment too
         if line.startswith(marker):
@@ -94,24 +93,21 @@ def ordered(names) -> list[str]:
     return [name for name in ASSUMPTIONS if name in set(names)]
 
 
-COMMENT_LIMIT = 120
-
-
 def comment(names) -> str:
     """The line above a call migrated on assumptions: their statements, or their names when the
-    statements would make the line longer than COMMENT_LIMIT."""
-    from estimig.assemble import COMMENT_PREFIX
-
+    statements would make the line longer than MAX_COMMENT."""
     names = ordered(names)
-    text = f"{COMMENT_PREFIX} assumes {'; '.join(ASSUMPTIONS[n].statement for n in names)}"
-    if len(text) <= COMMENT_LIMIT:
+    text = f"{PREFIX} assumes {'; '.join(ASSUMPTIONS[n].statement for n in names)}"
+    if len(text) <= MAX_COMMENT:
         return text
-    return f"{COMMENT_PREFIX} assumes {', '.join(names)} (see estimig rewrite --list-assumptions)"
+    return f"{PREFIX} assumes {', '.join(names)} (see estimig rewrite --list-assumptions)"
 
 
 def finding(line: int, column: int, kind: str, names) -> Finding:
     names = tuple(ordered(names))
     statements = "; ".join(ASSUMPTIONS[n].statement for n in names)
+    from estimig.rules import ASSUMED
+
     return Finding(line, Severity.INFO, "assumptions",
                    f"{kind}(...) migrated on {'an assumption' if len(names) == 1 else 'assumptions'} "
-                   f"({', '.join(names)}): {statements}", column=column, assumptions=names)
+                   f"({', '.join(names)}): {statements}", column=column, code=ASSUMED, assumptions=names)

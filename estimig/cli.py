@@ -86,15 +86,24 @@ Exit codes:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write a report to this file.")
 @click.option("--format", "report_format", type=click.Choice(["text", "json", "markdown", "sarif", "github"]),
-              default="text", show_default=True, help="Format of --report.")
+              default=None, help="Format of --report (default text); without --report, print the report to stdout.")
+@click.option("--report-full", "report_full", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also write the report without markdown's size limit to this file (the short one names it).")
+@click.option("--comments", "comment_mode", type=click.Choice(["inline", "none"]), default=None,
+              help="inline (default): a short `# estimig:` comment above each call left as it was; "
+                   "none: report only.")
+@click.option("--severity", type=click.Choice(["info", "warning", "error"]), default=None,
+              help="Show only findings of this severity or worse (terminal and report; exit codes unchanged).")
 @click.option("--report-root", type=click.Path(file_okay=False), default=None,
               help="Paths in the report are relative to this folder (default: the current folder).")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Config file (default: [tool.estimig] in pyproject.toml or .estimig.yaml, found upwards).")
 @click.option("--color/--no-color", default=None, help="Force or disable colour (default: when a terminal).")
-@click.option("-q", "--quiet", is_flag=True, help="Only print findings and errors.")
-def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, assume, list_assumptions, exclude, jobs,
-            exit_zero_even_if_changed, strict, report_path, report_format, report_root, config_path, color, quiet):
+@click.option("-q", "--quiet", is_flag=True, help="Only print findings, errors and the files that change.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list every file checked, changed or not.")
+def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, assume, list_assumptions, exclude,
+            jobs, exit_zero_even_if_changed, strict, report_path, report_format, report_full, comment_mode, severity,
+            report_root, config_path, color, quiet, verbose):
     from estimig.config import ConfigError, load_config
     from estimig.options import Options
 
@@ -111,8 +120,16 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, ass
         options = Options.create(only=_split(only) or tuple(config.get("only", ())),
                                  skip=_split(skip) or tuple(config.get("skip", ())),
                                  environment=environment or config.get("environment", "explicit"),
+                                 comments=comment_mode or config.get("comments", "inline"),
                                  assume=_split(assume) or tuple(config.get("assume", ())))
     except (ConfigError, ValueError) as exc:
+        _fail(str(exc))
+    from estimig.output import ReportPlan, UsageError
+
+    try:
+        report = ReportPlan.create(report_path, report_format, report_full, show_diff=show_diff,
+                                   stdin="-" in paths, root=report_root, severity=severity)
+    except UsageError as exc:
         _fail(str(exc))
     strict = strict if strict is not None else config.get("strict", False)
     jobs = jobs or config.get("jobs")
@@ -122,7 +139,7 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, ass
         if len(paths) > 1:
             _fail("`-` (stdin) cannot be combined with other paths")
         sys.exit(_rewrite_stdin(options, write=write, show_diff=show_diff, strict=strict,
-                                exit_zero=exit_zero_even_if_changed))
+                                exit_zero=exit_zero_even_if_changed, report=report))
 
     from estimig.discovery import iter_files
 
@@ -132,16 +149,18 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, ass
     try:
         files = list(iter_files(paths, excludes=(*config.get("exclude", ()), *exclude),
                                 respect_gitignore=config.get("respect_gitignore", True)))
-    except (ValueError, OSError) as exc:
+        report.check_not_among(files)
+    except (ValueError, OSError, UsageError) as exc:
         _fail(str(exc))
     sys.exit(_rewrite_files(files, options, write=write, show_diff=show_diff, jobs=jobs, strict=strict,
-                            exit_zero=exit_zero_even_if_changed, report_path=report_path,
-                            report_format=report_format, report_root=report_root, color=color, quiet=quiet))
+                            exit_zero=exit_zero_even_if_changed, report=report, color=color, quiet=quiet,
+                            verbose=verbose))
 
 
-def _rewrite_stdin(options, *, write: bool, show_diff: bool, strict: bool, exit_zero: bool) -> int:
+def _rewrite_stdin(options, *, write: bool, show_diff: bool, strict: bool, exit_zero: bool, report) -> int:
     from estimig.engine import migrate_source
-    from estimig.result import Severity
+    from estimig.reports import finding_line
+    from estimig.result import FileResult, Severity
     from estimig.textio import UnreadableFile, decode, encode
 
     # Bytes in, bytes out: the PEP 263 cookie / BOM decide the encoding, and newlines pass through.
@@ -152,9 +171,11 @@ def _rewrite_stdin(options, *, write: bool, show_diff: bool, strict: bool, exit_
         _fail(f"-: {exc}")
     text = source.text
     result = migrate_source(text, path="-", options=options)
-    for finding in result.findings:
-        click.echo(_finding_line("-", finding), err=True)
+    for finding in report.shown(result.findings):
+        click.echo(finding_line("-", finding), err=True)
     changed = result.code != text
+    if not report.write([FileResult("-", text, result)], print_error=_echo_error):
+        return EXIT_ERROR
     if write:
         try:
             output = encode(source, result.code)
@@ -175,9 +196,10 @@ def _rewrite_stdin(options, *, write: bool, show_diff: bool, strict: bool, exit_
     return EXIT_CHANGED if changed and not exit_zero else EXIT_CLEAN
 
 
-def _rewrite_files(files, options, *, write, show_diff, jobs, strict, exit_zero, report_path, report_format,
-                   report_root, color, quiet) -> int:
+def _rewrite_files(files, options, *, write, show_diff, jobs, strict, exit_zero, report, color, quiet,
+                   verbose) -> int:
     from estimig import runner, terminal
+    from estimig.reports import finding_line, relpath
     from estimig.result import Severity
 
     err = terminal.make_console(sys.stderr, color=color)
@@ -187,22 +209,20 @@ def _rewrite_files(files, options, *, write, show_diff, jobs, strict, exit_zero,
     results = list(terminal.progress(runner.iter_results(files, options, write=write, jobs=jobs),
                                      total=len(files), enabled=show_progress, console=err))
     for result in results:
-        for finding in result.findings:
-            err.print(_finding_line(result.path, finding), markup=False, highlight=False, soft_wrap=True)
+        for finding in report.shown(result.findings):
+            err.print(finding_line(relpath(result.path, None), finding), markup=False, highlight=False,
+                      soft_wrap=True)
         if show_diff and result.changed:
             terminal.print_diff(out, _diff_text(result))
-    if not quiet:
-        terminal.print_summary(err, results)
-    if report_path:
-        from estimig.reports import render
-
-        try:
-            with open(report_path, "w", encoding="utf-8") as handle:
-                handle.write(render(results, report_format, root=report_root))
-        except OSError as exc:
-            err.print(f"estimig: error: cannot write the report {report_path}: {exc.strerror}", markup=False,
-                      highlight=False)
-            return EXIT_ERROR
+    if quiet:
+        terminal.print_changed(err, results)
+    else:
+        terminal.print_summary(err, results, every_file=verbose)
+    if report.to_stdout:
+        out.file.write(report.render(results))
+        out.file.flush()
+    if not report.write(results, print_error=lambda m: err.print(m, markup=False, highlight=False)):
+        return EXIT_ERROR
     errors = any(f.severity is Severity.ERROR for r in results for f in r.findings)
     attention = any(r.result is not None and r.result.needs_attention for r in results)
     if errors or (strict and attention):
@@ -217,13 +237,15 @@ def _diff_text(result) -> str:
 
     if result.cell_diffs:
         return "".join(result.cell_diffs)
+    from estimig.reports import relpath
+
+    path = relpath(result.path, None)
     return "".join(difflib.unified_diff(result.original.splitlines(True), result.result.code.splitlines(True),
-                                        f"a/{result.path}", f"b/{result.path}"))
+                                        f"a/{path}", f"b/{path}"))
 
 
-def _finding_line(path: str, finding) -> str:
-    column = f":{finding.column + 1}" if finding.column and finding.cell is None else ""
-    return f"{finding.location(path)}{column}: {finding.severity.value}: {finding.concern}: {finding.message}"
+def _echo_error(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def _list_concerns() -> None:
@@ -238,6 +260,23 @@ def _list_assumptions() -> None:
 
     for assumption in ASSUMPTIONS.values():
         click.echo(f"{assumption.name:<22} assumes {assumption.statement} ({', '.join(assumption.concerns)})")
+
+
+@main.command("rules")
+@click.argument("codes", nargs=-1)
+def rules_command(codes):
+    """List the finding codes (EST...) with what each means and its fix; docs/rules.md has examples."""
+    from estimig.rules import RULES
+
+    unknown = [code for code in codes if code.upper() not in RULES]
+    if unknown:
+        _fail(f"unknown code '{unknown[0]}' (see `estimig rules`)")
+    for rule in RULES.values():
+        if codes and rule.code not in {code.upper() for code in codes}:
+            continue
+        click.echo(f"{rule.code}  {rule.severity.value:<7}  {rule.name:<28} {rule.summary}")
+        if codes:
+            click.echo(f"       fix: {rule.fix}")
 
 
 def _fail(message: str) -> None:

@@ -17,6 +17,7 @@ KEYS = {
     "exclude": list,
     "environment": str,
     "assume": list,
+    "comments": str,
     "jobs": int,
     "strict": bool,
     "respect_gitignore": bool,

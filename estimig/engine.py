@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from estimig import assumptions
-from estimig.assemble import COMMENT_PREFIX, CallDecision, assemble, manual_comment, render
+from estimig import assumptions, comments, rules
+from estimig.assemble import CallDecision, assemble, enclosing_statement, render, statement_at_line
 from estimig.facts import EstimatorCall, collect
 from estimig.options import Options
-from estimig.prefilter import mentions_azureml
 from estimig.plan import CallPlan, blocked_message, merge
+from estimig.prefilter import mentions_azureml
 from estimig.result import Finding, Result, Severity
 
 
@@ -26,10 +26,11 @@ def migrate_source(code: str, *, path: str = "<string>", options: Options | None
     try:
         return _migrate_module(code, module, options, path)
     except RecursionError:
-        return Result(code, (Finding(1, Severity.ERROR, "engine", "the file nests too deeply to be analysed; left as it was"),))
+        return Result(code, (Finding(1, Severity.ERROR, "engine", "the file nests too deeply to be analysed; left as it was",
+                                     code=rules.INTERNAL),))
     except Exception as exc:  # a bug in estimig must never cost the user their file
         message = f"internal error ({type(exc).__name__}: {exc}); the file was left as it was. Please report this"
-        return Result(code, (Finding(1, Severity.ERROR, "engine", message),))
+        return Result(code, (Finding(1, Severity.ERROR, "engine", message, code=rules.INTERNAL),))
 
 
 _DEFAULT_OPTIONS: Options | None = None
@@ -45,39 +46,55 @@ def default_options() -> Options:
 def parse_error(exc: cst.ParserSyntaxError) -> Finding:
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
     return Finding(exc.raw_line, Severity.ERROR, "parse", f"cannot parse this file ({message}); left as it was",
-                   column=exc.raw_column)
+                   column=exc.raw_column, code=rules.PARSE)
 
 
 def _migrate_module(code: str, module: cst.Module, options: Options, path: str = "<string>") -> Result:
     facts = collect(module, path)
-    findings: list[Finding] = [Finding(line, Severity.WARNING, "uses", message) for line, message in facts.stray]
+    stray = [(line, message) for line, message in facts.stray if not _stray_suppressed(facts, line)]
+    findings: list[Finding] = [Finding(line, Severity.WARNING, "uses", message, code=rules.CLASS_USED)
+                               for line, message in stray]
     if not facts.calls and not facts.stray:
         return Result(code, tuple(findings))
     decisions = [decide(call, options) for call in facts.calls]
     for decision in decisions:
+        if decision.suppressed:
+            continue  # `# estimig: ignore`: no finding, no comment
         findings.extend(decision.plan.findings)
-        if decision.comment is None and decision.plan.assumes:
+        if not decision.left and decision.plan.assumes:
             findings.append(assumptions.finding(decision.call.line, decision.call.column, decision.call.kind,
                                                 decision.plan.assumes))
-        if decision.comment is not None:
-            concern = decision.plan.blocked[0][0]
-            findings.append(Finding(decision.call.line, Severity.WARNING, concern,
+        if decision.left:
+            first = decision.plan.blocked[0]
+            findings.append(Finding(decision.call.line, Severity.WARNING, first.concern,
                                     f"{decision.call.kind}(...) left as it was: {blocked_message(decision.plan)}",
-                                    column=decision.call.column))
-    new_code = render(facts, assemble(facts, decisions, stray_comments(facts.stray)), code)
-    migrated = sum(1 for d in decisions if d.comment is None)
-    assumed = sum(1 for d in decisions if d.comment is None and d.plan.assumes)
+                                    column=decision.call.column, code=first.code))
+    extra = stray_comments(stray) if options.comments == "inline" else {}
+    new_code = render(facts, assemble(facts, decisions, extra, owned_lines(facts.stray)), code)
+    migrated = sum(1 for d in decisions if not d.left)
+    assumed = sum(1 for d in decisions if not d.left and d.plan.assumes)
+    suppressed = sum(1 for d in decisions if d.suppressed)
     findings.sort(key=lambda f: (f.line, f.column))
-    return Result(new_code, tuple(findings), migrated=migrated, left=len(decisions) - migrated, assumed=assumed)
+    return Result(new_code, tuple(findings), migrated=migrated, left=len(decisions) - migrated - suppressed,
+                  suppressed=suppressed, assumed=assumed)
+
+
+def _stray_suppressed(facts, line: int) -> bool:
+    statement = statement_at_line(facts, line)
+    return statement is not None and comments.suppressed(comments.call_suppression(statement), rules.CLASS_USED)
 
 
 def stray_comments(stray: list[tuple[int, str]]) -> dict[int, str]:
-    """One `# estimig:` comment per line that uses an estimator class other than by calling it."""
-    by_line: dict[int, list[str]] = {}
+    """One short `# estimig:` comment per line that uses an estimator class other than by calling it."""
+    by_line: dict[int, str] = {}
     for line, message in stray:
-        by_line.setdefault(line, []).append(message)
-    return {line: f"{COMMENT_PREFIX} {'; '.join(dict.fromkeys(messages))} (docs/manual.md)."
-            for line, messages in by_line.items()}
+        by_line.setdefault(line, comments.inline(rules.CLASS_USED, message))
+    return by_line
+
+
+def owned_lines(stray: list[tuple[int, str]]) -> set[int]:
+    """Lines whose statement this run decides again, so estimig's own comments there are replaced."""
+    return {line for line, _ in stray}
 
 
 def decide(call: EstimatorCall, options: Options) -> CallDecision:
@@ -86,9 +103,19 @@ def decide(call: EstimatorCall, options: Options) -> CallDecision:
     plans: list[CallPlan] = [concern.plan(call, options) for concern in options.concerns.values()]
     for required in ALWAYS_REQUIRED:
         if required not in options.concerns:
-            plans.append(CallPlan(required, blocked=f"the '{required}' concern is needed by every estimator and is not enabled"))
+            plans.append(CallPlan(required, blocked=f"the '{required}' concern is needed by every estimator and is not enabled",
+                                  blocked_code=rules.CONCERN_DISABLED))
     uses = [(id(use.node), use.description) for use in call.uses]
     merged = merge(plans, call.kwargs, ARGUMENT_OWNERS, uses, call.line)
+    statement = call.statement or enclosing_statement(call.module, call.node)
+    silenced = comments.call_suppression(statement, call.node) if statement is not None else None
+    code = merged.blocked[0].code if merged.is_blocked else None
+    if comments.suppressed(silenced, code) or (silenced is comments.ALL and code is None):
+        return CallDecision(call, merged, left=True, suppressed=True)
     if merged.is_blocked:
-        return CallDecision(call, merged, comment=manual_comment(blocked_message(merged)))
+        comment = comments.inline(code, merged.blocked[0].reason) if options.comments == "inline" else None
+        return CallDecision(call, merged, comment=comment, left=True)
+    if merged.assumes:
+        # Written whatever --comments says: an assumed migration always says so on the line.
+        return CallDecision(call, merged, comment=assumptions.comment(merged.assumes))
     return CallDecision(call, merged)

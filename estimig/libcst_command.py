@@ -48,7 +48,7 @@ class EstimigCommand(CodemodCommand):
             raise SkipFile("does not mention azureml")
         result = migrate_source(code, path=self.context.filename or "<string>", options=self.options)
         for finding in result.findings:
-            self.warn(f"line {finding.line}: {finding.severity.value}: {finding.concern}: {finding.message}")
+            self.warn(f"line {finding.line}: {finding.severity.value}: {finding.code} {finding.concern}: {finding.message}")
         if any(f.severity is Severity.ERROR for f in result.findings):
             # The engine left the code as it was; say so instead of reporting a silent success.
             raise SkipFile(next(f.message for f in result.findings if f.severity is Severity.ERROR))

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from json.decoder import scanstring
 from typing import Callable
 
+from estimig import rules
 from estimig.result import Finding, Result, Severity
 
 CONCERN = "notebook"
@@ -53,9 +54,11 @@ class NotebookResult:
     left: int = 0
     assumed: int = 0
     cell_diffs: list[str] = field(default_factory=list)
+    suppressed: int = 0
 
     def as_result(self) -> Result:
-        return Result(self.text, tuple(self.findings), self.migrated, self.left, self.assumed)
+        return Result(self.text, tuple(self.findings), self.migrated, self.left, self.assumed,
+                      suppressed=self.suppressed)
 
 
 # --- a JSON scanner that remembers where each value is --------------------------------------------
@@ -312,8 +315,8 @@ def _without_sources(text: str, cells: list[_Cell]) -> object:
 # --- the migration -------------------------------------------------------------------------------------
 
 
-def _error(message: str, line: int = 1) -> Finding:
-    return Finding(line, Severity.ERROR, CONCERN, message)
+def _error(message: str, line: int = 1, code: str = rules.NOTEBOOK_UNREADABLE) -> Finding:
+    return Finding(line, Severity.ERROR, CONCERN, message, code=code)
 
 
 def _unique(text: str, stem: str) -> str:
@@ -341,7 +344,8 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
         return unchanged
     if language and language.lower() not in ("python", "python3"):
         unchanged.findings.append(
-            Finding(1, Severity.INFO, CONCERN, f"kernel language {language}, not Python: left untouched")
+            Finding(1, Severity.INFO, CONCERN, f"kernel language {language}, not Python: left untouched",
+                    code=rules.NOTEBOOK_SKIPPED)
         )
         return unchanged
 
@@ -354,7 +358,8 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
             continue
         masked = _mask(cell.source, lambda: f"{stem}magic_{next(counter)}__")
         if masked.skip_reason:
-            unchanged.findings.append(Finding(1, Severity.INFO, CONCERN, f"skipped: {masked.skip_reason}", cell=cell.index))
+            unchanged.findings.append(Finding(1, Severity.INFO, CONCERN, f"skipped: {masked.skip_reason}", cell=cell.index,
+                                                      code=rules.NOTEBOOK_SKIPPED))
             continue
         try:
             compile(masked.code, f"cell {cell.index}", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
@@ -362,7 +367,8 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
             line = getattr(exc, "lineno", None) or 1
             msg = getattr(exc, "msg", None) or str(exc)
             unchanged.findings.append(
-                Finding(line, Severity.WARNING, CONCERN, f"cell does not parse, left as it was: {msg}", cell=cell.index)
+                Finding(line, Severity.WARNING, CONCERN, f"cell does not parse, left as it was: {msg}", cell=cell.index,
+                        code=rules.NOTEBOOK_UNPARSABLE)
             )
             continue
         masks[cell.index] = masked
@@ -388,7 +394,7 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
     try:
         result = migrate(program)
     except Exception as exc:  # the engine promises not to raise; a notebook is still never half-written
-        unchanged.findings.append(_error(f"migration failed, left untouched: {_one_line(exc)}"))
+        unchanged.findings.append(_error(f"migration failed, left untouched: {_one_line(exc)}", code=rules.INTERNAL))
         return unchanged
 
     def locate(f: Finding) -> Finding:
@@ -400,7 +406,8 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
     findings = sorted(
         list(unchanged.findings) + [locate(f) for f in result.findings], key=lambda f: (f.cell or 0, f.line, f.column)
     )
-    out = NotebookResult(text, findings, result.migrated, result.left, result.assumed)
+    out = NotebookResult(text, findings, result.migrated, result.left, result.assumed,
+                         suppressed=result.suppressed)
     if result.code == program:
         return out
 
@@ -408,7 +415,8 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
     pieces = re.split(r"^(" + re.escape(stem) + r"cell_\d+__)[ \t]*\r?\n", result.code, flags=re.M)
     found = pieces[1::2]
     if found != seps[1:]:
-        out.findings.append(_error("the cell boundaries did not survive the migration; notebook left untouched"))
+        out.findings.append(_error("the cell boundaries did not survive the migration; notebook left untouched",
+                                         code=rules.INTERNAL))
         out.text, out.migrated = text, 0
         return out
     new_sources: dict[int, str] = {}
@@ -418,7 +426,8 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
             piece = piece[:-1]
         restored = _unmask(piece, masks[cell.index].restore)
         if restored is None:
-            out.findings.append(_error("an IPython line did not survive the migration; notebook left untouched"))
+            out.findings.append(_error("an IPython line did not survive the migration; notebook left untouched",
+                                             code=rules.INTERNAL))
             out.text, out.migrated = text, 0
             return out
         if restored != cell.source:
@@ -444,7 +453,7 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
     except Exception:
         ok = False
     if not ok:
-        out.findings.append(_error("the rewritten notebook did not verify; notebook left untouched"))
+        out.findings.append(_error("the rewritten notebook did not verify; notebook left untouched", code=rules.INTERNAL))
         out.text, out.migrated = text, 0
         return out
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 ENVIRONMENT_MODES = ("explicit", "curated")
+# inline: a short `# estimig:` comment above each call left as it was; none: report only.
+COMMENT_MODES = ("inline", "none")
 
 
 @dataclass(frozen=True)
@@ -15,12 +17,13 @@ class Options:
     # explicit: an Environment equal to what the estimator built (provable); curated: the Azure ML
     # curated environment the migration guide names (a documented, deliberate difference).
     environment: str = "explicit"
+    comments: str = "inline"
     # Named assumptions the user asked for (estimig/assumptions.py); empty: proven-only.
     assume: frozenset[str] = frozenset()
     _modules: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
-    def create(cls, only=(), skip=(), environment="explicit", assume=()) -> "Options":
+    def create(cls, only=(), skip=(), environment="explicit", comments="inline", assume=()) -> "Options":
         """Validated options; concern modules (and LibCST) are only imported when first needed."""
         from estimig.codemods import CONCERN_NAMES
 
@@ -29,9 +32,12 @@ class Options:
             raise ValueError(f"unknown concern '{unknown[0]}' (known: {', '.join(CONCERN_NAMES)})")
         if environment not in ENVIRONMENT_MODES:
             raise ValueError(f"unknown environment mode '{environment}' (known: {', '.join(ENVIRONMENT_MODES)})")
+        if comments not in COMMENT_MODES:
+            raise ValueError(f"unknown comments mode '{comments}' (known: {', '.join(COMMENT_MODES)})")
         from estimig.assumptions import resolve
 
-        return cls(only=tuple(only), skip=tuple(skip), environment=environment, assume=resolve(assume))
+        return cls(only=tuple(only), skip=tuple(skip), environment=environment, comments=comments,
+                   assume=resolve(assume))
 
     @property
     def concerns(self) -> dict[str, ModuleType]:
@@ -45,7 +51,8 @@ class Options:
 
     def portable(self) -> "Options":
         """A copy without module objects, to send to worker processes."""
-        return Options(only=self.only, skip=self.skip, environment=self.environment, assume=self.assume)
+        return Options(only=self.only, skip=self.skip, environment=self.environment, comments=self.comments,
+                       assume=self.assume)
 
     def assumes(self, name: str) -> bool:
         return name in self.assume

@@ -9,10 +9,11 @@ handles leaves the whole call as it was.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 import libcst as cst
 
+from estimig import rules
 from estimig.result import Finding, Severity
 
 # ScriptRunConfig's own parameter order (azureml.core.ScriptRunConfig.__init__): the assembler puts
@@ -65,6 +66,16 @@ class CallPlan:
     blocked: str | None = None
     # Named assumptions (estimig/assumptions.py) this plan relies on; only ever ones the user asked for.
     assumes: frozenset[str] = frozenset()
+    # The finding code of the refusal when it is not the concern's own (see estimig/rules.py).
+    blocked_code: str | None = None
+
+
+class Refusal(NamedTuple):
+    """Why a call is left as it was: the concern that said so, its reason, and the finding's code."""
+
+    concern: str
+    reason: str
+    code: str
 
 
 @dataclass
@@ -75,7 +86,7 @@ class MergedPlan:
     imports: set[tuple[str, str]] = field(default_factory=set)
     edits: list[tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    blocked: list[tuple[str, str]] = field(default_factory=list)  # (concern, reason)
+    blocked: list[Refusal] = field(default_factory=list)
     assumes: set[str] = field(default_factory=set)
 
     @property
@@ -99,13 +110,15 @@ def merge(plans: Iterable[CallPlan], kwargs: Iterable[str], owners: dict[str, st
         # concern's reason, not also reported for uses that were never the problem.
         handled_uses |= plan.handles_uses
         if plan.blocked:
-            merged.blocked.append((plan.concern, plan.blocked))
+            merged.blocked.append(Refusal(plan.concern, plan.blocked,
+                                          plan.blocked_code or rules.refusal_code(plan.concern)))
             continue
         handled |= plan.handles
         merged.assumes |= plan.assumes
         for arg in plan.arguments:
             if arg.name in merged.arguments and merged.arguments[arg.name] != arg:
-                merged.blocked.append((plan.concern, f"two concerns both set ScriptRunConfig argument '{arg.name}'"))
+                merged.blocked.append(Refusal(plan.concern, f"two concerns both set ScriptRunConfig argument "
+                                                            f"'{arg.name}'", rules.CONFLICT))
             merged.arguments[arg.name] = arg
         merged.before.extend(s for s in plan.before if s not in merged.before)
         merged.after.extend(s for s in plan.after if s not in merged.after)
@@ -116,20 +129,22 @@ def merge(plans: Iterable[CallPlan], kwargs: Iterable[str], owners: dict[str, st
             continue
         owner = owners.get(kwarg)
         if owner is None:
-            merged.blocked.append(("core", f"estimig does not know the argument '{kwarg}'"))
-        elif not any(c == owner for c, _ in merged.blocked):
-            merged.blocked.append((owner, f"argument '{kwarg}' needs the '{owner}' concern, which is not enabled"))
-    uses_already_explained = any(concern == "uses" for concern, _ in merged.blocked)
+            merged.blocked.append(Refusal("core", f"estimig does not know the argument '{kwarg}'", rules.UNKNOWN_ARGUMENT))
+        elif not any(refusal.concern == owner for refusal in merged.blocked):
+            merged.blocked.append(Refusal(owner, f"argument '{kwarg}' needs the '{owner}' concern, which is not enabled",
+                                          rules.CONCERN_DISABLED))
+    uses_already_explained = any(refusal.concern == "uses" for refusal in merged.blocked)
     for node_id, description in uses:
         if node_id not in handled_uses and not uses_already_explained:
-            merged.blocked.append(("uses", f"the estimator is used afterwards ({description}), which needs the 'uses' concern"))
+            merged.blocked.append(Refusal("uses", f"the estimator is used afterwards ({description}), which needs "
+                                                  "the 'uses' concern", rules.CONCERN_DISABLED))
     return merged
 
 
 def blocked_message(merged: MergedPlan) -> str:
-    reasons = "; ".join(dict.fromkeys(reason for _, reason in merged.blocked))
-    return reasons
+    return "; ".join(dict.fromkeys(refusal.reason for refusal in merged.blocked))
 
 
 def finding(call_line: int, concern: str, message: str, severity: Severity = Severity.WARNING) -> Finding:
-    return Finding(line=call_line, severity=severity, concern=concern, message=message)
+    return Finding(line=call_line, severity=severity, concern=concern, message=message,
+                   code=rules.note_code(concern, severity))

@@ -23,12 +23,19 @@ class Finding:
     column: int = 0
     # For notebooks: the 1-based index of the code cell, with `line` counted inside the cell.
     cell: int | None = None
+    # The kind of finding: an `EST` code of the registry in estimig/rules.py.
+    code: str = ""
     # For a call migrated on assumptions (estimig/assumptions.py): their names.
     assumptions: tuple[str, ...] = ()
 
     def location(self, path: str) -> str:
-        cell = f":cell {self.cell}" if self.cell is not None else ""
-        return f"{path}{cell}:{self.line}"
+        if self.cell is not None:
+            return f"{path}, {self.position()}"
+        return f"{path}:{self.line}"
+
+    def position(self) -> str:
+        """Where in its file, in words: `line L`, or `cell N, line L` (the line counted in the cell)."""
+        return f"line {self.line}" if self.cell is None else f"cell {self.cell}, line {self.line}"
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ class Result:
     migrated: int = 0  # estimator calls turned into ScriptRunConfig
     left: int = 0  # estimator calls left as they were (each has a finding)
     assumed: int = 0  # of the migrated calls, those migrated on assumptions the user named
+    suppressed: int = 0  # estimator calls left alone by a `# estimig: ignore` comment (no finding)
 
     @property
     def needs_attention(self) -> int:

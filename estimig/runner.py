@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Iterable, Iterator
 
+from estimig import rules
 from estimig.options import Options
 from estimig.prefilter import may_hold_estimator
 from estimig.result import FileResult, Finding, Result, Severity
@@ -21,7 +22,7 @@ def process_file(path: str, options: Options, write: bool) -> FileResult:
         return _process_file(path, options, write)
     except Exception as exc:  # a bug in estimig: reported on this file, which is left as it was
         message = f"internal error ({type(exc).__name__}: {exc}); the file was left as it was. Please report this"
-        return FileResult(path, error=Finding(1, Severity.ERROR, "engine", message))
+        return FileResult(path, error=Finding(1, Severity.ERROR, "engine", message, code=rules.INTERNAL))
 
 
 def _process_file(path: str, options: Options, write: bool) -> FileResult:
@@ -29,14 +30,15 @@ def _process_file(path: str, options: Options, write: bool) -> FileResult:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
-        return FileResult(path, error=Finding(1, Severity.ERROR, "io", f"cannot read: {exc.strerror}"))
+        return FileResult(path, error=Finding(1, Severity.ERROR, "io", f"cannot read: {exc.strerror}",
+                                                  code=rules.IO))
     if not may_hold_estimator(data):
         return FileResult(path, original=None)
     notebook = path.endswith(".ipynb")
     try:
         source = decode(data, python=not notebook)
     except UnreadableFile as exc:
-        return FileResult(path, error=Finding(1, Severity.ERROR, "io", str(exc)))
+        return FileResult(path, error=Finding(1, Severity.ERROR, "io", str(exc), code=rules.IO))
     if notebook:
         result, cell_diffs = migrate_notebook_text(source.text, path, options)
     else:
@@ -49,7 +51,7 @@ def _process_file(path: str, options: Options, write: bool) -> FileResult:
             write_atomic(path, encode(source, result.code))
             file_result.written = True
         except (OSError, UnicodeEncodeError) as exc:
-            file_result.error = Finding(1, Severity.ERROR, "io", f"cannot write: {exc}")
+            file_result.error = Finding(1, Severity.ERROR, "io", f"cannot write: {exc}", code=rules.IO)
     return file_result
 
 
@@ -57,7 +59,11 @@ def migrate_notebook_text(text: str, path: str, options: Options) -> tuple[Resul
     from estimig.engine import migrate_source
     from estimig.notebooks import migrate_notebook
 
-    outcome = migrate_notebook(text, lambda code: migrate_source(code, path=path, options=options), path=path)
+    from estimig.reports import relpath
+
+    # The cell diffs are headed by the path as a reviewer reads it (no `./`).
+    outcome = migrate_notebook(text, lambda code: migrate_source(code, path=path, options=options),
+                               path=relpath(path, None))
     return outcome.as_result(), list(outcome.cell_diffs)
 
 
@@ -102,7 +108,8 @@ def _results(paths: list[str], options: Options, write: bool, jobs: int) -> Iter
                     # A worker died (killed, out of memory): its files and the rest are reported,
                     # untouched or already written whole (writes are atomic), and the run ends cleanly.
                     broken = Finding(1, Severity.ERROR, "engine",
-                                     "a worker process died; this file may not have been processed. Run again with -j 1")
+                                     "a worker process died; this file may not have been processed. Run again with -j 1",
+                                     code=rules.INTERNAL)
                     yield FileResult(path, error=broken)
 
 

@@ -32,10 +32,24 @@ class PlainConsole:
         self.file.write(f"{text}\n")
 
 
+def wants_color(is_tty: bool, color: bool | None, environ=None) -> bool:
+    """--color/--no-color first, then NO_COLOR / FORCE_COLOR (no-color.org, force-color.org), then the TTY."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    if color is not None:
+        return color
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    return is_tty
+
+
 def make_console(stream, *, color: bool | None = None) -> "Console | PlainConsole":
-    """A console on `stream`; colour follows the TTY unless `color` forces it on or off."""
+    """A console on `stream`; colour follows the TTY and the environment unless `color` forces it."""
     is_tty = bool(getattr(stream, "isatty", lambda: False)())
-    styled = is_tty if color is None else color
+    styled = wants_color(is_tty, color)
     if not styled:
         return PlainConsole(stream, is_terminal=is_tty)
     from rich.console import Console
@@ -100,18 +114,31 @@ def print_diff(console, diff_text: str) -> None:
         console.print(Text(line, style=style))
 
 
-def print_summary(console, results) -> None:
-    """One row per file that changed or has findings, then the summary line."""
-    from estimig.reports import summarize
+def _state(result) -> str:
+    return ("error" if result.error else "written" if result.written else "would change" if result.changed
+            else "unchanged")
+
+
+def print_changed(console, results) -> None:
+    """For -q: one `path: written` / `path: would change` line per file that changes, nothing else."""
+    from estimig.reports import relpath
+
+    for r in sorted(results, key=lambda r: r.path):
+        if r.changed:
+            console.print(f"{relpath(r.path, None)}: {_state(r)}", markup=False, highlight=False)
+
+
+def print_summary(console, results, *, every_file: bool = False) -> None:
+    """One row per file that changed or has findings (every file with -v), then the summary line."""
+    from estimig.reports import relpath, summarize
 
     summary = summarize(results)
     rows = []
     for r in sorted(results, key=lambda r: r.path):
-        if not r.changed and not r.findings:
+        if not r.changed and not r.findings and not every_file:
             continue
         need = sum(1 for f in r.findings if f.severity.value != "info")
-        state = "error" if r.error else "written" if r.written else "would change" if r.changed else "unchanged"
-        rows.append((r.path, state, str(r.result.migrated if r.result else 0), str(need)))
+        rows.append((relpath(r.path, None), _state(r), str(r.result.migrated if r.result else 0), str(need)))
     if _plain(console):
         out = console.file
         for path, state, migrated, need in rows:

@@ -210,7 +210,7 @@ def _classify(report: FileReport, label, module: cst.Module, result, out_module:
         messages = left_lines.get(call.line)
         if messages:
             try:
-                blocked = [tuple(b) for b in engine.decide(call, engine.default_options()).plan.blocked]
+                blocked = [tuple(b)[:2] for b in engine.decide(call, engine.default_options()).plan.blocked]
             except Exception as exc:  # the reasons are a report detail; never lose the count
                 blocked = [("?", f"could not recompute the reasons: {_one_line(repr(exc))}")]
             report.calls.append(Call(where, call.kind, "left", messages[0], snippet, blocked))

@@ -280,7 +280,7 @@ def test_parse_error_is_reported_with_its_line_and_exit_2(tmp_path):
     path.write_text(source)
     result = invoke(str(path))
     assert result.exit_code == 2
-    assert f"{path}:3" in stderr_of(result) and "error: parse:" in stderr_of(result)
+    assert f"{path}:3" in stderr_of(result) and "error: EST001 parse:" in stderr_of(result)
     assert path.read_text() == source
 
 

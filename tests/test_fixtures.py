@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from estimig.assemble import COMMENT_PREFIX
+from estimig.comments import PREFIX as COMMENT_PREFIX
 from estimig.result import Severity
 from fixture_support import assert_same_text, code_lines, copy_scenario, params, scenarios, without_lines
 

@@ -184,7 +184,7 @@ def test_cells_are_one_program_and_findings_point_at_cell_and_line():
     assert "estimator = PyTorch(" in seen[0] and "run = experiment.submit(estimator)" in seen[0]
     migrated = [f for f in result.findings if f.concern == "core"]
     assert [(f.cell, f.line) for f in migrated] == [(9, 3)]
-    assert migrated[0].location("train-pytorch.ipynb") == "train-pytorch.ipynb:cell 9:3"
+    assert migrated[0].location("train-pytorch.ipynb") == "train-pytorch.ipynb, cell 9, line 3"
     assert result.migrated == 1
 
 

@@ -8,7 +8,7 @@ import os
 import libcst as cst
 from hypothesis import HealthCheck, given, settings
 
-from estimig.assemble import COMMENT_PREFIX
+from estimig.comments import PREFIX as COMMENT_PREFIX
 from estimig.engine import migrate_source
 from fixture_support import assert_oracle_equal
 from strategies import estimator_calls

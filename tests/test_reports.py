@@ -46,7 +46,8 @@ run = exp.submit(est)
 def _notebook_stand_in(code: str) -> Result:
     new = code.replace("Estimator(", "ScriptRunConfig(").replace("entry_script=", "script=")
     line = code.count("\n", 0, code.index("est = Estimator(")) + 1
-    finding = Finding(line, Severity.WARNING, "environment", "conda_packages: check the <conda> channel by hand")
+    finding = Finding(line, Severity.WARNING, "environment", "conda_packages: check the <conda> channel by hand",
+                      code="EST204")
     return Result(new, (finding,), 1, 0)
 
 
@@ -58,17 +59,20 @@ def sample_results() -> list[FileResult]:
     return [
         FileResult(
             f"{root}/src/submit.py", PY_BEFORE, Result(PY_AFTER, (
-                Finding(3, Severity.INFO, "core", "compute_target kept; ScriptRunConfig defaults to local", column=6),
+                Finding(3, Severity.INFO, "core", "compute_target kept; ScriptRunConfig defaults to local", column=6,
+                        code="EST206"),
             ), 1, 0),
         ),
         FileResult(f"{root}/notebooks/iris.ipynb", nb_text, nb.as_result(), cell_diffs=nb.cell_diffs),
         FileResult(
             f"{root}/notebooks/broken.ipynb", "{", Result("{"),
-            error=Finding(1, Severity.ERROR, "notebook", "not a readable notebook, left untouched: NotJSONError"),
+            error=Finding(1, Severity.ERROR, "notebook", "not a readable notebook, left untouched: NotJSONError",
+                          code="EST004"),
         ),
         FileResult(
             f"{root}/jobs/hyper, tune.py", "x = Estimator(**kw)\n", Result("x = Estimator(**kw)\n", (
-                Finding(1, Severity.WARNING, "core", "Estimator(**kw): arguments unknown until run time; migrate by hand\nsee docs/manual.md"),
+                Finding(1, Severity.WARNING, "core", "Estimator(**kw): arguments unknown until run time; migrate by hand\nsee docs/manual.md",
+                        code="EST101"),
             ), 0, 1),
         ),
         FileResult(f"{root}/src/util.py", "import os\n", Result("import os\n")),
@@ -98,7 +102,8 @@ def test_unknown_format_is_refused():
 def test_text_summary_and_lines():
     lines = rendered("text").splitlines()
     assert lines[0] == "Migrated 2 calls in 2 files; 3 need attention"
-    assert "notebooks/iris.ipynb:cell 3:1: warning: environment: conda_packages: check the <conda> channel by hand" in lines
+    assert ("notebooks/iris.ipynb, cell 3, line 1: warning: EST204 environment: conda_packages: check the <conda> "
+            "channel by hand") in lines
     # A multi-line message stays one line: one finding, one line.
     assert len(lines) == 5
 
@@ -177,7 +182,7 @@ def test_json_report_follows_the_documented_schema():
 def test_github_annotations_escape_properties_and_data():
     out = rendered("github").splitlines()
     left = [line for line in out if "hyper" in line][0]
-    assert left.startswith("::warning file=jobs/hyper%2C tune.py,line=1,title=estimig core::")
+    assert left.startswith("::warning file=jobs/hyper%2C tune.py,line=1,title=estimig EST101 (core-unprovable)::")
     assert "%0Asee docs/manual.md" in left
     assert out[-1] == "::notice title=estimig::Migrated 2 calls in 2 files; 3 need attention"
 

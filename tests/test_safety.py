@@ -130,7 +130,7 @@ def test_a_write_error_is_reported_and_the_run_goes_on(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "write_atomic", flaky)
     result = rewrite(str(tmp_path))
     assert result.exit_code == 2
-    assert "a.py:1: error: io: cannot write" in stderr_of(result)
+    assert "a.py:1: error: EST002 io: cannot write" in stderr_of(result)
     assert (tmp_path / "a.py").read_text(encoding="utf-8") == text(BASIC, "before.py")
     assert (tmp_path / "b.py").read_text(encoding="utf-8") == text(BASIC, "after.py")
 
@@ -156,9 +156,9 @@ def test_a_bad_file_is_reported_and_the_others_are_migrated(tmp_path, jobs):
     result = CliRunner().invoke(main, ["rewrite", "--no-color", "-j", jobs, str(tmp_path)])
     assert result.exit_code == 2
     err = stderr_of(result)
-    assert f"{tmp_path / 'a_legacy.py'}:3" in err and "error: parse:" in err
-    assert f"{tmp_path / 'b_binary.py'}:1: error: io: cannot decode as utf-8" in err
-    assert f"{tmp_path / 'c_cookie.py'}:1: error: io:" in err
+    assert f"{tmp_path / 'a_legacy.py'}:3" in err and "error: EST001 parse:" in err
+    assert f"{tmp_path / 'b_binary.py'}:1: error: EST002 io: cannot decode as utf-8" in err
+    assert f"{tmp_path / 'c_cookie.py'}:1: error: EST002 io:" in err
     assert (tmp_path / "a_legacy.py").read_text() == legacy
     assert (tmp_path / "b_binary.py").read_bytes() == b"from azureml.train.estimator import Estimator\n\xff\xfe not utf-8\n"
     for name in ("d_job", "e_job"):
@@ -178,7 +178,7 @@ def test_an_engine_bug_in_a_concern_leaves_the_file_byte_identical(tmp_path, mon
     result = rewrite(str(path))
     assert result.exit_code == 2
     err = stderr_of(result)
-    assert f"{path}:1: error: engine: internal error (KeyError" in err
+    assert f"{path}:1: error: EST003 engine: internal error (KeyError" in err
     assert "Traceback" not in err
     assert path.read_bytes() == data
 
@@ -198,7 +198,7 @@ def test_a_crash_outside_the_engine_is_reported_per_file(tmp_path, monkeypatch):
         shutil.copyfile(BASIC / "before.py", tmp_path / f"{name}.py")
     result = rewrite(str(tmp_path))
     assert result.exit_code == 2
-    assert "boom.py:1: error: engine: internal error (RuntimeError: simulated crash)" in stderr_of(result)
+    assert "boom.py:1: error: EST003 engine: internal error (RuntimeError: simulated crash)" in stderr_of(result)
     assert (tmp_path / "boom.py").read_text(encoding="utf-8") == text(BASIC, "before.py")
     assert (tmp_path / "fine.py").read_text(encoding="utf-8") == text(BASIC, "after.py")
 

@@ -16,7 +16,7 @@ import libcst as cst
 import pytest
 
 from estimig.analysis import Analysis, star_imports
-from estimig.assemble import COMMENT_PREFIX
+from estimig.comments import PREFIX as COMMENT_PREFIX
 from estimig.engine import migrate_source
 from estimig.facts import ESTIMATOR_CLASSES, collect
 
@@ -148,7 +148,7 @@ def test_unseen_star_import_leaves_the_call_with_a_finding(imports, cls, module)
     assert f"`from {module} import *`" in finding.message
     assert "cannot see into" in finding.message
     comments = [line for line in result.code.splitlines() if line.lstrip().startswith(COMMENT_PREFIX)]
-    assert len(comments) == 1 and f"`from {module} import *`" in comments[0]
+    assert len(comments) == 1 and f"`from {module} import *`" in comments[0] and len(comments[0]) <= 120
     assert migrate_source(result.code).code == result.code
 
 

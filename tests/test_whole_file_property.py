@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from strategies.preamble import PREAMBLE
 from strategies.uses import IMPORTS, blocks
 
-from estimig.assemble import COMMENT_PREFIX, _enclosing_statement
+from estimig.assemble import enclosing_statement
+from estimig.comments import PREFIX as COMMENT_PREFIX
 from estimig.engine import migrate_source
 from estimig.facts import collect
 from fixture_support import assert_oracle_equal
@@ -30,13 +31,13 @@ def unmarked(code: str) -> list[int]:
     facts = collect(cst.parse_module(code))
     missing = []
     for call in facts.calls:
-        statement = call.statement or _enclosing_statement(facts, call.node)
+        statement = call.statement or enclosing_statement(facts, call.node)
         if not _has_comment(statement):
             missing.append(call.line)
     for line, _ in facts.stray:
-        from estimig.assemble import _statement_at_line
+        from estimig.assemble import statement_at_line
 
-        if not _has_comment(_statement_at_line(facts, line)):
+        if not _has_comment(statement_at_line(facts, line)):
             missing.append(line)
     return missing
 

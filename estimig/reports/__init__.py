@@ -18,20 +18,55 @@ _MODULES = {"text": "text", "json": "json_report", "markdown": "markdown", "sari
 SDK_V1_END = "Azure ML SDK v1 support ended on 30 June 2026."
 
 
-def render(results: list[FileResult], fmt: str, *, root: str | None = None) -> str:
+def render(results: list[FileResult], fmt: str, *, root: str | None = None, full_report: str | None = None,
+           limit: int | None = None) -> str:
+    """The report in `fmt`. Markdown is cut to fit `limit` characters (default: a GitHub comment),
+    naming `full_report` as where the rest is; `limit=0` means no limit."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
     module = import_module(f"estimig.reports.{_MODULES[fmt]}")
-    return module.render(sorted(results, key=lambda r: relpath(r.path, root)), root)
+    ordered = sorted(results, key=lambda r: relpath(r.path, root))
+    if fmt == "markdown":
+        return module.render(ordered, root, full_report=full_report, limit=limit)
+    return module.render(ordered, root)
 
 
 def relpath(path: str, root: str | None) -> str:
-    """The path as a reviewer reads it: relative to root when under it, always with `/`."""
+    """The path as a reviewer reads it: relative to root when under it, always with `/`, never `./`."""
     if root is not None:
         rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
         if not rel.startswith(".."):
             path = rel
-    return path.replace(os.sep, "/")
+    return os.path.normpath(path).replace(os.sep, "/") if path not in ("", "-") else path
+
+
+def one_line(text: str) -> str:
+    """A message on one line: tools grep and parse reports line by line."""
+    return " ".join(text.split())
+
+
+def finding_line(path: str, finding: Finding) -> str:
+    """`path:line[:col]: severity: CODE concern: message` (a notebook: `path, cell N, line L: ...`)."""
+    column = f":{finding.column + 1}" if finding.column and finding.cell is None else ""
+    return (f"{finding.location(path)}{column}: {finding.severity.value}: {finding.code} {finding.concern}: "
+            f"{one_line(finding.message)}")
+
+
+def at_least(results: list[FileResult], severity: Severity) -> list[FileResult]:
+    """The results with only the findings of `severity` or worse (`--severity`)."""
+    import dataclasses
+
+    order = list(Severity)
+    keep = {s for s in order if order.index(s) >= order.index(severity)}
+    if keep == set(order):
+        return results
+    filtered = []
+    for r in results:
+        error = r.error if r.error is None or r.error.severity in keep else None
+        result = r.result and dataclasses.replace(r.result, findings=tuple(f for f in r.result.findings
+                                                                         if f.severity in keep))
+        filtered.append(dataclasses.replace(r, result=result, error=error))
+    return filtered
 
 
 def is_notebook(result: FileResult) -> bool:
@@ -47,6 +82,7 @@ class Summary:
     needs_attention: int
     errors: int
     assumed: int = 0  # of the migrated calls, those migrated on named assumptions
+    suppressed: int = 0  # calls left alone by `# estimig: ignore`
 
     @property
     def headline(self) -> str:
@@ -72,11 +108,12 @@ def summarize(results: list[FileResult]) -> Summary:
         assumed=sum(r.result.assumed for r in results if r.result),
         needs_attention=sum(1 for f in findings if f.severity is not Severity.INFO),
         errors=sum(1 for f in findings if f.severity is Severity.ERROR),
+        suppressed=sum(r.result.suppressed for r in results if r.result),
     )
 
 
 def sorted_findings(result: FileResult) -> list[Finding]:
-    return sorted(result.findings, key=lambda f: (f.cell or 0, f.line, f.column, f.concern, f.message))
+    return sorted(result.findings, key=lambda f: (f.cell or 0, f.line, f.column, f.code, f.concern, f.message))
 
 
 def file_diff(result: FileResult, root: str | None = None) -> str:

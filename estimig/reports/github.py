@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from estimig.reports import raw_line, relpath, sorted_findings, summarize
 from estimig.result import Severity
+from estimig.rules import RULES
 
 _COMMAND = {Severity.INFO: "notice", Severity.WARNING: "warning", Severity.ERROR: "error"}
 
@@ -20,6 +21,11 @@ def _prop(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def _title(finding) -> str:
+    rule = RULES.get(finding.code)
+    return f"estimig {finding.code} ({rule.name})" if rule else f"estimig {finding.concern}"
+
+
 def render(results, root):
     lines = []
     for result in results:
@@ -29,7 +35,7 @@ def render(results, root):
             props = f"file={_prop(path)},line={raw_line(result, f)}"
             if f.cell is None and f.column:
                 props += f",col={f.column + 1}"
-            props += f",title={_prop('estimig ' + f.concern)}"
+            props += f",title={_prop(_title(f))}"
             lines.append(f"::{_COMMAND[f.severity]} {props}::{_data(where + f.message)}")
     lines.append(f"::notice title=estimig::{_data(summarize(results).headline)}")
     return "\n".join(lines) + "\n"

@@ -24,6 +24,7 @@ def render(results, root):
             "left": summary.left,
             "needs_attention": summary.needs_attention,
             "errors": summary.errors,
+            "suppressed": summary.suppressed,
         },
         "files": [
             {
@@ -41,6 +42,7 @@ def render(results, root):
                         "column": f.column,
                         "cell": f.cell,
                         "severity": f.severity.value,
+                        "code": f.code,
                         "concern": f.concern,
                         "message": f.message,
                         "assumptions": list(f.assumptions),

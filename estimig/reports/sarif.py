@@ -12,24 +12,32 @@ from urllib.parse import quote
 
 from estimig.reports import SDK_V1_END, raw_line, relpath, sorted_findings, tool_version
 from estimig.result import Severity
+from estimig.rules import RULES, docs_anchor
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.INFO: "note", Severity.WARNING: "warning", Severity.ERROR: "error"}
 
 
+def _rule(code: str, concern: str) -> dict:
+    rule = RULES.get(code)
+    if rule is None:  # a finding without a registered code (a bug: tests/test_rules.py checks the fixtures)
+        return {"id": code or concern, "shortDescription": {"text": f"estimig: {concern}"},
+                "defaultConfiguration": {"level": "warning"}}
+    return {
+        "id": rule.code,
+        "name": "".join(part.capitalize() for part in rule.name.split("-")),
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": f"{rule.summary}. {SDK_V1_END}"},
+        "help": {"text": f"{rule.fix} See {docs_anchor(rule.code)}."},
+        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+    }
+
+
 def render(results, root):
     findings = [(r, f) for r in results for f in sorted_findings(r)]
-    concerns = sorted({f.concern for _, f in findings})
-    rules = [
-        {
-            "id": concern,
-            "name": "".join(part.capitalize() for part in concern.replace("-", "_").split("_")),
-            "shortDescription": {"text": f"estimig: {concern}"},
-            "fullDescription": {"text": f"Estimator to ScriptRunConfig migration, concern '{concern}'. {SDK_V1_END}"},
-            "defaultConfiguration": {"level": "warning"},
-        }
-        for concern in concerns
-    ]
+    ids = sorted({f.code or f.concern for _, f in findings})
+    concern_of = {f.code or f.concern: f.concern for _, f in findings}
+    rules = [_rule(rule_id, concern_of[rule_id]) for rule_id in ids]
     out = []
     for r, f in findings:
         where = f"cell {f.cell}, line {f.line}: " if f.cell is not None else ""
@@ -38,8 +46,8 @@ def render(results, root):
             region["startColumn"] = f.column + 1
         out.append(
             {
-                "ruleId": f.concern,
-                "ruleIndex": concerns.index(f.concern),
+                "ruleId": f.code or f.concern,
+                "ruleIndex": ids.index(f.code or f.concern),
                 "level": _LEVEL[f.severity],
                 "message": {"text": where + f.message},
                 "locations": [
