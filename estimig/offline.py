@@ -106,9 +106,9 @@ class OfflineSession:
 
 
 class _FakeRun:
-    """What `Experiment.submit` returns offline: enough for notebooks that call it."""
+    """What `Experiment.submit` (or `start_logging`) returns offline: enough for notebooks that call it."""
 
-    def __init__(self, submission: Submission):
+    def __init__(self, submission: Submission | None):
         self.submission = submission
         self.id = f"offline_{id(submission):x}"
 
@@ -132,7 +132,11 @@ class _FakeRun:
 def offline_sdk(on_submit: Callable[[Submission], Any] | None = None):
     """Patch the SDK's service boundary for the duration of the block; yield the session."""
     require_sdk()
+    import itertools
+    import uuid
     from unittest import mock
+
+    counter = itertools.count(1)
 
     from azureml.core import Dataset, Datastore, Environment, Experiment, Workspace
     from azureml.core.compute import AmlCompute, ComputeTarget, RemoteCompute
@@ -247,6 +251,12 @@ def offline_sdk(on_submit: Callable[[Submission], Any] | None = None):
         mock.patch.object(Workspace, "get_default_datastore", lambda self: make_datastore(self)),
         mock.patch.object(Experiment, "__init__", experiment_init),
         mock.patch.object(Experiment, "submit", submit),
+        # An interactive run (`run = exp.start_logging()`, then run.log(...)) talks to the service.
+        mock.patch.object(Experiment, "start_logging", lambda self, *a, **k: _FakeRun(None)),
+        # Two runs of one program compare equal only if names it makes up (output folders named
+        # with uuid1().hex) come out the same: each session draws the same sequence.
+        mock.patch.object(uuid, "uuid1", lambda *a, **k: uuid.UUID(int=next(counter), version=1)),
+        mock.patch.object(uuid, "uuid4", lambda: uuid.UUID(int=next(counter), version=4)),
         mock.patch.object(ComputeTarget, "__new__", compute_new),
         mock.patch.object(ComputeTarget, "__init__", compute_init),
         mock.patch.object(Datastore, "get", staticmethod(datastore_get)),
