@@ -44,6 +44,9 @@ _FOLDED_METHODS = frozenset({"update", "append", "extend"})
 # Estimator keywords whose value the estimator changes in place (it inserts azureml-defaults into
 # pip_packages, its own pins into conda_packages); every other keyword is only read.
 ESTIMATOR_CHANGES = frozenset({"pip_packages", "conda_packages"})
+# ScriptRunConfig arguments it only reads: it stores the compute target's name, not the object, and
+# strings; the others (environment, arguments, run_config, ...) it keeps, so later code may change them.
+_SCRIPT_RUN_CONFIG_READS = frozenset({"compute_target", "source_directory", "script"})
 _SAFE_PARENTS = frozenset({cst.BinaryOperation, cst.UnaryOperation, cst.Comparison, cst.ComparisonTarget,
                            cst.BooleanOperation, cst.FormattedStringExpression, cst.If, cst.While, cst.Assert,
                            cst.Index, cst.Slice, cst.IfExp, cst.Del})
@@ -558,6 +561,10 @@ class ScopeFlow:
                 if id(call) in self._points:
                     keyword = parent.keyword.value if parent.keyword is not None else "source_directory"
                     return f"the estimator changes {name.value} in place" if keyword in ESTIMATOR_CHANGES else None
+                if (_dotted(func) or "").split(".")[-1] == "ScriptRunConfig" and parent.keyword is not None \
+                        and parent.keyword.value in _SCRIPT_RUN_CONFIG_READS:
+                    # A migrated call (a second run): it keeps only the target's name and the paths.
+                    return None
                 return f"{name.value} is passed to {_dotted(func) or 'a call'}(...), which may change it"
         if kind in _SAFE_PARENTS or kind is cst.Expr:
             return None

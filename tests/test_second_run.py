@@ -112,3 +112,32 @@ def test_multinode_notebook_comment_is_a_fixed_point():
     once = migrate_notebook_text(text, "multinode.ipynb", Options.create())[0].code
     assert "# estimig:" in once
     _twice_notebook(text, "multinode.ipynb")
+
+
+def test_a_target_read_by_a_migrated_call_stays_classified_on_the_second_run():
+    """Run 1 migrates the first estimator into ScriptRunConfig(compute_target=compute_target) and
+    leaves the second (its use needs the skipped 'uses' concern); run 2 must see the same target
+    (a ScriptRunConfig keeps the target's name, it never changes the object) and say the same."""
+    source = '''from azureml.core import Experiment, Workspace
+from azureml.core.compute import AmlCompute, ComputeTarget
+from azureml.core.compute_target import ComputeTargetException
+from azureml.train.dnn import TensorFlow
+from azureml.train.hyperdrive import HyperDriveRunConfig
+
+ws = Workspace.from_config()
+try:
+    compute_target = ComputeTarget(workspace=ws, name="gpu")
+except ComputeTargetException:
+    compute_target = ComputeTarget.create(ws, "gpu", AmlCompute.provisioning_configuration(vm_size="STANDARD_NC6"))
+est = TensorFlow(source_directory="src", compute_target=compute_target, entry_script="tf.py", use_gpu=True)
+run = Experiment(ws, "x").submit(est)
+tuned = TensorFlow(source_directory="src", compute_target=compute_target, entry_script="tf.py", use_gpu=True)
+hd = HyperDriveRunConfig(estimator=tuned)
+'''
+    options = Options.create(skip=("uses",))
+    first = migrate_source(source, options=options)
+    assert first.migrated == 1 and first.left == 1
+    second = migrate_source(first.code, options=options)
+    assert second.code == first.code
+    assert [f.code for f in second.findings if f.severity.value != "info"] == \
+        [f.code for f in first.findings if f.severity.value != "info"]
