@@ -63,7 +63,8 @@ def _migrate_module(code: str, module: cst.Module, options: Options, path: str =
     new_code = render(facts, assemble(facts, decisions, stray_comments(facts.stray)), code)
     migrated = sum(1 for d in decisions if d.comment is None)
     findings.sort(key=lambda f: (f.line, f.column))
-    return Result(new_code, tuple(findings), migrated=migrated, left=len(decisions) - migrated)
+    files = tuple(dict.fromkeys(f for d in decisions if d.comment is None for f in d.plan.files))
+    return Result(new_code, tuple(findings), migrated=migrated, left=len(decisions) - migrated, files=files)
 
 
 def stray_comments(stray: list[tuple[int, str]]) -> dict[int, str]:

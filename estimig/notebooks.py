@@ -51,9 +51,10 @@ class NotebookResult:
     migrated: int = 0
     left: int = 0
     cell_diffs: list[str] = field(default_factory=list)
+    files: tuple[tuple[str, str], ...] = ()  # written next to the notebook (Result.files)
 
     def as_result(self) -> Result:
-        return Result(self.text, tuple(self.findings), self.migrated, self.left)
+        return Result(self.text, tuple(self.findings), self.migrated, self.left, files=self.files)
 
 
 # --- a JSON scanner that remembers where each value is --------------------------------------------
@@ -447,6 +448,7 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
         return out
 
     out.text = text[:bom] + new_body
+    out.files = result.files  # only with the new text: a notebook left untouched reads no new file
     for cell in cells:
         if cell.index in new_sources:
             name = f"{path}:cell {cell.index}"

@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import ModuleType
 
-ENVIRONMENT_MODES = ("explicit", "curated")
+ENVIRONMENT_MODES = ("explicit", "cached-image", "curated", "conda-file")
 
 
 @dataclass(frozen=True)
 class Options:
     only: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
-    # explicit: an Environment equal to what the estimator built (provable); curated: the Azure ML
-    # curated environment the migration guide names (a documented, deliberate difference).
+    # How framework estimators' environments are written (docs/concerns.md, environment):
+    # explicit: the SDK's full build, as statements; cached-image: the private prebuilt image where
+    # the estimator used it (the old payload); curated: the curated environment the migration guide
+    # names (a documented, deliberate difference); conda-file: the full build as a conda file.
     environment: str = "explicit"
     _modules: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 

@@ -63,6 +63,8 @@ class CallPlan:
     edits: tuple[tuple[cst.CSTNode, cst.CSTNode], ...] = ()
     findings: tuple[Finding, ...] = ()
     blocked: str | None = None
+    # Files written next to the migrated one: (name, text).
+    files: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -74,6 +76,7 @@ class MergedPlan:
     edits: list[tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     blocked: list[tuple[str, str]] = field(default_factory=list)  # (concern, reason)
+    files: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def is_blocked(self) -> bool:
@@ -107,6 +110,7 @@ def merge(plans: Iterable[CallPlan], kwargs: Iterable[str], owners: dict[str, st
         merged.after.extend(s for s in plan.after if s not in merged.after)
         merged.imports |= plan.imports
         merged.edits.extend(plan.edits)
+        merged.files.extend(plan.files)
     for kwarg in kwargs:
         if kwarg in handled:
             continue

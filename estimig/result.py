@@ -37,6 +37,8 @@ class Result:
     findings: tuple[Finding, ...] = ()
     migrated: int = 0  # estimator calls turned into ScriptRunConfig
     left: int = 0  # estimator calls left as they were (each has a finding)
+    # Files the migrated code reads, to be written next to it: (name, text) (--environment conda-file).
+    files: tuple[tuple[str, str], ...] = ()
 
     @property
     def needs_attention(self) -> int:

@@ -160,12 +160,10 @@ def copy_scenario(scenario: Scenario, tmp_path: Path) -> Path:
 
 def assert_oracle_equal(source: str, migrated: str, workdir: Path) -> None:
     """Run both programs against the real SDK with the offline stand-ins and compare what they submit."""
-    from estimig.oracle import compare, execute
+    from estimig.oracle import check
 
     (workdir / "src").mkdir(parents=True, exist_ok=True)
     if not (workdir / "src" / "train.py").exists():
         (workdir / "src" / "train.py").write_text("print('train')\n")
-    before = execute(source, "before.py", str(workdir))
-    after = execute(migrated, "after.py", str(workdir))
-    differences = compare(before, after)
+    differences = check(source, migrated, str(workdir))
     assert not differences, f"{source}\n---\n{migrated}\n" + "\n".join(differences)

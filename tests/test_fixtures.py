@@ -65,11 +65,10 @@ def test_noop_leaves_the_code_as_it_was(scenario):
 
 @pytest.mark.parametrize("scenario", params(PAIRS))
 def test_oracle_equal(scenario, tmp_path):
-    from estimig.oracle import compare, execute
+    from estimig.oracle import check, execute
 
     workdir = copy_scenario(scenario, tmp_path)
-    before = execute(scenario.program(scenario.before), "before.py", str(workdir))
-    after = execute(scenario.program(scenario.after), "after.py", str(workdir))
-    assert before, "the fixture submits or builds nothing: the oracle would prove nothing"
-    differences = compare(before, after)
+    assert execute(scenario.program(scenario.before), "before.py", str(workdir)), (
+        "the fixture submits or builds nothing: the oracle would prove nothing")
+    differences = check(scenario.program(scenario.before), scenario.program(scenario.after), str(workdir))
     assert not differences, "\n".join(differences)
