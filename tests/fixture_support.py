@@ -53,13 +53,23 @@ class Scenario:
         return _read(self.after_path) if self.after_path.exists() else None
 
     @property
+    def cached_image_path(self) -> Path:
+        """The expected output with --environment cached-image, where it differs from after: the
+        output estimig wrote before the framework's full build became the default."""
+        return self.folder / f"after.cached-image{self.suffix}"
+
+    @property
+    def cached_image_after(self) -> str | None:
+        return _read(self.cached_image_path) if self.cached_image_path.exists() else None
+
+    @property
     def is_noop(self) -> bool:
         return self.name.startswith("noop_")
 
-    def migrate(self, text: str):
+    def migrate(self, text: str, options=None):
         """The engine's Result for `text` (a notebook: migrated as one program, its text as the code),
         as if it were the scenario's before file (helper modules beside it are followed)."""
-        return migrate_text(text, self.suffix, str(self.folder / f"before{self.suffix}"))
+        return migrate_text(text, self.suffix, str(self.folder / f"before{self.suffix}"), options)
 
     def program(self, text: str) -> str:
         """What the oracle runs for `text`: the script itself, or the notebook's cells as one program."""
@@ -83,14 +93,15 @@ def scenarios() -> list[Scenario]:
     return sorted(found, key=lambda s: (s.concern, s.name, s.suffix))
 
 
-def migrate_text(text: str, suffix: str, path: str):
+def migrate_text(text: str, suffix: str, path: str, options=None):
     from estimig.engine import migrate_source
 
     if suffix == ".ipynb":
         from estimig.notebooks import migrate_notebook
 
-        return migrate_notebook(text, lambda code: migrate_source(code, path=path), path=path).as_result()
-    return migrate_source(text, path=path)
+        return migrate_notebook(text, lambda code: migrate_source(code, path=path, options=options),
+                                path=path).as_result()
+    return migrate_source(text, path=path, options=options)
 
 
 def program(text: str) -> str:
