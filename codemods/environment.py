@@ -398,7 +398,8 @@ class _Planner:
             raise Blocked("environment_variables must be set on run_config after the call, but the estimator is "
                           "not assigned to a simple name")
         # The estimator puts them on the run configuration, not on the Environment: so does this.
-        self.after.append(f"{self.call.target}.run_config.environment_variables = {self.code('environment_variables')}")
+        self.after.append("# The estimator set environment_variables on the run configuration, not the Environment.\n"
+                          f"{self.call.target}.run_config.environment_variables = {self.code('environment_variables')}")
 
     # -- framework estimators ------------------------------------------------------------------
     def _framework_version(self) -> tuple[dict, str]:

@@ -1,6 +1,10 @@
-"""Rewrite each fixture pair's expected output (after.py / after.ipynb) from the engine, for a change
-that deliberately alters what the engine writes; print the pairs that changed. Review the diff, then
-run tests/test_fixtures.py, whose oracle test proves every regenerated pair.
+"""Rewrite each fixture pair's expected outputs from the engine, for a change that deliberately alters
+what the engine writes; print what changed. Review the diff, then run tests/test_fixtures.py, whose
+oracle tests prove every regenerated pair.
+
+- after.py / after.ipynb: the default options;
+- after.cached-image.py / .ipynb: `--environment cached-image`, only where it differs from the
+  default (estimig's output before the framework's full build became the default).
 
     PYTHONPATH=$PWD python3 scripts/regenerate_fixtures.py [--check]
 """
@@ -15,19 +19,30 @@ sys.path.insert(0, str(REPO / "tests"))
 
 
 def main(argv: list[str]) -> int:
+    from estimig.options import Options
     from fixture_support import scenarios
 
     check = "--check" in argv
+    cached_image = Options.create(environment="cached-image")
     changed = []
     for scenario in scenarios():
         if scenario.is_noop:
             continue
-        code = scenario.migrate(scenario.before).code
-        if code != scenario.after:
-            changed.append(scenario.id)
-            if not check:
-                with open(scenario.after_path, "w", encoding="utf-8", newline="") as handle:
-                    handle.write(code)
+        default = scenario.migrate(scenario.before).code
+        cached = scenario.migrate(scenario.before, cached_image).code
+        wanted = {scenario.after_path: default, scenario.cached_image_path: cached if cached != default else None}
+        for path, text in wanted.items():
+            old = path.read_text(encoding="utf-8") if path.exists() else None
+            if old == text:
+                continue
+            changed.append(str(path.relative_to(REPO)))
+            if check:
+                continue
+            if text is None:
+                path.unlink()
+            else:
+                with open(path, "w", encoding="utf-8", newline="") as handle:
+                    handle.write(text)
     for name in changed:
         print(("would change " if check else "rewrote ") + name)
     return 1 if check and changed else 0
