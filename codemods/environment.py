@@ -6,7 +6,10 @@ inserted before the call, with the same public CondaDependencies methods, in the
 `azureml.train._estimator_helper._init_run_config` and `_FrameworkBaseEstimator._setup_environment`
 use, so the result is the estimator's own environment, which the oracle checks. Framework
 estimators' packages and images come from `estimig/data/frameworks.json`, generated from the SDK's
-scenario files by `scripts/generate_framework_table.py`.
+scenario files by `scripts/generate_framework_table.py`. A framework estimator becomes the SDK's
+full build whatever the compute target (the private prebuilt image it ran on AmlCompute is a copy
+of it: the oracle's framework-image-cache normalization); `--environment` picks another form
+(cached-image, curated, conda-file; docs/concerns.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """environment: each form gives an oracle-equal ScriptRunConfig; every unsafe form is left alone
-with a reason; --environment curated gives the guide's curated environment as a reported difference;
-the framework table matches the installed SDK."""
+with a reason; framework estimators get the full build by default (the framework-image-cache
+normalization, self-tested here), the old prebuilt image with --environment cached-image, a conda
+file with --environment conda-file, the guide's curated environment as a reported difference with
+--environment curated; the framework table matches the installed SDK."""
 
 from __future__ import annotations
 
