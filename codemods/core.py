@@ -37,7 +37,9 @@ def plan(call: EstimatorCall, options) -> CallPlan:
             if call.target is None or call.statement is None:
                 return CallPlan(NAME, blocked=f"'{name}' must be set on run_config after the call, "
                                 "but the estimator is not assigned to a simple name")
-            after.append(f"{call.target}.run_config.amlcompute.{name} = {call.value_code(name)}")
+            statement = f"{call.target}.run_config.amlcompute.{name} = {call.value_code(name)}"
+            # Each run_config line after the constructor says which estimator behaviour it keeps.
+            after.append(statement if after else f"# The run-based cluster the estimator asked for.\n{statement}")
     if (not call.has("compute_target") and call.has("vm_size")) or _may_be_run_based(call):
         # The estimator sizes the run-based cluster to its node count; ScriptRunConfig has no
         # public setting for it, so the SDK's own field is set (HyperDrive does the same).

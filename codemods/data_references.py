@@ -85,13 +85,15 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                         "is not assigned to a simple name: assign it (est = Estimator(...)) and run estimig again")
     entries = mapping(list(dict.fromkeys(f"{r.key}: {r.config}" for r in references)))
     target = call.target
+    why = "# The data references the estimator registered on its run configuration itself.\n"
     if call.has("resume_from"):
         # ScriptRunConfig(resume_from=...) already put MODEL_LOCATION in data_references.
-        after = [f"{target}.run_config.data_references.update({entries})"]
+        after = [f"{why}{target}.run_config.data_references.update({entries})"]
     else:
-        after = [f"{target}.run_config.data_references = {entries}"]
+        after = [f"{why}{target}.run_config.data_references = {entries}"]
     if sdds is not None:
-        after.append(f"{target}.run_config.source_directory_data_store = {_datastore_name(call)}")
+        after.append(f"# The estimator's source_directory_data_store.\n"
+                     f"{target}.run_config.source_directory_data_store = {_datastore_name(call)}")
     before = tuple(dict.fromkeys(r.before for r in references if r.before))
     imports = frozenset({IMPORT}) if any(r.needs_import for r in references) else frozenset()
     return CallPlan(NAME, handles=frozenset(handles), arguments=arguments, before=before, after=tuple(after),

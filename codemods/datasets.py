@@ -231,7 +231,8 @@ def _data_statements(call: EstimatorCall, items: list[Item], options) -> tuple[l
             entries.append(f"{bound}.name: {bound}")
     if not entries:
         return before, []
-    return before, [f"{call.target}.run_config.data = {mapping(entries)}"]
+    return before, [f"# The inputs the estimator put on its run configuration (ScriptRunConfig takes no inputs=).\n"
+                    f"{call.target}.run_config.data = {mapping(entries)}"]
 
 
 def mapping(entries: list[str]) -> str:

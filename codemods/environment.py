@@ -6,14 +6,20 @@ inserted before the call, with the same public CondaDependencies methods, in the
 `azureml.train._estimator_helper._init_run_config` and `_FrameworkBaseEstimator._setup_environment`
 use, so the result is the estimator's own environment, which the oracle checks. Framework
 estimators' packages and images come from `estimig/data/frameworks.json`, generated from the SDK's
-scenario files by `scripts/generate_framework_table.py`.
+scenario files by `scripts/generate_framework_table.py`. A framework estimator becomes the SDK's
+full build whatever the compute target (the private prebuilt image it ran on AmlCompute is a copy
+of it: the oracle's framework-image-cache normalization); `--environment` picks another form
+(cached-image, curated, conda-file; docs/concerns.md).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
+import weakref
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -88,6 +94,8 @@ class _Planner:
         self.after: list[str] = []
         self.imports: set[tuple[str, str]] = set()
         self.findings = []
+        self.files: list[tuple[str, str]] = []  # (name, text) written next to the migrated file
+        self.pip_items_code = ""
         self.env = call.fresh_name("env")
         self.deps = f"{self.env}.python.conda_dependencies"
         self.assumes: set[str] = set()
@@ -138,7 +146,7 @@ class _Planner:
                           "statement of its own (`est = Estimator(...)`); assign it to a name first")
         return CallPlan(NAME, handles=frozenset(self.handles), arguments=tuple(arguments),
                         before=tuple(self.statements), after=tuple(self.after), imports=frozenset(self.imports),
-                        findings=tuple(self.findings), assumes=frozenset(self.assumes))
+                        findings=tuple(self.findings), files=tuple(self.files), assumes=frozenset(self.assumes))
 
     def _check_entry_script(self) -> None:
         # A notebook entry script gets the SDK's OpenMPI images (_update_config_for_notebook_run).
@@ -199,8 +207,10 @@ class _Planner:
         if conda_file:
             self.imports.add(CONDA)
             body.append(f"{self.deps} = CondaDependencies({_str(conda_file)})")
+        pip_at = (len(body), len(body) + len(pip_code))  # where the caller's packages are, for the full build
         body.extend(pip_code)
         body.extend(conda_items)
+        packages_end = len(body)
         if user_managed:
             body.append(f"{self.env}.python.user_managed_dependencies = {self.code('user_managed')}")
 
@@ -238,7 +248,13 @@ class _Planner:
                                     or self.given("image_registry_details"))
             if curated is not None:
                 return curated
-            body.extend(self._framework(user_dependencies, bool(image), bool(conda_file), pip_items, conda_items))
+            build = self._framework(user_dependencies, bool(image), bool(conda_file), pip_items)
+            if build.constructor is not None:  # the conda file holds the caller's packages too
+                del body[pip_at[0]:packages_end]
+                constructor = build.constructor
+            elif build.replaces_pip:
+                del body[pip_at[0]:pip_at[1]]
+            body.extend(build.statements)
         if not body:
             return None
         self.imports.add(ENVIRONMENT)
@@ -366,6 +382,7 @@ class _Planner:
             items = f"*{call.code(node)}"
         else:
             items = ""
+        self.pip_items_code = items
         if requirements is None:
             # The SDK inserts azureml-defaults before the caller's packages, in the caller's own list.
             return [f'{self.deps}.set_pip_requirements(["azureml-defaults", {items}])'], values
@@ -432,7 +449,8 @@ class _Planner:
             raise Blocked("environment_variables must be set on run_config after the call, but the estimator is "
                           "not assigned to a simple name")
         # The estimator puts them on the run configuration, not on the Environment: so does this.
-        self.after.append(f"{self.call.target}.run_config.environment_variables = {self.code('environment_variables')}")
+        self.after.append("# The estimator set environment_variables on the run configuration, not the Environment.\n"
+                          f"{self.call.target}.run_config.environment_variables = {self.code('environment_variables')}")
 
     # -- framework estimators ------------------------------------------------------------------
     def _framework_version(self) -> tuple[dict, str]:
@@ -473,39 +491,59 @@ class _Planner:
                   "environments are versioned by the service and old ones were retired, so check it exists")
         return self.env
 
+    def _mode(self) -> str:
+        return getattr(self.options, "environment", "explicit") if self.options is not None else "explicit"
+
     def _framework(self, user_dependencies: bool, custom_image: bool, conda_file: bool,
-                   pip_items: list | None, conda_items: list[str]) -> list[str]:
+                   pip_items: list | None) -> "_Build":
         call = self.call
-        data = frameworks()
         table, version = self._framework_version()
         processor = self._processor()
         scenario = table["versions"][version].get(processor)
         if scenario is None:
             raise Blocked(f"the SDK has no {processor.upper()} scenario for {call.kind} {version}")
-        body: list[str] = []
-        use_framework_image = not user_dependencies and not custom_image and self._on_cached_cluster()
-        if use_framework_image:
-            # The estimator runs in its prebuilt framework image as is (no conda build).
-            image = f"{call.kind.lower()}:{version}-{processor}"
-            body.append(f"# The prebuilt image the {call.kind} estimator ran in, as is:\n"
-                        f"{self.env}.docker.base_image = {_str(image)}")
-            body.append(f"{self.env}.docker.base_image_registry.address = {_str(data['private_registry'])}")
-            if not self.given("user_managed"):
-                body.append(f"{self.env}.python.user_managed_dependencies = True")
-            self.note(f"{call.kind} {version}: the estimator ran in the prebuilt image {data['private_registry']}/{image}, "
-                      f"and so does the migrated job{getattr(self, 'assumption', '')}; Azure ML curated environments "
-                      "replace these images (estimig --environment curated)")
-        else:
-            if not conda_file:
-                body.extend(self._framework_packages(scenario, pip_items, conda_items))
-            if not custom_image:
-                line = f"{self.env}.docker.base_image = {self._image(scenario['base_image'])}"
-                if conda_file:
-                    line = f"# The {call.kind} estimator's base image (it adds no packages to a conda file):\n{line}"
-                body.append(line)
-        if call.kind == "PyTorch":
-            body.append(f'{self.env}.environment_variables["NCCL_TREE_THRESHOLD"] = "0"')
+        prebuilt = not user_dependencies and not custom_image
+        if prebuilt and self._mode() == "cached-image" and self._on_cached_cluster():
+            return _Build(self._cached_image(version, processor))
+        if prebuilt and self._mode() != "cached-image":
+            # Where the estimator ran its private prebuilt image (AmlCompute), that image is a prebuilt
+            # copy of this build (`_setup_environment`); the oracle's framework-image-cache rule.
+            self.note(f"{call.kind} {version}: the migrated job builds the {call.kind} estimator's full environment "
+                      "(its public base image, python and pinned packages), whatever the compute target; on "
+                      "AmlCompute the estimator ran a private prebuilt copy of it, which cannot be pulled "
+                      "(--environment cached-image keeps that image)")
+        build = _Build([])
+        if not conda_file:
+            build = self._framework_packages(scenario, pip_items)
+        if not custom_image:
+            line = f"{self.env}.docker.base_image = {self._image(scenario['base_image'])}"
+            if conda_file:
+                line = f"# The {call.kind} estimator's base image (it adds no packages to a conda file):\n{line}"
+            elif build.constructor is not None:
+                line = f"# The {call.kind} estimator's base image (the conda file holds the packages):\n{line}"
+            build.statements.append(line)
+        self._nccl(build.statements)
+        return build
+
+    def _cached_image(self, version: str, processor: str) -> list[str]:
+        """--environment cached-image: the estimator's private prebuilt image as is (no conda build)."""
+        call = self.call
+        registry = frameworks()["private_registry"]
+        image = f"{call.kind.lower()}:{version}-{processor}"
+        body = [f"# The prebuilt image the {call.kind} estimator ran in, as is:\n"
+                f"{self.env}.docker.base_image = {_str(image)}",
+                f"{self.env}.docker.base_image_registry.address = {_str(registry)}"]
+        if not self.given("user_managed"):
+            body.append(f"{self.env}.python.user_managed_dependencies = True")
+        self.note(f"{call.kind} {version}: the estimator ran in the prebuilt image {registry}/{image}, and so does "
+                  f"the migrated job{getattr(self, 'assumption', '')}; Azure ML curated environments replace these "
+                  "images (estimig --environment curated)")
+        self._nccl(body)
         return body
+
+    def _nccl(self, body: list[str]) -> None:
+        if self.call.kind == "PyTorch":
+            body.append(f'{self.env}.environment_variables["NCCL_TREE_THRESHOLD"] = "0"')
 
     def _image(self, image: str) -> str:
         for constant, value in frameworks()["default_images"].items():
@@ -514,17 +552,16 @@ class _Planner:
                 return constant
         return _str(image)
 
-    def _framework_packages(self, scenario: dict, pip_items: list | None, conda_items: list[str]) -> list[str]:
+    def _framework_packages(self, scenario: dict, pip_items: list | None) -> "_Build":
         """The scenario's packages merged after the caller's, as _setup_environment does: framework pins
         of packages the caller names are dropped (`_remove_package_conflicts`)."""
         call = self.call
         default = frameworks()["default_conda"]
-        user_names: set[str] = set()
         if pip_items is None or None in pip_items:
             raise Blocked(f"{call.kind} drops its own pins of packages you name, so estimig must know every package: "
                           "use string literals in pip_packages (a requirements file cannot be read at migration time)")
         conda_values = self._conda_values()
-        user_names |= {package_name(p) for p in pip_items if not p.startswith("-")}
+        user_names = {package_name(p) for p in pip_items if not p.startswith("-")}
         user_names |= {package_name(p) for p in conda_values}
         user_names.add("azureml-defaults")
         default_names = {package_name(p) for p in default["pip_packages"] + default["conda_packages"]} | {"python"}
@@ -535,20 +572,55 @@ class _Planner:
         if common:
             self.note(f"{call.kind}: you name {', '.join(sorted(common))} yourself, so the estimator left out its own "
                       "pins of them; so does the migrated environment")
+        merged = _merged_pip(pip_items, pip)
+        if self._mode() == "conda-file" and merged is not None and _plain_conda(conda_values, conda):
+            constructor = self._conda_file_environment(scenario, merged, [*conda_values, *conda])
+            if constructor is not None:
+                return _Build([], constructor=constructor)
         body = [f"{self.deps}.add_channel({_str(c)})" for c in scenario["channels"]]
         body.append(f"{self.deps}.set_python_version({_str(scenario['python'])})")
-        body[0] = f"# What the {call.kind} estimator added: its python, pinned packages and base image.\n{body[0]}"
         body.extend(f"{self.deps}.add_conda_package({_str(p)})" for p in conda)
-        names = [package_name(p) for p in pip]
-        simple = (not pip_items and not conda_items and pip and pip[0] == "azureml-defaults"
-                  and len(set(names)) == len(names))
-        if simple:
-            # From the default pip section ["azureml-defaults"], adding these one by one gives this list.
-            body.append(f"{self.deps}.set_pip_requirements({_list_code(pip)})")
+        # cached-image is the old output, statement for statement (the same payload as one list).
+        replaces_pip = merged is not None and self._mode() != "cached-image"
+        if replaces_pip:
+            # One list, in the order the estimator's add_pip_package calls left it: the caller's
+            # packages, then the framework's (azureml-defaults moves to where the framework lists it).
+            names = {package_name(p) for p in pip}
+            items = [] if "azureml-defaults" in names else ['"azureml-defaults"']
+            items += [self.pip_items_code] if self.pip_items_code else []
+            items += [_str(p) for p in pip]
+            body.append(f"{self.deps}.set_pip_requirements([{', '.join(items)}])")
         elif pip:
             package = call.module.fresh_name("package")
             body.append(f"for {package} in {_list_code(pip)}:\n    {self.deps}.add_pip_package({package})")
-        return body
+        if self._mode() == "cached-image":
+            if not pip_items and not conda_values and merged == pip:  # the old output's one list
+                body[-1] = f"{self.deps}.set_pip_requirements({_list_code(pip)})"
+            body[0] = f"# What the {call.kind} estimator added: its python, pinned packages and base image.\n{body[0]}"
+        else:
+            body[0] = f"# The {call.kind} estimator's full build: its python, pinned packages and base image.\n{body[0]}"
+        return _Build(body, replaces_pip=replaces_pip)
+
+    def _conda_file_environment(self, scenario: dict, pip: list[str], conda: list[str]) -> str | None:
+        """--environment conda-file: the full build as a conda specification beside the file; the
+        constructor's code, or None (with a finding) where no file can be written."""
+        call = self.call
+        path = call.module.path
+        if not path or path in ("-", "<string>") or not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            self.note("--environment conda-file: the code has no folder to write the conda file to (stdin); the full "
+                      "build is written as statements instead")
+            return None
+        default = frameworks()["default_conda"]
+        channels = list(dict.fromkeys([*default["channels"], *scenario["channels"]]))
+        text = conda_specification(call.kind, scenario["python"], pip, conda, channels)
+        stem = os.path.splitext(os.path.basename(path))[0]
+        name = _conda_file_name(call.module, os.path.dirname(os.path.abspath(path)),
+                                f"{stem}-{self.env}".replace("_", "-"), text)
+        file_name = f"{name}.conda.yml"
+        self.files.append((file_name, text))
+        self.note(f"--environment conda-file: the {call.kind} estimator's full build is in {file_name}, next to this "
+                  "file (read relative to the working folder: run the job from this folder)")
+        return f"Environment.from_conda_specification({_str(name)}, {_str(file_name)})"
 
     def _conda_values(self) -> list[str]:
         if not self.call.has("conda_packages"):
@@ -596,6 +668,80 @@ def _lookup(node: cst.BaseExpression) -> bool:
             return False
         node = node.value
     return isinstance(node, cst.Name)
+
+
+@dataclass
+class _Build:
+    """A framework estimator's environment statements; `replaces_pip`: they set the whole pip
+    section (the caller's packages too); `constructor`: the Environment comes from a conda file."""
+    statements: list[str] = field(default_factory=list)
+    replaces_pip: bool = False
+    constructor: str | None = None
+
+
+def _merged_pip(user: list, framework: list[str]) -> list[str] | None:
+    """The pip section the estimator ends with, when one list can say it: the caller's packages
+    (after the azureml-defaults it inserts), then the framework's, each `add_pip_package` moving a
+    package of the same name to the end. None where that needs the SDK's one-by-one semantics
+    (a pip option, or a package named twice)."""
+    names = [package_name(p) for p in ["azureml-defaults", *user]]
+    framework_names = [package_name(p) for p in framework]
+    if any(p.startswith("-") for p in user) or len(set(names)) != len(names) or \
+            len(set(framework_names)) != len(framework_names):
+        return None
+    return [p for p in ["azureml-defaults", *user] if package_name(p) not in framework_names] + framework
+
+
+def _plain_conda(user: list[str], framework: list[str]) -> bool:
+    """Whether the conda packages are a plain list a conda file can hold as is: no package twice
+    and none that sets the python version (`add_conda_package` treats those specially)."""
+    packages = [*user, *framework]
+    return len(set(packages)) == len(packages) and "python" not in {package_name(p) for p in packages}
+
+
+def conda_specification(kind: str, python: str, pip: list[str], conda: list[str], channels: list[str]) -> str:
+    """The conda file that loads (CondaDependencies) as the estimator's full build."""
+    lines = [f"# The {kind} estimator's full build (python, pinned packages), written by estimig.",
+             "name: project_environment", "dependencies:", f"- {_yaml(f'python={python}')}", "- pip:"]
+    lines += [f"  - {_yaml(p)}" for p in pip]
+    lines += [f"- {_yaml(p)}" for p in conda]
+    lines += ["channels:"] + [f"- {_yaml(c)}" for c in channels]
+    return "\n".join(lines) + "\n"
+
+
+_PLAIN_YAML = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-\[\],=<>~!*+/:]*")
+
+
+def _yaml(text: str) -> str:
+    """A YAML scalar: plain where YAML reads it back as the same string, else double-quoted."""
+    plain = _PLAIN_YAML.fullmatch(text) and ": " not in text and not text.endswith(":")
+    return text if plain else json.dumps(text)
+
+
+# The conda file names handed out per module, so two estimators never share a name with different contents.
+_CLAIMED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _conda_file_name(module, folder: str, base: str, text: str) -> str:
+    """`base`, or `base-2`, ...: the first name whose conda file is not yet there, or is there
+    with this very text (a second run reuses it); an existing file is never overwritten."""
+    claimed = _CLAIMED.setdefault(module, {})
+    for n in range(1, 1000):
+        name = base if n == 1 else f"{base}-{n}"
+        if claimed.get(name, text) != text:
+            continue
+        path = os.path.join(folder, f"{name}.conda.yml")
+        try:
+            with open(path, encoding="utf-8") as handle:
+                if handle.read() != text:
+                    continue
+        except FileNotFoundError:
+            pass
+        except OSError:
+            continue
+        claimed[name] = text
+        return name
+    raise Blocked(f"no free name for the conda file next to this one ({base}-N.conda.yml)")
 
 
 def _str(text: str) -> str:

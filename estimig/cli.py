@@ -15,6 +15,7 @@ import sys
 import click
 
 from estimig import __version__
+from estimig.options import ENVIRONMENT_MODES
 
 EXIT_CLEAN, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
 
@@ -72,9 +73,11 @@ Exit codes:
 @click.option("--only", multiple=True, metavar="CONCERN", help="Enable only these concerns (repeatable, or comma-separated).")
 @click.option("--skip", multiple=True, metavar="CONCERN", help="Disable these concerns.")
 @click.option("--list-concerns", is_flag=True, help="List the concerns and exit.")
-@click.option("--environment", type=click.Choice(["explicit", "curated"]), default=None,
-              help="explicit (default): an Environment equal to the estimator's; curated: the Azure ML curated "
-                   "environment the migration guide names (a documented difference).")
+@click.option("--environment", type=click.Choice(ENVIRONMENT_MODES), default=None,
+              help="Framework estimators' environments. explicit (default): the SDK's full build, in code; "
+                   "cached-image: the private prebuilt image where the estimator used it (the old payload); "
+                   "curated: the Azure ML curated environment the migration guide names (a documented "
+                   "difference); conda-file: the full build in <name>.conda.yml next to the file.")
 @click.option("--assume", multiple=True, metavar="NAME",
               help="Migrate calls that need this named assumption, marked on the line and in the report "
                    "(repeatable, comma-separated, or 'all'; see --list-assumptions).")

@@ -75,8 +75,9 @@ def _migrate_module(code: str, module: cst.Module, options: Options, path: str =
     assumed = sum(1 for d in decisions if not d.left and d.plan.assumes)
     suppressed = sum(1 for d in decisions if d.suppressed)
     findings.sort(key=lambda f: (f.line, f.column))
+    files = tuple(dict.fromkeys(f for d in decisions if not d.left for f in d.plan.files))
     return Result(new_code, tuple(findings), migrated=migrated, left=len(decisions) - migrated - suppressed,
-                  suppressed=suppressed, assumed=assumed)
+                  suppressed=suppressed, assumed=assumed, files=files)
 
 
 def _stray_suppressed(facts, line: int) -> bool:

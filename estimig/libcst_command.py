@@ -34,8 +34,10 @@ class EstimigCommand(CodemodCommand):
                                 help="Enable only these concerns (repeatable, or comma-separated).")
         arg_parser.add_argument("--skip", dest="skip", action="append", default=None, metavar="CONCERN",
                                 help="Disable these concerns (repeatable, or comma-separated).")
-        arg_parser.add_argument("--environment", dest="environment", choices=ENVIRONMENT_MODES, default="explicit",
-                                help="explicit (default) or curated; see `estimig rewrite --help`.")
+        # conda-file is left out: a LibCST codemod returns the module and cannot write the conda file beside it.
+        arg_parser.add_argument("--environment", dest="environment", default="explicit",
+                                choices=[m for m in ENVIRONMENT_MODES if m != "conda-file"],
+                                help="explicit (default), cached-image or curated; see `estimig rewrite --help`.")
 
     def __init__(self, context: CodemodContext, only: Sequence[str] | None = None,
                  skip: Sequence[str] | None = None, environment: str = "explicit") -> None:

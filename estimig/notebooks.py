@@ -55,10 +55,11 @@ class NotebookResult:
     assumed: int = 0
     cell_diffs: list[str] = field(default_factory=list)
     suppressed: int = 0
+    files: tuple[tuple[str, str], ...] = ()  # written next to the notebook (Result.files)
 
     def as_result(self) -> Result:
         return Result(self.text, tuple(self.findings), self.migrated, self.left, self.assumed,
-                      suppressed=self.suppressed)
+                      suppressed=self.suppressed, files=self.files)
 
 
 # --- a JSON scanner that remembers where each value is --------------------------------------------
@@ -458,6 +459,7 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
         return out
 
     out.text = text[:bom] + new_body
+    out.files = result.files  # only with the new text: a notebook left untouched reads no new file
     for cell in cells:
         if cell.index in new_sources:
             name = f"{path}:cell {cell.index}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import ModuleType
 
-ENVIRONMENT_MODES = ("explicit", "curated")
+ENVIRONMENT_MODES = ("explicit", "cached-image", "curated", "conda-file")
 # inline: a short `# estimig:` comment above each call left as it was; none: report only.
 COMMENT_MODES = ("inline", "none")
 
@@ -14,8 +14,10 @@ COMMENT_MODES = ("inline", "none")
 class Options:
     only: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
-    # explicit: an Environment equal to what the estimator built (provable); curated: the Azure ML
-    # curated environment the migration guide names (a documented, deliberate difference).
+    # How framework estimators' environments are written (docs/concerns.md, environment):
+    # explicit: the SDK's full build, as statements; cached-image: the private prebuilt image where
+    # the estimator used it (the old payload); curated: the curated environment the migration guide
+    # names (a documented, deliberate difference); conda-file: the full build as a conda file.
     environment: str = "explicit"
     comments: str = "inline"
     # Named assumptions the user asked for (estimig/assumptions.py); empty: proven-only.

@@ -68,6 +68,8 @@ class CallPlan:
     assumes: frozenset[str] = frozenset()
     # The finding code of the refusal when it is not the concern's own (see estimig/rules.py).
     blocked_code: str | None = None
+    # Files written next to the migrated one: (name, text).
+    files: tuple[tuple[str, str], ...] = ()
 
 
 class Refusal(NamedTuple):
@@ -88,6 +90,7 @@ class MergedPlan:
     findings: list[Finding] = field(default_factory=list)
     blocked: list[Refusal] = field(default_factory=list)
     assumes: set[str] = field(default_factory=set)
+    files: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def is_blocked(self) -> bool:
@@ -124,6 +127,7 @@ def merge(plans: Iterable[CallPlan], kwargs: Iterable[str], owners: dict[str, st
         merged.after.extend(s for s in plan.after if s not in merged.after)
         merged.imports |= plan.imports
         merged.edits.extend(plan.edits)
+        merged.files.extend(plan.files)
     for kwarg in kwargs:
         if kwarg in handled:
             continue

@@ -48,6 +48,8 @@ class Result:
     left: int = 0  # estimator calls left as they were (each has a finding)
     assumed: int = 0  # of the migrated calls, those migrated on assumptions the user named
     suppressed: int = 0  # estimator calls left alone by a `# estimig: ignore` comment (no finding)
+    # Files the migrated code reads, to be written next to it: (name, text) (--environment conda-file).
+    files: tuple[tuple[str, str], ...] = ()
 
     @property
     def needs_attention(self) -> int:

@@ -48,11 +48,28 @@ def _process_file(path: str, options: Options, write: bool) -> FileResult:
     file_result = FileResult(path, original=source.text, result=result, cell_diffs=cell_diffs)
     if write and file_result.changed:
         try:
+            # The files the migrated code reads come first: a migrated file never names a missing one.
+            write_beside(path, result.files)
             write_atomic(path, encode(source, result.code))
             file_result.written = True
         except (OSError, UnicodeEncodeError) as exc:
             file_result.error = Finding(1, Severity.ERROR, "io", f"cannot write: {exc}", code=rules.IO)
     return file_result
+
+
+def write_beside(path: str, files) -> None:
+    """Create each (name, text) next to `path`; a file already there with the same text is kept as it
+    is, and one with other text is never overwritten (the engine chose a free name; this is the guard)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    for name, text in files:
+        target = os.path.join(folder, name)
+        try:
+            with open(target, "x", encoding="utf-8") as handle:
+                handle.write(text)
+        except FileExistsError:
+            with open(target, encoding="utf-8") as handle:
+                if handle.read() != text:
+                    raise OSError(f"{target} already exists with other content; estimig never overwrites it") from None
 
 
 def migrate_notebook_text(text: str, path: str, options: Options) -> tuple[Result, list[str]]:

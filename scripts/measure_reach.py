@@ -53,6 +53,13 @@ LEFT_MARK = "left as it was"
 OPTIONS = None
 ASSUMED_IN_WORKER: list[str] = []
 ORACLE_TIMEOUT_S = 60
+PRIVATE_REGISTRY = "viennaprivate"
+# The engine's options (--environment); None: the defaults.
+OPTIONS = None
+
+
+def _migrate(code: str, path: str):
+    return engine.migrate_source(code, path=path, options=OPTIONS)
 
 
 # --- records ------------------------------------------------------------------------------------
@@ -236,14 +243,14 @@ def measure_py(path: Path, rel: str) -> FileReport:
         module = cst.parse_module(code)
     except Exception as exc:
         report.error = f"does not parse: {_one_line(str(exc).strip().splitlines()[0] if str(exc).strip() else exc)}"
-        result = engine.migrate_source(code, path=rel, options=OPTIONS)
+        result = _migrate(code, path=rel)
         report.findings = [f"{rel}:{f.line}: [{f.concern}] {f.message}" for f in result.findings]
         reason = result.findings[0].message if result.findings else ""
         for line, kind, snippet in textual_calls(code):
             report.calls.append(Call(f"{rel}:{line}", kind, "left" if reason else "silent",
                                      reason, snippet + "  [textual count: the file does not parse]"))
         return report
-    result = engine.migrate_source(code, path=rel, options=OPTIONS)
+    result = _migrate(code, path=rel)
     report.migrated, report.left, report.assumed = result.migrated, result.left, result.assumed
     report.changed = result.code != code
     report.findings = [f"{rel}:{f.line}: [{f.concern}] {f.message}" for f in result.findings]
@@ -254,7 +261,7 @@ def measure_py(path: Path, rel: str) -> FileReport:
         report.fixed_point = "FAIL: the migrated code does not parse"
     _classify(report, lambda line: f"{rel}:{line}", module, result, out_module)
     if out_module is not None:
-        again = engine.migrate_source(result.code, path=rel, options=OPTIONS)
+        again = _migrate(result.code, path=rel)
         report.fixed_point = "ok" if again.code == result.code else "FAIL: a second run changes the file"
     report._before, report._after = code, result.code  # type: ignore[attr-defined]
     return report
@@ -270,7 +277,7 @@ def measure_ipynb(path: Path, rel: str) -> FileReport:
     captured: dict = {}
 
     def migrate(program: str):
-        result = engine.migrate_source(program, path=rel, options=OPTIONS)
+        result = _migrate(program, path=rel)
         captured["program"], captured["result"] = program, result
         return result
 
@@ -321,7 +328,7 @@ def measure_ipynb(path: Path, rel: str) -> FileReport:
         for call in report.calls:
             if call.status == "migrated":
                 call.status, call.reason = "left", errors[0].message
-    again = migrate_notebook(nb.text, lambda code: engine.migrate_source(code, path=rel, options=OPTIONS), path=rel)
+    again = migrate_notebook(nb.text, _migrate, path=rel)
     report.fixed_point = "ok" if again.text == nb.text else "FAIL: a second run changes the notebook"
     report._before, report._after = text, nb.text  # type: ignore[attr-defined]
     return report
@@ -403,17 +410,18 @@ def sibling_files(code: str) -> list[str]:
     return sorted(names)
 
 
-def _execute_prefix(code: str, filename: str, workdir: str):
+def _execute_prefix(code: str, filename: str, workdir: str, patch=None):
     """estimig.oracle.execute, except that a program that stops part way (the stand-ins do not
     answer everything public code asks after submitting) still yields what it submitted up to there,
     with the error. Exceptions other than the program's own failure propagate."""
+    import contextlib
+
+    from estimig.assumptions import resolve
     from estimig.offline import offline_sdk
-    from estimig.oracle import ExecutionFailed, _offline_pipelines, _run, normalize, serialize, submitted_configs
+    from estimig.oracle import _ASSUMED, ExecutionFailed, _offline_pipelines, _run, normalize, serialize, submitted_configs
 
-    from estimig.oracle import _ASSUMED
-
-    _ASSUMED.set(frozenset(ASSUMED_IN_WORKER))
-    with offline_sdk() as session, _offline_pipelines():
+    _ASSUMED.set(resolve(ASSUMED_IN_WORKER))
+    with offline_sdk() as session, _offline_pipelines(), (patch() if patch else contextlib.nullcontext()):
         error = None
         try:
             _run(code, filename, workdir, session)
@@ -502,7 +510,7 @@ def _world_stand_ins() -> None:
 def _oracle_worker() -> None:
     """Read {before, after} from stdin, print {status, detail} as JSON on stdout."""
     job = json.loads(sys.stdin.read())
-    from estimig.oracle import compare
+    from estimig.oracle import compare, reruns
 
     ASSUMED_IN_WORKER[:] = job.get("assume", [])
 
@@ -542,6 +550,10 @@ def _oracle_worker() -> None:
                                                                                " when run as a program")
                 else:
                     differences = compare(before, after)
+                    if differences and len(before) == len(after):  # the rerun normalizations (oracle.check)
+                        alternatives = [_execute_prefix(job["before"], "before.py", workdir, patch)[0]
+                                        for patch in reruns()]
+                        differences = compare(before, after, *alternatives)
                     if differences:
                         status, detail = "DIFF", " | ".join(differences[:6])
                         if stopped:
@@ -641,6 +653,8 @@ def summarise(reports: list[FileReport]) -> dict:
         "oracle_could_not_run": [f"{r.path}: {r.oracle_detail}" for r in reports if r.oracle == "could-not-run"],
         "oracle_pass": [f"{r.path}: {r.oracle_detail}" for r in reports if r.oracle == "PASS"],
         "oracle_pass_prefix": [f"{r.path}: {r.oracle_detail}" for r in reports if r.oracle == "PASS-prefix"],
+        "outputs_naming_a_private_registry": [r.path for r in reports if PRIVATE_REGISTRY in getattr(r, "_after", "")
+                                              and PRIVATE_REGISTRY not in getattr(r, "_before", "")],
         "refusal_reasons": sorted(reasons.values(), key=lambda e: (-e["count"], e["reason"])),
         "left_calls_by_whole_message": left_calls.most_common(),
     }
@@ -662,6 +676,10 @@ def print_summary(summary: dict, reports: list[FileReport], top: int, out=sys.st
     p(f"  (engine's own counts: migrated {summary['engine_counts']['migrated']}, of them on assumptions "
       f"{summary['engine_counts']['assumed']}, left {summary['engine_counts']['left']})")
     p(f"files fully migrated: {summary['files_fully_migrated']}")
+    p(f"outputs naming a private registry ({PRIVATE_REGISTRY}) the original did not: "
+      f"{len(summary['outputs_naming_a_private_registry'])}")
+    for line in summary["outputs_naming_a_private_registry"]:
+        p(f"  {line}")
     p(f"fixed-point failures: {len(summary['fixed_point_failures'])}")
     for line in summary["fixed_point_failures"]:
         p(f"  {line}")
@@ -700,13 +718,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the oracle on the programs as they are (by default print(...) statements "
                              "become `pass` on both sides, as the stand-ins do not answer everything printed)")
     parser.add_argument("--top", type=int, default=25, help="how many refusal reasons to print")
+    parser.add_argument("--environment", default="explicit", choices=("explicit", "cached-image", "curated"),
+                        help="the engine's --environment (cached-image: the environments of before the full build)")
     parser.add_argument("--assume", action="append", default=[], metavar="NAME",
                         help="migrate with this named assumption (repeatable, or 'all'), as estimig --assume")
     args = parser.parse_args(argv)
     global OPTIONS
     from estimig.options import Options
 
-    OPTIONS = Options.create(assume=args.assume)
+    OPTIONS = Options.create(environment=args.environment, assume=args.assume)
     if not args.directory.is_dir():
         parser.error(f"{args.directory} is not a directory")
     started = time.monotonic()

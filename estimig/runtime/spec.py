@@ -83,6 +83,28 @@ class JobSpec:
         return data
 
 
+def _prebuilt_framework_build(env) -> dict | None:
+    """The framework estimators' private prebuilt image (`viennaprivate.azurecr.io/pytorch:1.6-gpu`,
+    user-managed) is a cached copy of the SDK's full build of that scenario, and cannot be pulled:
+    a job in it runs here in that full build (its base image and packages), as the SDK builds it on
+    every other target. None for any other environment."""
+    from estimig.codemods.environment import frameworks
+
+    table = frameworks()
+    registry = env.docker.base_image_registry
+    if getattr(registry, "address", None) != table["private_registry"] or not env.python.user_managed_dependencies:
+        return None
+    name, _, tag = (env.docker.base_image or "").partition(":")
+    version, _, processor = tag.rpartition("-")
+    for kind, framework in table["frameworks"].items():
+        if kind.lower() == name:
+            scenario = framework["versions"].get(version, {}).get(processor)
+            if scenario is not None:
+                return {"pip_packages": list(scenario["pip_packages"]), "conda_packages": list(scenario["conda_packages"]),
+                        "base_image": scenario["base_image"]}
+    return None
+
+
 def run_config_of(config):
     """The RunConfiguration the service would receive for a submitted Estimator or ScriptRunConfig."""
     from azureml.core.script_run_config import ScriptRunConfig, get_run_config_from_script_run
@@ -208,6 +230,7 @@ def build_spec(experiment: str, config) -> JobSpec:
     variables.update(rc.environment_variables or {})
     docker_cfg = getattr(rc, "docker", None)
     docker_enabled = bool(docker_cfg.use_docker) if docker_cfg is not None and docker_cfg.use_docker is not None else bool(env.docker.enabled)
+    image = _prebuilt_framework_build(env)
     return JobSpec(
         experiment=experiment,
         target=str(rc.target or "local"),
@@ -217,11 +240,11 @@ def build_spec(experiment: str, config) -> JobSpec:
         inputs=inputs,
         environment_variables={str(k): str(v) for k, v in variables.items()},
         distribution=_distribution(rc),
-        pip_packages=list(conda.pip_packages) if conda is not None else [],
-        conda_packages=list(conda.conda_packages) if conda is not None else [],
-        base_image=env.docker.base_image,
+        pip_packages=image["pip_packages"] if image else list(conda.pip_packages) if conda is not None else [],
+        conda_packages=image["conda_packages"] if image else list(conda.conda_packages) if conda is not None else [],
+        base_image=image["base_image"] if image else env.docker.base_image,
         docker_enabled=docker_enabled,
         shm_size=getattr(docker_cfg, "shm_size", None),
-        user_managed=bool(env.python.user_managed_dependencies),
+        user_managed=False if image else bool(env.python.user_managed_dependencies),
         max_run_duration_seconds=rc.max_run_duration_seconds,
     )
