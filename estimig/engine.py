@@ -8,7 +8,7 @@ from estimig.assemble import COMMENT_PREFIX, CallDecision, assemble, manual_comm
 from estimig.facts import EstimatorCall, collect
 from estimig.options import Options
 from estimig.prefilter import mentions_azureml
-from estimig.plan import CallPlan, blocked_message, merge
+from estimig.plan import SCRIPT_RUN_CONFIG_ORDER, CallPlan, blocked_message, merge
 from estimig.result import Finding, Result, Severity
 
 
@@ -76,9 +76,11 @@ def stray_comments(stray: list[tuple[int, str]]) -> dict[int, str]:
 
 
 def decide(call: EstimatorCall, options: Options) -> CallDecision:
-    from estimig.codemods import ALWAYS_REQUIRED, ARGUMENT_OWNERS
+    from estimig.codemods import ALWAYS_REQUIRED, ARGUMENT_OWNERS, registry
 
+    target = registry(options.target)
     plans: list[CallPlan] = [concern.plan(call, options) for concern in options.concerns.values()]
+    plans.extend(target.extra_plans(call, options))
     for required in ALWAYS_REQUIRED:
         if required not in options.concerns:
             plans.append(CallPlan(required, blocked=f"the '{required}' concern is needed by every estimator and is not enabled"))
@@ -86,4 +88,5 @@ def decide(call: EstimatorCall, options: Options) -> CallDecision:
     merged = merge(plans, call.kwargs, ARGUMENT_OWNERS, uses, call.line)
     if merged.is_blocked:
         return CallDecision(call, merged, comment=manual_comment(blocked_message(merged)))
-    return CallDecision(call, merged)
+    return CallDecision(call, merged, callee=target.CALLEE,
+                        order=target.ORDER or SCRIPT_RUN_CONFIG_ORDER)

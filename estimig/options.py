@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 ENVIRONMENT_MODES = ("explicit", "curated")
+# v1: ScriptRunConfig (azureml-core); v2: an azure-ai-ml command() job (codemods/v2/, docs/v2.md).
+TARGETS = ("v1", "v2")
 
 
 @dataclass(frozen=True)
@@ -15,10 +17,11 @@ class Options:
     # explicit: an Environment equal to what the estimator built (provable); curated: the Azure ML
     # curated environment the migration guide names (a documented, deliberate difference).
     environment: str = "explicit"
+    target: str = "v1"
     _modules: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
-    def create(cls, only=(), skip=(), environment="explicit") -> "Options":
+    def create(cls, only=(), skip=(), environment="explicit", target="v1") -> "Options":
         """Validated options; concern modules (and LibCST) are only imported when first needed."""
         from estimig.codemods import CONCERN_NAMES
 
@@ -27,7 +30,9 @@ class Options:
             raise ValueError(f"unknown concern '{unknown[0]}' (known: {', '.join(CONCERN_NAMES)})")
         if environment not in ENVIRONMENT_MODES:
             raise ValueError(f"unknown environment mode '{environment}' (known: {', '.join(ENVIRONMENT_MODES)})")
-        return cls(only=tuple(only), skip=tuple(skip), environment=environment)
+        if target not in TARGETS:
+            raise ValueError(f"unknown target '{target}' (known: {', '.join(TARGETS)})")
+        return cls(only=tuple(only), skip=tuple(skip), environment=environment, target=target)
 
     @property
     def concerns(self) -> dict[str, ModuleType]:
@@ -35,10 +40,10 @@ class Options:
         if not self._modules:
             from estimig.codemods import load_concerns
 
-            self._modules.update((name, module) for name, module in load_concerns().items()
+            self._modules.update((name, module) for name, module in load_concerns(self.target).items()
                                  if (not self.only or name in self.only) and name not in self.skip)
         return self._modules
 
     def portable(self) -> "Options":
         """A copy without module objects, to send to worker processes."""
-        return Options(only=self.only, skip=self.skip, environment=self.environment)
+        return Options(only=self.only, skip=self.skip, environment=self.environment, target=self.target)

@@ -1,0 +1,178 @@
+"""core: Estimator(source_directory, entry_script=, compute_target=, max_run_duration_seconds=) -> command(code=, compute="<name>", timeout=).
+
+Also owns the job's submission and the client it needs: `Experiment(ws, name).submit(est, tags=...)`
+becomes `ml_client.jobs.create_or_update(est, experiment_name=name, tags=...)`, a later
+`run.wait_for_completion()` becomes `ml_client.jobs.stream(run.name)`, and
+`ml_client = MLClient.from_config(credential=DefaultAzureCredential())` is added after the
+module's `ws = Workspace.from_config()` (the workspace itself stays: other v1 code may read it).
+The entry script is the `arguments` concern's: it heads the command line.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from estimig.codemods.v2 import COMMAND, CREDENTIAL, ML_CLIENT, taken
+from estimig.facts import EstimatorCall
+from estimig.plan import CallPlan, NewArg
+from estimig.values import Kind, classify, literal
+
+NAME = "core"
+SUMMARY = "source_directory -> code, compute_target -> compute by name, max_run_duration_seconds -> timeout, submit -> ml_client.jobs"
+HANDLES = frozenset({"source_directory", "entry_script", "compute_target", "max_run_duration_seconds"})
+
+_COMPUTE_CLASSES = frozenset({"azureml.core.compute.ComputeTarget", "azureml.core.ComputeTarget",
+                              "azureml.core.compute.AmlCompute", "azureml.core.compute.amlcompute.AmlCompute",
+                              "azureml.core.compute.compute.ComputeTarget"})
+_EXPERIMENTS = frozenset({"azureml.core.Experiment", "azureml.core.experiment.Experiment"})
+_FROM_CONFIG = frozenset({"azureml.core.Workspace.from_config", "azureml.core.workspace.Workspace.from_config"})
+
+
+class Blocked(Exception):
+    pass
+
+
+def plan(call: EstimatorCall, options) -> CallPlan:
+    submits = frozenset(id(use.node) for use in call.uses if use.kind == "submit")
+    try:
+        return _plan(call, submits)
+    except Blocked as exc:
+        return CallPlan(NAME, handles_uses=submits, blocked=str(exc))
+
+
+def _plan(call: EstimatorCall, submits: frozenset[int]) -> CallPlan:
+    if call.shape_problem:
+        raise Blocked(call.shape_problem)
+    if not call.has("source_directory"):
+        raise Blocked("the call has no source_directory")
+    for name in ("vm_size", "vm_priority"):
+        if call.has(name):
+            raise Blocked(f"'{name}' asks for run-based compute, which --target v2 does not migrate yet (v2 uses "
+                          "a named cluster or serverless compute)")
+    arguments = [NewArg("code", from_kwarg="source_directory"), NewArg("compute", code=_compute(call))]
+    if call.has("max_run_duration_seconds"):
+        value = classify(call, call.kwargs["max_run_duration_seconds"].value)
+        if value.kind is not Kind.LITERAL or not isinstance(value.value, int) or isinstance(value.value, bool):
+            raise Blocked(f"max_run_duration_seconds={call.value_code('max_run_duration_seconds')} is not an int "
+                          "literal, and v2's timeout must be one")
+        arguments.append(NewArg("timeout", from_kwarg="max_run_duration_seconds"))
+    imports = {COMMAND}
+    edits: list = []
+    if submits:
+        client = call.module.fresh_name("ml_client")
+        edits.append(_client(call, client))
+        imports |= {ML_CLIENT, CREDENTIAL}
+        for use in call.uses:
+            if use.kind == "submit":
+                edits.extend(_submission(call, use, client))
+    clash = taken(call, imports)
+    if clash is not None:
+        raise Blocked(f"the file already binds the name '{clash}', which the v2 job needs; rename yours first")
+    return CallPlan(NAME, handles=HANDLES & set(call.kwargs), handles_uses=submits, arguments=tuple(arguments),
+                    imports=frozenset(imports), edits=tuple(edits))
+
+
+def _compute(call: EstimatorCall) -> str:
+    """The cluster's name: v2 names compute, it never takes a ComputeTarget object."""
+    if not call.has("compute_target"):
+        raise Blocked("no compute_target: the estimator ran locally, and --target v2 does not migrate local runs yet")
+    node = call.kwargs["compute_target"].value
+    value = classify(call, node)
+    if value.kind is Kind.LITERAL and isinstance(value.value, str) and value.value not in ("", "amlcompute", "local"):
+        return call.code(node)
+    if value.kind is Kind.COMPUTE:
+        found = call.resolve(node) if isinstance(node, cst.Name) else node
+        name = _named(call, found)
+        if name is not None:
+            return name
+    raise Blocked(f"compute_target={call.code(node)}: v2 names the compute, and estimig cannot prove this one's name "
+                  "(bind it to ComputeTarget(workspace=ws, name=\"...\") or pass the name)")
+
+
+def _named(call: EstimatorCall, node) -> str | None:
+    """The literal `name` of `ComputeTarget(workspace=ws, name="x")` or `ws.compute_targets["x"]`."""
+    if isinstance(node, cst.Call) and call.module.qualified_names(node.func) & _COMPUTE_CLASSES:
+        value = _argument(node, "name", 1)
+    elif (isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute)
+          and node.value.attr.value == "compute_targets" and len(node.slice) == 1
+          and isinstance(node.slice[0].slice, cst.Index)):
+        value = node.slice[0].slice.value
+    else:
+        return None
+    ok, name = literal(value) if value is not None else (False, None)
+    return call.code(value) if ok and isinstance(name, str) and name else None
+
+
+def _argument(node: cst.Call, keyword: str, position: int):
+    for index, arg in enumerate(node.args):
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+        if arg.keyword is None and arg.star == "" and index == position:
+            return arg.value
+    return None
+
+
+def _client(call: EstimatorCall, client: str):
+    """An edit that adds the MLClient right after the module's `ws = Workspace.from_config(...)`."""
+    facts = call.module
+    for statement in facts.module.body:
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            continue
+        small = statement.body[0]
+        if (isinstance(small, cst.Assign) and isinstance(small.value, cst.Call)
+                and facts.qualified_names(small.value.func) & _FROM_CONFIG):
+            if any(a.keyword is None or a.keyword.value not in ("path", "file_name") for a in small.value.args):
+                raise Blocked("Workspace.from_config(...) takes arguments that MLClient.from_config has no form for")
+            args = [f"{a.keyword.value}={facts.code_for(a.value)}" for a in small.value.args]
+            code = f"{client} = MLClient.from_config({', '.join(['credential=DefaultAzureCredential()', *args])})\n"
+            new = cst.parse_statement(code)
+            return statement, lambda updated: cst.FlattenSentinel([updated, new])
+    raise Blocked("the job is submitted, but the file has no module-level `ws = Workspace.from_config()` to build "
+                  "the v2 MLClient from; --target v2 does not migrate other workspace lookups yet")
+
+
+def _submission(call: EstimatorCall, use, client: str) -> list:
+    """`exp.submit(est, tags=...)` -> `ml_client.jobs.create_or_update(est, experiment_name=..., tags=...)`,
+    and the run it returns."""
+    facts = call.module
+    submit = use.call
+    experiment = submit.func.value
+    built = call.resolve(experiment) if isinstance(experiment, cst.Name) else experiment
+    if not (isinstance(built, cst.Call) and facts.qualified_names(built.func) & _EXPERIMENTS):
+        raise Blocked(f"{use.description}: estimig cannot see which Experiment submits the job")
+    name = _argument(built, "name", 1)
+    if name is None or not (literal(name)[0] or (built is experiment and isinstance(name, cst.Name))):
+        raise Blocked(f"{use.description}: the experiment's name is not a literal")
+    extra = []
+    for arg in submit.args[1:]:
+        if arg.keyword is None or arg.keyword.value != "tags":
+            raise Blocked(f"{use.description}: submit(...) takes an argument v2's create_or_update has no form for")
+        extra.append(f", tags={facts.code_for(arg.value)}")
+    job = facts.code_for(submit.args[0].value)
+    new = cst.parse_expression(f"{client}.jobs.create_or_update({job}, experiment_name={facts.code_for(name)}"
+                               f"{''.join(extra)})")
+    return [(submit, new), *_run_uses(call, submit, client)]
+
+
+def _run_uses(call: EstimatorCall, submit: cst.Call, client: str) -> list:
+    """`run.wait_for_completion(...)` on the submitted run -> `ml_client.jobs.stream(run.name)`; the v2
+    Job has no other v1 Run method, so any other use of the run leaves the call as it was."""
+    facts = call.module
+    parent = facts.parent(submit)
+    if isinstance(parent, cst.Expr):
+        return []
+    if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name)):
+        raise Blocked("the submitted run is used in place, which --target v2 does not migrate yet")
+    target = parent.targets[0].target
+    edits = []
+    for read in facts.accesses(target):
+        attribute = facts.parent(read)
+        method = facts.parent(attribute) if isinstance(attribute, cst.Attribute) else None
+        if (isinstance(attribute, cst.Attribute) and attribute.attr.value == "wait_for_completion"
+                and isinstance(method, cst.Call) and isinstance(facts.parent(method), cst.Expr)):
+            edits.append((method, cst.parse_expression(f"{client}.jobs.stream({read.value}.name)")))
+            continue
+        shown = facts.code_for(attribute) if isinstance(attribute, cst.Attribute) else read.value
+        raise Blocked(f"the submitted run is used as {shown}, which has no v2 form yet (only "
+                      "run.wait_for_completion() does: ml_client.jobs.stream)")
+    return edits
