@@ -75,6 +75,8 @@ Exit codes:
 @click.option("--environment", type=click.Choice(["explicit", "curated"]), default=None,
               help="explicit (default): an Environment equal to the estimator's; curated: the Azure ML curated "
                    "environment the migration guide names (a documented difference).")
+@click.option("--target", type=click.Choice(["v1", "v2"]), default=None,
+              help="v1: ScriptRunConfig (default); v2: an azure-ai-ml command() job (docs/v2.md).")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this gitignore-style pattern.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--exit-zero-even-if-changed", is_flag=True, help="Exit 0 when files were changed.")
@@ -89,7 +91,7 @@ Exit codes:
               help="Config file (default: [tool.estimig] in pyproject.toml or .estimig.yaml, found upwards).")
 @click.option("--color/--no-color", default=None, help="Force or disable colour (default: when a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="Only print findings and errors.")
-def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, exclude, jobs,
+def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, target, exclude, jobs,
             exit_zero_even_if_changed, strict, report_path, report_format, report_root, config_path, color, quiet):
     from estimig.config import ConfigError, load_config
     from estimig.options import Options
@@ -103,7 +105,8 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, exc
         config = load_config(config_path, start=paths[0] if paths[0] != "-" else ".")
         options = Options.create(only=_split(only) or tuple(config.get("only", ())),
                                  skip=_split(skip) or tuple(config.get("skip", ())),
-                                 environment=environment or config.get("environment", "explicit"))
+                                 environment=environment or config.get("environment", "explicit"),
+                                 target=target or config.get("target", "v1"))
     except (ConfigError, ValueError) as exc:
         _fail(str(exc))
     strict = strict if strict is not None else config.get("strict", False)

@@ -16,6 +16,7 @@ KEYS = {
     "skip": list,
     "exclude": list,
     "environment": str,
+    "target": str,  # "v1" or "v2" (Options.create checks the value)
     "jobs": int,
     "strict": bool,
     "respect_gitignore": bool,

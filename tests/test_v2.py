@@ -1,0 +1,162 @@
+"""`--target v2`: every fixtures/v2 pair migrates exactly, is a fixed point and is essence-equal to its
+v1 original under the v2 oracle; the oracle itself tells a wrong migration from a right one."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from estimig.assemble import COMMENT_PREFIX
+from estimig.options import Options
+from fixture_support import assert_same_text
+
+pytest.importorskip("azure.ai.ml", reason="the v2 oracle needs azure-ai-ml (pip install 'estimig[v2]')")
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures" / "v2"
+V2 = Options.create(target="v2")
+SCENARIOS = sorted(p.parent for p in FIXTURES.glob("*/before.py"))
+PAIRS = [pytest.param(p, id=p.name) for p in SCENARIOS if not p.name.startswith("noop_")]
+NOOPS = [pytest.param(p, id=p.name) for p in SCENARIOS if p.name.startswith("noop_")]
+
+
+def migrate(code: str):
+    from estimig.engine import migrate_source
+
+    return migrate_source(code, options=V2)
+
+
+def oracle_differences(folder: Path, before: str, after: str, tmp_path: Path) -> list[str]:
+    from estimig.oracle_v2 import compare, execute_v1, execute_v2
+
+    workdir = tmp_path / folder.name
+    shutil.copytree(folder, workdir)
+    original = execute_v1(before, "before.py", str(workdir))
+    assert original, "the fixture submits nothing: the oracle would prove nothing"
+    return compare(original, execute_v2(after, "after.py", str(workdir)))
+
+
+def test_every_scenario_is_a_pair_or_a_named_noop():
+    assert PAIRS and NOOPS
+    for folder in SCENARIOS:
+        assert (folder / "after.py").exists() != folder.name.startswith("noop_"), folder.name
+
+
+@pytest.mark.parametrize("folder", PAIRS)
+def test_migrates_to_expected_and_is_a_fixed_point(folder):
+    result = migrate((folder / "before.py").read_text())
+    expected = (folder / "after.py").read_text()
+    assert_same_text(expected, result.code, folder.name)
+    assert result.migrated >= 1 and result.left == 0, result.findings
+    assert_same_text(expected, migrate(expected).code, f"{folder.name} (second run)")
+
+
+@pytest.mark.parametrize("folder", PAIRS)
+def test_oracle_equal(folder, tmp_path):
+    differences = oracle_differences(folder, (folder / "before.py").read_text(), (folder / "after.py").read_text(),
+                                     tmp_path)
+    assert not differences, "\n".join(differences)
+
+
+@pytest.mark.parametrize("folder", NOOPS)
+def test_noop_is_left_with_its_reason(folder):
+    before = (folder / "before.py").read_text()
+    result = migrate(before)
+    assert result.migrated == 0 and result.left >= 1
+    kept = [line for line in result.code.splitlines(True) if not line.lstrip().startswith(COMMENT_PREFIX)]
+    assert_same_text(before, "".join(kept), folder.name)
+    comments = [line for line in result.code.splitlines() if line.lstrip().startswith(COMMENT_PREFIX)]
+    assert len(comments) == result.left
+    assert migrate(result.code).code == result.code, "a second run changed the code"
+
+
+# Deliberately wrong migrations of a right one: each must be told apart by the oracle.
+WRONG = [
+    pytest.param("estimator_mpi_registered_dataset", "--lr 0.01", "--lr 0.02", "argv", id="changed-argument"),
+    pytest.param("estimator_mpi_registered_dataset", "instance_count=2,", "instance_count=1,", "instance_count",
+                 id="wrong-instance-count"),
+    pytest.param("estimator_mpi_registered_dataset", 'inputs={"mnist": Input(type="uri_folder", path="azureml:mnist:2", '
+                 'mode="ro_mount")},', "", "inputs", id="missing-input"),
+    pytest.param("estimator_mpi_registered_dataset", "azureml:mnist:2", "azureml:mnist@latest", "inputs",
+                 id="other-dataset-version"),
+    pytest.param("estimator_mpi_registered_dataset", "process_count_per_instance=2", "process_count_per_instance=1",
+                 "distribution", id="processes-per-node"),
+    pytest.param("tensorflow_parameter_server", ", parameter_server_count=1", "", "distribution",
+                 id="parameter-server-left-to-v2-default"),
+    pytest.param("pytorch_pip_packages", 'environment_variables={"NCCL_TREE_THRESHOLD": "0"},', "",
+                 "environment_variables", id="variable-lost-with-the-v1-environment"),
+    pytest.param("pytorch_pip_packages", '"pillow==6.2.1", ', "", "conda", id="missing-package"),
+    pytest.param("custom_image_variables_and_download", 'shm_size="8g",', "", "shm_size", id="shm-size-left-out"),
+    pytest.param("custom_image_variables_and_download", "'resnet 50'", "resnet 50", "argv", id="unquoted-value"),
+    pytest.param("custom_image_variables_and_download", 'experiment_name="cats"', 'experiment_name="dogs"',
+                 "experiment", id="other-experiment"),
+]
+
+
+@pytest.mark.parametrize("name, old, new, field", WRONG)
+def test_oracle_tells_a_wrong_migration(name, old, new, field, tmp_path):
+    folder = FIXTURES / name
+    after = (folder / "after.py").read_text()
+    assert old in after, "the mutation must change the migrated file"
+    differences = oracle_differences(folder, (folder / "before.py").read_text(), after.replace(old, new, 1), tmp_path)
+    assert any(f": {field}" in d for d in differences), differences
+
+
+def test_a_v1_submission_left_in_the_migrated_program_fails(tmp_path):
+    from estimig.oracle import ExecutionFailed
+
+    folder = FIXTURES / "estimator_mpi_registered_dataset"
+    before = (folder / "before.py").read_text()
+    with pytest.raises(ExecutionFailed, match="through SDK v1"):
+        oracle_differences(folder, before, before, tmp_path)
+
+
+def test_essence_fields_have_reasons_and_docs():
+    from estimig.oracle_v2 import ESSENCE
+
+    text = (ROOT / "docs" / "v2.md").read_text()
+    for field in ESSENCE:
+        assert len(field.reason) > 30, field.name
+        assert f"`{field.name}`" in text, f"docs/v2.md does not describe the essence field {field.name}"
+
+
+def test_v1_shm_default_is_the_sdks():
+    from azureml.core.environment import _DEFAULT_SHM_SIZE
+
+    from estimig.codemods.v2.environment import V1_SHM_SIZE
+
+    assert V1_SHM_SIZE == _DEFAULT_SHM_SIZE
+
+
+def test_both_targets_name_their_concerns_alike_and_document_them():
+    from estimig.codemods import CONCERN_NAMES, load_concerns
+    from estimig.codemods.v2 import NOT_YET
+
+    v2 = load_concerns("v2")
+    text = (ROOT / "docs" / "v2.md").read_text()
+    assert set(v2) | set(NOT_YET) | {"uses"} == set(CONCERN_NAMES), "every v1 concern has a v2 module or a reason"
+    for name, module in v2.items():
+        assert module.NAME == name and module.SUMMARY and callable(module.plan)
+        assert module.__doc__.startswith(f"{name}: ") and "->" in module.__doc__.splitlines()[0]
+        assert re.search(rf"^## {name}\n", text, re.M), f"docs/v2.md has no '## {name}' section"
+
+
+def test_unknown_target_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown target 'v3'"):
+        Options.create(target="v3")
+
+
+def test_target_from_the_config_file(tmp_path):
+    from click.testing import CliRunner
+
+    from estimig.cli import main
+
+    shutil.copytree(FIXTURES / "estimator_mpi_registered_dataset", tmp_path / "p")
+    (tmp_path / "p" / "pyproject.toml").write_text('[tool.estimig]\ntarget = "v2"\n')
+    result = CliRunner().invoke(main, ["rewrite", "--diff", str(tmp_path / "p" / "before.py")])
+    assert "+est = command(" in result.output, result.output
+    result = CliRunner().invoke(main, ["rewrite", "--diff", "--target", "v1", str(tmp_path / "p" / "before.py")])
+    assert "ScriptRunConfig(" in result.output and "command(" not in result.output
