@@ -143,7 +143,7 @@ ESSENCE: tuple[Field, ...] = (
           _v1_conda, lambda j, e: _v2_environment(j).get("conda_file")),
     Field("compute", "the compute the job runs on, by name (v2 writes azureml:<name>)",
           lambda d, e: d["target"], lambda j, e: _strip(j.get("compute"))),
-    Field("instance_count", "how many nodes run the job", lambda d, e: d["nodeCount"],
+    Field("instance_count", "how many nodes run the job (v2 leaves it unset for one)", lambda d, e: d["nodeCount"],
           lambda j, e: (j.get("resources") or {}).get("instance_count") or 1),
     Field("distribution", "the launcher and its counts: MPI processes per node, TensorFlow workers and "
           "parameter servers (v2's parameter_server_count defaults to 0, v1's to 1)", _v1_distribution,

@@ -13,7 +13,6 @@ from estimig.assemble import COMMENT_PREFIX
 from estimig.options import Options
 from fixture_support import assert_same_text
 
-pytest.importorskip("azure.ai.ml", reason="the v2 oracle needs azure-ai-ml (pip install 'estimig[v2]')")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "v2"
