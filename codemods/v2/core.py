@@ -10,12 +10,14 @@ The entry script is the `arguments` concern's: it heads the command line.
 
 from __future__ import annotations
 
+import json
+
 import libcst as cst
 
 from estimig.codemods.v2 import COMMAND, CREDENTIAL, ML_CLIENT, taken
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
-from estimig.values import Kind, classify, literal
+from estimig.values import Kind, classify
 
 NAME = "core"
 SUMMARY = "source_directory -> code, compute_target -> compute by name, max_run_duration_seconds -> timeout, submit -> ml_client.jobs"
@@ -49,7 +51,10 @@ def _plan(call: EstimatorCall, submits: frozenset[int]) -> CallPlan:
         if call.has(name):
             raise Blocked(f"'{name}' asks for run-based compute, which --target v2 does not migrate yet (v2 uses "
                           "a named cluster or serverless compute)")
-    arguments = [NewArg("code", from_kwarg="source_directory"), NewArg("compute", code=_compute(call))]
+    # A positional source_directory cannot stay positional: command() takes keywords only.
+    code = NewArg("code", from_kwarg="source_directory") if call.kwargs["source_directory"].keyword is not None \
+        else NewArg("code", code=call.value_code("source_directory"))
+    arguments = [code, NewArg("compute", code=_compute(call))]
     if call.has("max_run_duration_seconds"):
         value = classify(call, call.kwargs["max_run_duration_seconds"].value)
         if value.kind is not Kind.LITERAL or not isinstance(value.value, int) or isinstance(value.value, bool):
@@ -81,17 +86,23 @@ def _compute(call: EstimatorCall) -> str:
     if value.kind is Kind.LITERAL and isinstance(value.value, str) and value.value not in ("", "amlcompute", "local"):
         return call.code(node)
     if value.kind is Kind.COMPUTE:
-        found = call.resolve(node) if isinstance(node, cst.Name) else node
-        name = _named(call, found)
-        if name is not None:
-            return name
+        # Every object the name may hold (`try: ComputeTarget(ws, name) except: ComputeTarget.create(ws, name, ...)`)
+        # must be looked up or created under one literal name.
+        built = call.values(node) if isinstance(node, cst.Name) else [node]
+        names = {_named(call, found) for found in built} if not isinstance(built, str) else {None}
+        if len(names) == 1 and None not in names:
+            return json.dumps(names.pop())
     raise Blocked(f"compute_target={call.code(node)}: v2 names the compute, and estimig cannot prove this one's name "
                   "(bind it to ComputeTarget(workspace=ws, name=\"...\") or pass the name)")
 
 
 def _named(call: EstimatorCall, node) -> str | None:
-    """The literal `name` of `ComputeTarget(workspace=ws, name="x")` or `ws.compute_targets["x"]`."""
-    if isinstance(node, cst.Call) and call.module.qualified_names(node.func) & _COMPUTE_CLASSES:
+    """The literal name of `ComputeTarget(workspace=ws, name="x")`, `ComputeTarget.create(ws, "x", ...)`
+    or `ws.compute_targets["x"]`."""
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "create" \
+            and call.module.qualified_names(node.func.value) & _COMPUTE_CLASSES:
+        value = _argument(node, "name", 1)
+    elif isinstance(node, cst.Call) and call.module.qualified_names(node.func) & _COMPUTE_CLASSES:
         value = _argument(node, "name", 1)
     elif (isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute)
           and node.value.attr.value == "compute_targets" and len(node.slice) == 1
@@ -99,8 +110,13 @@ def _named(call: EstimatorCall, node) -> str | None:
         value = node.slice[0].slice.value
     else:
         return None
-    ok, name = literal(value) if value is not None else (False, None)
-    return call.code(value) if ok and isinstance(name, str) and name else None
+    return _literal_string(call, value)
+
+
+def _literal_string(call: EstimatorCall, node) -> str | None:
+    found = classify(call, node) if node is not None else None
+    return found.value if found is not None and found.kind is Kind.LITERAL and isinstance(found.value, str) \
+        and found.value else None
 
 
 def _argument(node: cst.Call, keyword: str, position: int):
@@ -137,21 +153,26 @@ def _submission(call: EstimatorCall, use, client: str) -> list:
     facts = call.module
     submit = use.call
     experiment = submit.func.value
-    built = call.resolve(experiment) if isinstance(experiment, cst.Name) else experiment
-    if not (isinstance(built, cst.Call) and facts.qualified_names(built.func) & _EXPERIMENTS):
-        raise Blocked(f"{use.description}: estimig cannot see which Experiment submits the job")
-    name = _argument(built, "name", 1)
-    if name is None or not (literal(name)[0] or (built is experiment and isinstance(name, cst.Name))):
-        raise Blocked(f"{use.description}: the experiment's name is not a literal")
+    built = call.values(experiment) if isinstance(experiment, cst.Name) else [experiment]
+    names = {_experiment_name(call, found) for found in built} if not isinstance(built, str) else {None}
+    if len(names) != 1 or None in names:
+        raise Blocked(f"{use.description}: estimig cannot see which Experiment, of which literal name, submits the job")
+    name = names.pop()
     extra = []
     for arg in submit.args[1:]:
         if arg.keyword is None or arg.keyword.value != "tags":
             raise Blocked(f"{use.description}: submit(...) takes an argument v2's create_or_update has no form for")
         extra.append(f", tags={facts.code_for(arg.value)}")
     job = facts.code_for(submit.args[0].value)
-    new = cst.parse_expression(f"{client}.jobs.create_or_update({job}, experiment_name={facts.code_for(name)}"
+    new = cst.parse_expression(f"{client}.jobs.create_or_update({job}, experiment_name={json.dumps(name)}"
                                f"{''.join(extra)})")
     return [(submit, new), *_run_uses(call, submit, client)]
+
+
+def _experiment_name(call: EstimatorCall, node) -> str | None:
+    if isinstance(node, cst.Call) and call.module.qualified_names(node.func) & _EXPERIMENTS:
+        return _literal_string(call, _argument(node, "name", 1))
+    return None
 
 
 def _run_uses(call: EstimatorCall, submit: cst.Call, client: str) -> list:

@@ -27,7 +27,8 @@ _GET_BY_NAME = frozenset({"azureml.core.Dataset.get_by_name", "azureml.core.data
 
 
 def plan(call: EstimatorCall, options) -> CallPlan:
-    if call.has("inputs") and classify(call, call.kwargs["inputs"].value).value not in (None, [], ()):
+    given = classify(call, call.kwargs["inputs"].value) if call.has("inputs") else None
+    if given is not None and not (given.kind is Kind.LITERAL and given.value in (None, [], ())):
         return CallPlan(NAME, blocked="inputs=[...]: the script read those through Run.input_datasets, which v2 "
                         "does not have; --target v2 does not migrate them yet (pass them in script_params)")
     inputs: dict[str, str] = {}
