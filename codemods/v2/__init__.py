@@ -20,6 +20,7 @@ ORDER = ("code", "command", "inputs", "outputs", "environment", "environment_var
 COMMAND = ("azure.ai.ml", "command")
 INPUT = ("azure.ai.ml", "Input")
 ENVIRONMENT = ("azure.ai.ml.entities", "Environment")
+ENTITIES = ("azure.ai.ml", "entities")  # when the file's own `Environment` is azureml.core's
 ML_CLIENT = ("azure.ai.ml", "MLClient")
 CREDENTIAL = ("azure.identity", "DefaultAzureCredential")
 MPI = ("azure.ai.ml", "MpiDistribution")

@@ -56,10 +56,12 @@ def _plan(call: EstimatorCall, submits: frozenset[int]) -> CallPlan:
         else NewArg("code", code=call.value_code("source_directory"))
     arguments = [code, NewArg("compute", code=_compute(call))]
     if call.has("max_run_duration_seconds"):
+        # An int or None in both SDKs; an expression of literals (3600 * 24) is passed as written.
         value = classify(call, call.kwargs["max_run_duration_seconds"].value)
-        if value.kind is not Kind.LITERAL or not isinstance(value.value, int) or isinstance(value.value, bool):
-            raise Blocked(f"max_run_duration_seconds={call.value_code('max_run_duration_seconds')} is not an int "
-                          "literal, and v2's timeout must be one")
+        if not (value.kind is Kind.SCALAR or (value.kind is Kind.LITERAL and (value.value is None or (
+                isinstance(value.value, int) and not isinstance(value.value, bool))))):
+            raise Blocked(f"max_run_duration_seconds={call.value_code('max_run_duration_seconds')} is not an int, "
+                          "and v2's timeout must be one")
         arguments.append(NewArg("timeout", from_kwarg="max_run_duration_seconds"))
     imports = {COMMAND}
     edits: list = []

@@ -58,7 +58,7 @@ def _plan(call: EstimatorCall) -> CallPlan:
             raise Blocked("distributed_training and distributed_backend are both given")
         distribution = _from_configuration(call, configuration, per_node)
     elif backend is not None:
-        if backend != "mpi":
+        if not isinstance(backend, str) or backend.lower() != "mpi":  # the SDK compares it lowercased
             raise Blocked(f"distributed_backend={backend!r}: --target v2 migrates the 'mpi' backend only (for now)")
         distribution = f"MpiDistribution(process_count_per_instance={per_node or 1})"
     elif per_node not in (None, 1):

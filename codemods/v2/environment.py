@@ -16,7 +16,7 @@ import json
 import libcst as cst
 
 from estimig.codemods.environment import frameworks, package_name
-from estimig.codemods.v2 import ENVIRONMENT, taken
+from estimig.codemods.v2 import ENTITIES, ENVIRONMENT, taken
 from estimig.facts import FRAMEWORK_KINDS, EstimatorCall
 from estimig.plan import CallPlan, NewArg
 from estimig.values import Kind, classify, folded_elements
@@ -56,10 +56,13 @@ def _plan(call: EstimatorCall) -> CallPlan:
     if call.statement is None:
         raise Blocked("the environment is built in a statement before the call, but the call is not a statement "
                       "of its own (`est = Estimator(...)`); assign it to a name first")
-    clash = taken(call, {ENVIRONMENT})
-    if clash is not None:
-        raise Blocked(f"the file already binds the name '{clash}' (azureml.core's?), which the v2 job needs; "
-                      "rename yours or import it under another name first")
+    # Files that build v1 Environments already bind the name: the v2 class is then named through its module.
+    imports, constructor = {ENVIRONMENT}, "Environment"
+    if taken(call, imports) is not None:
+        imports, constructor = {ENTITIES}, "entities.Environment"
+        if taken(call, imports) is not None:
+            raise Blocked("the file already binds both 'Environment' and 'entities', which the v2 job needs; rename "
+                          "one first")
     env = call.fresh_name("env")
     conda = "{\n" + "".join(f"    {json.dumps(k)}: {json.dumps(v)},\n" for k, v in spec.items()) + "}"
     arguments = [NewArg("environment", code=env)]
@@ -71,8 +74,8 @@ def _plan(call: EstimatorCall) -> CallPlan:
     else:
         arguments.append(NewArg("shm_size", code=json.dumps(V1_SHM_SIZE)))
     return CallPlan(NAME, handles=HANDLES & set(call.kwargs), arguments=tuple(arguments),
-                    before=(f"{env} = Environment(image={json.dumps(image)}, conda_file={conda})",),
-                    imports=frozenset({ENVIRONMENT}))
+                    before=(f"{env} = {constructor}(image={json.dumps(image)}, conda_file={conda})",),
+                    imports=frozenset(imports))
 
 
 def _value(call: EstimatorCall, name: str, default):
