@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +81,7 @@ def registered_dataset(workspace, name: str, version: Any = "latest"):
     from estimig.offline import make_datastore
 
     dataset = Dataset.File.from_files((make_datastore(workspace), name), validate=False)
-    dataset._registration = _DatasetRegistration(workspace, saved_id=f"registered:{name}:{version}", name=name,
-                                                 version=version)
+    # A saved dataset's id is a GUID (the SDK names an unnamed input after its first 8 digits).
+    saved_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"estimig-offline/{name}/{version}"))
+    dataset._registration = _DatasetRegistration(workspace, saved_id=saved_id, name=name, version=version)
     return dataset

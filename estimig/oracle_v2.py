@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from estimig.oracle import ExecutionFailed, _run, as_submitted, compare, normalize, serialize
 
-__all__ = ["ESSENCE", "ExecutionFailed", "compare", "execute_v1", "execute_v2"]
+__all__ = ["ESSENCE", "ExecutionFailed", "compare_jobs", "execute_v1", "execute_v2"]
 
 # What the v1 SDK puts in every new Environment (azureml.core.Environment.__init__): a placeholder
 # no estimator or user set, and no v2 environment can carry.
@@ -162,6 +163,23 @@ ESSENCE: tuple[Field, ...] = (
           lambda d, e: sorted(k for k in (d.get("dataReferences") or {}) if k != d.get("sourceDirectoryDataStore")),
           lambda j, e: []),
 )
+
+
+def compare_jobs(before: list[dict], after: list[dict]) -> list[str]:
+    """The differences between v1 and v2 essences ([] when equal). A v1 input the SDK named itself
+    (`<dataset_input_i>` after the v1 oracle's normalization: no script could know the name) is paired
+    with the v2 input at the same place on the command line, and takes its name."""
+    paired = []
+    for v1, v2 in zip(before, after):
+        v1 = dict(v1, argv=list(v1["argv"]), inputs=dict(v1["inputs"]))
+        for index, token in enumerate(v1["argv"]):
+            generated = re.fullmatch(r"\$\{\{inputs\.(<dataset_input_\d+>)\}\}", token)
+            theirs = re.fullmatch(r"\$\{\{inputs\.(\w+)\}\}", v2["argv"][index]) if index < len(v2["argv"]) else None
+            if generated and theirs and generated.group(1) in v1["inputs"] and theirs.group(1) not in v1["inputs"]:
+                v1["inputs"][theirs.group(1)] = v1["inputs"].pop(generated.group(1))
+                v1["argv"] = [t.replace(generated.group(1), theirs.group(1)) for t in v1["argv"]]
+        paired.append(v1)
+    return compare(paired + before[len(after):], after)
 
 
 def essence_v1(serialized: dict, experiment: str) -> dict:

@@ -29,13 +29,13 @@ def migrate(code: str):
 
 
 def oracle_differences(folder: Path, before: str, after: str, tmp_path: Path) -> list[str]:
-    from estimig.oracle_v2 import compare, execute_v1, execute_v2
+    from estimig.oracle_v2 import compare_jobs, execute_v1, execute_v2
 
     workdir = tmp_path / folder.name
     shutil.copytree(folder, workdir)
     original = execute_v1(before, "before.py", str(workdir))
     assert original, "the fixture submits nothing: the oracle would prove nothing"
-    return compare(original, execute_v2(after, "after.py", str(workdir)))
+    return compare_jobs(original, execute_v2(after, "after.py", str(workdir)))
 
 
 def test_every_scenario_is_a_pair_or_a_named_noop():
@@ -90,6 +90,9 @@ WRONG = [
     pytest.param("pytorch_pip_packages", '"pillow==6.2.1", ', "", "conda", id="missing-package"),
     pytest.param("custom_image_variables_and_download", 'shm_size="8g",', "", "shm_size", id="shm-size-left-out"),
     pytest.param("custom_image_variables_and_download", "'resnet 50'", "resnet 50", "argv", id="unquoted-value"),
+    pytest.param("unnamed_dataset_mounts", '--data-folder ${{inputs.mnist_dataset}} --labels ${{inputs.mnist_labels}}',
+                 '--data-folder ${{inputs.mnist_labels}} --labels ${{inputs.mnist_dataset}}', "inputs",
+                 id="generated-input-names-swapped"),
     pytest.param("custom_image_variables_and_download", 'experiment_name="cats"', 'experiment_name="dogs"',
                  "experiment", id="other-experiment"),
 ]

@@ -44,6 +44,16 @@ def taken(call, imports) -> str | None:
     return None
 
 
+def is_submit(use) -> bool:
+    """`exp.submit(est)` or `exp.submit(config=est)`: the uses the `core` concern rewrites."""
+    import libcst as cst
+
+    if use.kind == "submit":
+        return True
+    return (use.kind == "keyword" and use.keyword == "config" and isinstance(use.call.func, cst.Attribute)
+            and use.call.func.attr.value == "submit")
+
+
 def extra_plans(call, options) -> tuple[CallPlan, ...]:
     """A blocked plan for each argument whose concern has no v2 form yet, and for each later use of
     the estimator other than `exp.submit(est)` (HyperDrive, pipeline steps, run_config writes)."""
@@ -54,7 +64,7 @@ def extra_plans(call, options) -> tuple[CallPlan, ...]:
         needing = [kwarg for kwarg in call.kwargs if ARGUMENT_OWNERS.get(kwarg) == name]
         if needing:
             plans.append(CallPlan(name, blocked=f"{reason} ({', '.join(needing)})"))
-    others = [use for use in call.uses if use.kind != "submit"]
+    others = [use for use in call.uses if not is_submit(use)]
     if others:
         plans.append(CallPlan("uses", handles_uses=frozenset(id(use.node) for use in others),
                               blocked=f"--target v2 does not migrate this use of the estimator yet: {others[0].description}"))

@@ -14,7 +14,7 @@ import json
 
 import libcst as cst
 
-from estimig.codemods.v2 import COMMAND, CREDENTIAL, ML_CLIENT, taken
+from estimig.codemods.v2 import COMMAND, CREDENTIAL, ML_CLIENT, is_submit, taken
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
 from estimig.values import Kind, classify
@@ -35,7 +35,7 @@ class Blocked(Exception):
 
 
 def plan(call: EstimatorCall, options) -> CallPlan:
-    submits = frozenset(id(use.node) for use in call.uses if use.kind == "submit")
+    submits = frozenset(id(use.node) for use in call.uses if is_submit(use))
     try:
         return _plan(call, submits)
     except Blocked as exc:
@@ -70,7 +70,7 @@ def _plan(call: EstimatorCall, submits: frozenset[int]) -> CallPlan:
         edits.append(_client(call, client))
         imports |= {ML_CLIENT, CREDENTIAL}
         for use in call.uses:
-            if use.kind == "submit":
+            if is_submit(use):
                 edits.extend(_submission(call, use, client))
     clash = taken(call, imports)
     if clash is not None:
@@ -161,11 +161,13 @@ def _submission(call: EstimatorCall, use, client: str) -> list:
         raise Blocked(f"{use.description}: estimig cannot see which Experiment, of which literal name, submits the job")
     name = names.pop()
     extra = []
-    for arg in submit.args[1:]:
+    for arg in submit.args:
+        if arg.value is use.node:
+            continue
         if arg.keyword is None or arg.keyword.value != "tags":
             raise Blocked(f"{use.description}: submit(...) takes an argument v2's create_or_update has no form for")
         extra.append(f", tags={facts.code_for(arg.value)}")
-    job = facts.code_for(submit.args[0].value)
+    job = use.node.value
     new = cst.parse_expression(f"{client}.jobs.create_or_update({job}, experiment_name={json.dumps(name)}"
                                f"{''.join(extra)})")
     return [(submit, new), *_run_uses(call, submit, client)]

@@ -11,6 +11,7 @@ modes are left for a later version.
 from __future__ import annotations
 
 import json
+import re
 
 import libcst as cst
 
@@ -33,14 +34,10 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                         "does not have; --target v2 does not migrate them yet (pass them in script_params)")
     inputs: dict[str, str] = {}
     try:
-        items = script_params_items(call) if call.has("script_params") else []
-        for _, value_node in items:
-            value = classify(call, value_node)
-            if value.kind is Kind.DATASET:
-                name, code = _input(call, value)
-                if inputs.get(name, code) != code:
-                    raise Unprovable(f"two different datasets are both named {name!r}")
-                inputs[name] = code
+        for name, code in _inputs(call):
+            if inputs.get(name, code) != code:
+                raise Unprovable(f"two different datasets are both named {name!r}")
+            inputs[name] = code
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
     handles = frozenset({"inputs"} & set(call.kwargs))
@@ -55,11 +52,38 @@ def plan(call: EstimatorCall, options) -> CallPlan:
 
 def render_token(call: EstimatorCall, value: Value) -> str:
     """The command-line token for a dataset in script_params (the `arguments` concern asks)."""
-    return "${{inputs.%s}}" % _input(call, value)[0]
+    for (name, _), node in zip(_inputs(call), _dataset_nodes(call)):
+        if node is value.node:
+            return "${{inputs.%s}}" % name
+    raise Unprovable(f"{call.code(value.node)}: not a dataset of script_params")  # pragma: no cover - a bug
 
 
-def _input(call: EstimatorCall, value: Value) -> tuple[str, str]:
-    """(input name, `Input(...)` code) for a named mount or download of a registered dataset."""
+def _dataset_nodes(call: EstimatorCall) -> list[cst.BaseExpression]:
+    items = script_params_items(call) if call.has("script_params") else []
+    return [value for _, value in items if classify(call, value).kind is Kind.DATASET]
+
+
+def _inputs(call: EstimatorCall) -> list[tuple[str, str]]:
+    """(name, `Input(...)` code) of each dataset in script_params, in order. A dataset consumed without
+    as_named_input(...) got a random name from the v1 SDK (`input__` and 8 hex digits), which no script
+    could know: its v2 input is named after the registered dataset, made unique."""
+    found = [_input(call, classify(call, node)) for node in _dataset_nodes(call)]
+    named = {name for name, _, _ in found if name is not None}
+    names = []
+    for name, asset, code in found:
+        if name is None:
+            base = re.sub(r"\W", "_", asset.split(":")[1].split("@")[0])
+            base = base if base.isidentifier() else f"input_{base}"
+            name, n = base, 2
+            while name in named or name in names:
+                name, n = f"{base}_{n}", n + 1
+        names.append(name)
+    return [(name, code) for name, (_, _, code) in zip(names, found)]
+
+
+def _input(call: EstimatorCall, value: Value) -> tuple[str | None, str, str]:
+    """(input name or None when the v1 SDK made one up, data asset, `Input(...)` code) for a mount or
+    download of a registered dataset."""
     node = value.node
     if isinstance(node, cst.Name):
         node = call.resolve(node) or node
@@ -69,15 +93,16 @@ def _input(call: EstimatorCall, value: Value) -> tuple[str, str]:
         raise Unprovable(f"{shown}: --target v2 migrates datasets consumed as .as_mount() or .as_download() "
                          "without a path only (for now)")
     named = node.func.value
-    if not (isinstance(named, cst.Call) and isinstance(named.func, cst.Attribute)
-            and named.func.attr.value == "as_named_input" and len(named.args) == 1):
-        raise Unprovable(f"{shown}: the dataset has no as_named_input(...) name, which the v2 input needs")
-    ok, name = literal(named.args[0].value)
-    if not ok or not isinstance(name, str) or not name.isidentifier():
-        raise Unprovable(f"{shown}: the input name is not a literal identifier, which a v2 input name must be")
-    asset = _asset(call, named.func.value, shown)
-    return name, (f'Input(type="uri_folder", path={json.dumps(asset)}, '
-                  f'mode={json.dumps(MODES[node.func.attr.value])})')
+    name = None
+    if (isinstance(named, cst.Call) and isinstance(named.func, cst.Attribute)
+            and named.func.attr.value == "as_named_input"):
+        ok, name = literal(named.args[0].value) if len(named.args) == 1 else (False, None)
+        if not ok or not isinstance(name, str) or not name.isidentifier():
+            raise Unprovable(f"{shown}: the input name is not a literal identifier, which a v2 input name must be")
+        named = named.func.value
+    asset = _asset(call, named, shown)
+    return name, asset, (f'Input(type="uri_folder", path={json.dumps(asset)}, '
+                         f'mode={json.dumps(MODES[node.func.attr.value])})')
 
 
 def _asset(call: EstimatorCall, dataset: cst.BaseExpression, shown: str) -> str:
