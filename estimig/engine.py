@@ -62,6 +62,10 @@ def _migrate_module(code: str, module: cst.Module, options: Options, path: str =
                                     column=decision.call.column))
     new_code = render(facts, assemble(facts, decisions, stray_comments(facts.stray)), code)
     migrated = sum(1 for d in decisions if d.comment is None)
+    if migrated:
+        from estimig.codemods import registry
+
+        new_code = registry(options.target).finish(module, new_code)
     findings.sort(key=lambda f: (f.line, f.column))
     return Result(new_code, tuple(findings), migrated=migrated, left=len(decisions) - migrated)
 

@@ -44,6 +44,13 @@ def taken(call, imports) -> str | None:
     return None
 
 
+def finish(original, code: str) -> str:
+    """The migrated module less the v1 lines it stopped reading (`leftovers`)."""
+    from estimig.codemods.v2 import leftovers
+
+    return leftovers.remove(original, code)
+
+
 def is_submit(use) -> bool:
     """`exp.submit(est)` or `exp.submit(config=est)`: the uses the `core` concern rewrites."""
     import libcst as cst

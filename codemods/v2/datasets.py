@@ -65,20 +65,27 @@ def _dataset_nodes(call: EstimatorCall) -> list[cst.BaseExpression]:
 
 def _inputs(call: EstimatorCall) -> list[tuple[str, str]]:
     """(name, `Input(...)` code) of each dataset in script_params, in order. A dataset consumed without
-    as_named_input(...) got a random name from the v1 SDK (`input__` and 8 hex digits), which no script
-    could know: its v2 input is named after the registered dataset, made unique."""
+    as_named_input(...) was named by the v1 SDK after its id (`input__` and 8 hex digits), which no script
+    could know: its v2 input is named after the registered dataset, made unique. Consumed twice so, it
+    was one input, delivered as the first consumption asked (`_update_args_and_io` keeps the first of a
+    name): so it is here."""
     found = [_input(call, classify(call, node)) for node in _dataset_nodes(call)]
     named = {name for name, _, _ in found if name is not None}
-    names = []
+    result: list[tuple[str, str]] = []
+    by_asset: dict[str, tuple[str, str]] = {}
     for name, asset, code in found:
+        if name is None and asset in by_asset:
+            result.append(by_asset[asset])
+            continue
         if name is None:
             base = re.sub(r"\W", "_", asset.split(":")[1].split("@")[0])
             base = base if base.isidentifier() else f"input_{base}"
             name, n = base, 2
-            while name in named or name in names:
+            while name in named or any(name == taken for taken, _ in result):
                 name, n = f"{base}_{n}", n + 1
-        names.append(name)
-    return [(name, code) for name, (_, _, code) in zip(names, found)]
+            by_asset[asset] = (name, code)
+        result.append((name, code))
+    return result
 
 
 def _input(call: EstimatorCall, value: Value) -> tuple[str | None, str, str]:
