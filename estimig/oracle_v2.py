@@ -123,8 +123,8 @@ def _strip(value: str | None) -> str | None:
 ESSENCE: tuple[Field, ...] = (
     Field("experiment", "the experiment the job is filed under: Experiment(ws, name) and experiment_name=",
           lambda d, e: e, lambda j, e: e),
-    Field("code", "the folder snapshotted as the job's code: source_directory and code= (which azure-ai-ml "
-          "makes absolute; execute_v2 reads it relative to the program's folder)",
+    Field("code", "the folder snapshotted as the job's code: source_directory and code= (azure-ai-ml makes it "
+          "absolute; both are read relative to the program's folder, `_relative_code`)",
           lambda d, e: os.path.normpath(d["sourceDirectory"]),
           lambda j, e: os.path.normpath(_strip(j["component"]["code"]) or ".")),
     Field("argv", "the command line the script sees: v1 runs `python script str(arg)...` with each dataset "
@@ -222,7 +222,8 @@ def execute_v1(code: str, filename: str, workdir: str) -> list[dict]:
     with offline_sdk() as session, _registered_datasets():
         _run(code, filename, workdir, session)
         submissions = list(session.submissions)
-        return [essence_v1(normalize(serialize(as_submitted(s, session))), s.experiment) for s in submissions]
+        found = [essence_v1(normalize(serialize(as_submitted(s, session))), s.experiment) for s in submissions]
+    return _relative_code(found, workdir)
 
 
 def execute_v2(code: str, filename: str, workdir: str) -> list[dict]:
@@ -236,7 +237,11 @@ def execute_v2(code: str, filename: str, workdir: str) -> list[dict]:
         if session.submissions:
             raise ExecutionFailed(f"{filename}: still submits {len(session.submissions)} job(s) through SDK v1")
         found = [essence_v2(s.job, s.experiment) for s in v2.submissions]
-    for essence in found:
-        if os.path.isabs(essence["code"]):
-            essence["code"] = os.path.relpath(essence["code"], workdir)
-    return found
+    return _relative_code(found, workdir)
+
+
+def _relative_code(essences: list[dict], workdir: str) -> list[dict]:
+    """Each job's code folder relative to the program's folder, where both programs run from."""
+    for essence in essences:
+        essence["code"] = os.path.relpath(os.path.join(workdir, essence["code"]), workdir)
+    return essences
