@@ -32,6 +32,20 @@ NOT_YET = {
 }
 
 
+class Blocked(Exception):
+    """Why a v2 concern leaves the call as it was."""
+
+
+def planner(name: str, plan_call):
+    """A concern's `plan(call, options)` from its `plan_call(call) -> CallPlan`, which raises Blocked."""
+    def plan(call, options) -> CallPlan:
+        try:
+            return plan_call(call)
+        except Blocked as exc:
+            return CallPlan(name, blocked=str(exc))
+    return plan
+
+
 def taken(call, imports) -> str | None:
     """The first imported name the module already binds other than by that same import, or None."""
     from estimig.assemble import _imported_names

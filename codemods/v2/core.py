@@ -14,7 +14,7 @@ import json
 
 import libcst as cst
 
-from estimig.codemods.v2 import COMMAND, CREDENTIAL, ML_CLIENT, is_submit, taken
+from estimig.codemods.v2 import COMMAND, CREDENTIAL, ML_CLIENT, Blocked, is_submit, taken
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
 from estimig.values import Kind, classify
@@ -28,10 +28,6 @@ _COMPUTE_CLASSES = frozenset({"azureml.core.compute.ComputeTarget", "azureml.cor
                               "azureml.core.compute.compute.ComputeTarget"})
 _EXPERIMENTS = frozenset({"azureml.core.Experiment", "azureml.core.experiment.Experiment"})
 _FROM_CONFIG = frozenset({"azureml.core.Workspace.from_config", "azureml.core.workspace.Workspace.from_config"})
-
-
-class Blocked(Exception):
-    pass
 
 
 def plan(call: EstimatorCall, options) -> CallPlan:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from estimig.codemods.v2 import MPI, TENSORFLOW
+from estimig.codemods.v2 import MPI, TENSORFLOW, Blocked, planner
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
 from estimig.values import Kind, classify, literal
@@ -25,17 +25,6 @@ _MPI = frozenset({"azureml.train.estimator.Mpi", "azureml.train.dnn.Mpi", "azure
                   "azureml.core.MpiConfiguration"})
 _TENSORFLOW = frozenset({"azureml.core.runconfig.TensorflowConfiguration", "azureml.train.dnn.ParameterServer",
                          "azureml.core.TensorflowConfiguration"})
-
-
-class Blocked(Exception):
-    pass
-
-
-def plan(call: EstimatorCall, options) -> CallPlan:
-    try:
-        return _plan(call)
-    except Blocked as exc:
-        return CallPlan(NAME, blocked=str(exc))
 
 
 def _plan(call: EstimatorCall) -> CallPlan:
@@ -127,3 +116,6 @@ def _written_later(call: EstimatorCall, node: cst.Name) -> bool:
     """Whether the configuration object has attributes set after it is built (`mpi.process_count_per_node = 4`)."""
     found = call.definition(node)
     return isinstance(found, str) or bool(found.changes)
+
+
+plan = planner(NAME, _plan)

@@ -16,7 +16,7 @@ import json
 import libcst as cst
 
 from estimig.codemods.environment import frameworks, package_name
-from estimig.codemods.v2 import ENTITIES, ENVIRONMENT, taken
+from estimig.codemods.v2 import ENTITIES, ENVIRONMENT, Blocked, planner, taken
 from estimig.facts import FRAMEWORK_KINDS, EstimatorCall
 from estimig.plan import CallPlan, NewArg
 from estimig.values import Kind, classify, folded_elements
@@ -31,17 +31,6 @@ V1_SHM_SIZE = "2g"
 NOT_YET = ("pip_requirements_file", "pip_requirements_file_path", "conda_dependencies_file",
            "conda_dependencies_file_path", "custom_docker_base_image", "image_registry_details", "user_managed",
            "environment_definition")
-
-
-class Blocked(Exception):
-    pass
-
-
-def plan(call: EstimatorCall, options) -> CallPlan:
-    try:
-        return _plan(call)
-    except Blocked as exc:
-        return CallPlan(NAME, blocked=str(exc))
 
 
 def _plan(call: EstimatorCall) -> CallPlan:
@@ -187,3 +176,6 @@ def _variables(call: EstimatorCall) -> str | None:
     if any("$" in v for v in given.values()):
         raise Blocked("environment_variables names a variable of the v1 runtime ($...), which v2 does not set")
     return json.dumps({**own, **given}) if own else call.value_code("environment_variables")
+
+
+plan = planner(NAME, _plan)
