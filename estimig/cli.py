@@ -97,7 +97,7 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, tar
     from estimig.options import Options
 
     if list_concerns:
-        _list_concerns()
+        _list_concerns(target or "v1")
         return
     if not paths:
         _fail("no PATH given (try `estimig rewrite .`, or `-` for stdin)")
@@ -221,10 +221,10 @@ def _finding_line(path: str, finding) -> str:
     return f"{finding.location(path)}{column}: {finding.severity.value}: {finding.concern}: {finding.message}"
 
 
-def _list_concerns() -> None:
+def _list_concerns(target: str) -> None:
     from estimig.codemods import load_concerns
 
-    for name, module in load_concerns().items():
+    for name, module in load_concerns(target).items():
         click.echo(f"{name:<16} {module.SUMMARY}")
 
 

@@ -11,65 +11,78 @@ import pytest
 
 from estimig.assemble import COMMENT_PREFIX
 from estimig.options import Options
-from fixture_support import assert_same_text
+from fixture_support import assert_same_text, code_lines, program
 
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "v2"
 V2 = Options.create(target="v2")
-SCENARIOS = sorted(p.parent for p in FIXTURES.glob("*/before.py"))
-PAIRS = [pytest.param(p, id=p.name) for p in SCENARIOS if not p.name.startswith("noop_")]
-NOOPS = [pytest.param(p, id=p.name) for p in SCENARIOS if p.name.startswith("noop_")]
+# A scenario is a script pair (before.py, after.py) or a notebook pair (before.ipynb, after.ipynb).
+SCENARIOS = sorted(p for p in FIXTURES.glob("*/before.*") if p.suffix in (".py", ".ipynb"))
+PAIRS = [pytest.param(p, id=p.parent.name) for p in SCENARIOS if not p.parent.name.startswith("noop_")]
+NOOPS = [pytest.param(p, id=p.parent.name) for p in SCENARIOS if p.parent.name.startswith("noop_")]
 
 
-def migrate(code: str):
+def migrate(code: str, suffix: str = ".py", path: str = "before.py"):
     from estimig.engine import migrate_source
 
-    return migrate_source(code, options=V2)
+    if suffix == ".ipynb":
+        from estimig.notebooks import migrate_notebook
+
+        return migrate_notebook(code, lambda text: migrate_source(text, path=path, options=V2), path=path).as_result()
+    return migrate_source(code, path=path, options=V2)
 
 
-def oracle_differences(folder: Path, before: str, after: str, tmp_path: Path) -> list[str]:
+def runnable(text: str, suffix: str) -> str:
+    return program(text) if suffix == ".ipynb" else text
+
+
+def oracle_differences(folder: Path, before: str, after: str, tmp_path: Path, suffix: str = ".py") -> list[str]:
     from estimig.oracle_v2 import compare_jobs, execute_v1, execute_v2
 
     workdir = tmp_path / folder.name
     shutil.copytree(folder, workdir)
-    original = execute_v1(before, "before.py", str(workdir))
+    original = execute_v1(runnable(before, suffix), "before.py", str(workdir))
     assert original, "the fixture submits nothing: the oracle would prove nothing"
-    return compare_jobs(original, execute_v2(after, "after.py", str(workdir)))
+    return compare_jobs(original, execute_v2(runnable(after, suffix), "after.py", str(workdir)))
+
+
+def _after(before: Path) -> Path:
+    return before.with_name(f"after{before.suffix}")
 
 
 def test_every_scenario_is_a_pair_or_a_named_noop():
-    assert PAIRS and NOOPS
-    for folder in SCENARIOS:
-        assert (folder / "after.py").exists() != folder.name.startswith("noop_"), folder.name
+    assert PAIRS and NOOPS and any(p.suffix == ".ipynb" for p in SCENARIOS)
+    for before in SCENARIOS:
+        assert _after(before).exists() != before.parent.name.startswith("noop_"), before.parent.name
 
 
-@pytest.mark.parametrize("folder", PAIRS)
-def test_migrates_to_expected_and_is_a_fixed_point(folder):
-    result = migrate((folder / "before.py").read_text())
-    expected = (folder / "after.py").read_text()
-    assert_same_text(expected, result.code, folder.name)
+@pytest.mark.parametrize("before", PAIRS)
+def test_migrates_to_expected_and_is_a_fixed_point(before):
+    result = migrate(before.read_text(), before.suffix, str(before))
+    expected = _after(before).read_text()
+    assert_same_text(expected, result.code, before.parent.name)
     assert result.migrated >= 1 and result.left == 0, result.findings
-    assert_same_text(expected, migrate(expected).code, f"{folder.name} (second run)")
+    assert_same_text(expected, migrate(expected, before.suffix, str(before)).code, f"{before.parent.name} (second run)")
 
 
-@pytest.mark.parametrize("folder", PAIRS)
-def test_oracle_equal(folder, tmp_path):
-    differences = oracle_differences(folder, (folder / "before.py").read_text(), (folder / "after.py").read_text(),
-                                     tmp_path)
+@pytest.mark.parametrize("before", PAIRS)
+def test_oracle_equal(before, tmp_path):
+    differences = oracle_differences(before.parent, before.read_text(), _after(before).read_text(), tmp_path,
+                                     before.suffix)
     assert not differences, "\n".join(differences)
 
 
-@pytest.mark.parametrize("folder", NOOPS)
-def test_noop_is_left_with_its_reason(folder):
-    before = (folder / "before.py").read_text()
-    result = migrate(before)
+@pytest.mark.parametrize("before", NOOPS)
+def test_noop_is_left_with_its_reason(before):
+    text = before.read_text()
+    result = migrate(text, before.suffix, str(before))
     assert result.migrated == 0 and result.left >= 1
     kept = [line for line in result.code.splitlines(True) if not line.lstrip().startswith(COMMENT_PREFIX)]
-    assert_same_text(before, "".join(kept), folder.name)
+    assert_same_text(text, "".join(kept), before.parent.name)
     comments = [line for line in result.code.splitlines() if line.lstrip().startswith(COMMENT_PREFIX)]
     assert len(comments) == result.left
-    assert migrate(result.code).code == result.code, "a second run changed the code"
+    assert migrate(result.code, before.suffix, str(before)).code == result.code, "a second run changed the code"
 
 
 # Deliberately wrong migrations of a right one: each must be told apart by the oracle.
@@ -174,18 +187,9 @@ def _v1_pairs():
 def test_what_v1_migrates_v2_migrates_equal_or_leaves_with_a_reason(scenario, tmp_path):
     """The issue's held-out check, over every v1 fixture pair: each call the v1 target migrates is
     migrated by --target v2 and essence-equal to the original, or left with its `# estimig:` reason."""
-    from estimig.engine import migrate_source
     from estimig.oracle_v2 import compare_jobs, execute_v1, execute_v2
-    from fixture_support import code_lines
 
-    if scenario.is_notebook:
-        from estimig.notebooks import migrate_notebook
-
-        path = str(scenario.before_path)
-        result = migrate_notebook(scenario.before, lambda code: migrate_source(code, path=path, options=V2),
-                                  path=path).as_result()
-    else:
-        result = migrate_source(scenario.before, path=str(scenario.before_path), options=V2)
+    result = migrate(scenario.before, scenario.suffix, str(scenario.before_path))
     left = [f for f in result.findings if "left as it was" in f.message]
     assert len(left) == result.left
     comments = [line for line in code_lines(result.code, scenario.is_notebook) if line.lstrip().startswith(COMMENT_PREFIX)]

@@ -59,10 +59,11 @@ def taken(call, imports) -> str | None:
 
 
 def finish(original, code: str) -> str:
-    """The migrated module less the v1 lines it stopped reading (`leftovers`)."""
-    from estimig.codemods.v2 import leftovers
+    """The migrated module less the v1 lines it stopped reading (`leftovers`), with the client's
+    imports before the client (`client`)."""
+    from estimig.codemods.v2 import client, leftovers
 
-    return leftovers.remove(original, code)
+    return client.imports_first(leftovers.remove(original, code))
 
 
 def is_submit(use) -> bool:

@@ -2,7 +2,8 @@
 
 Also owns the job's submission and the client it needs: `Experiment(ws, name).submit(est, tags=...)`
 becomes `ml_client.jobs.create_or_update(est, experiment_name=name, tags=...)`, a later
-`run.wait_for_completion()` becomes `ml_client.jobs.stream(run.name)`, and
+`run.wait_for_completion()` becomes `ml_client.jobs.stream(run.name)`, `run.get_portal_url()`
+`run.studio_url`, and
 `ml_client = MLClient.from_config(credential=DefaultAzureCredential())` is added after the
 module's `ws = Workspace.from_config()` (the workspace itself stays: other v1 code may read it).
 The entry script is the `arguments` concern's: it heads the command line.
@@ -193,7 +194,12 @@ def _run_uses(call: EstimatorCall, submit: cst.Call, client: str) -> list:
                 and isinstance(method, cst.Call) and isinstance(facts.parent(method), cst.Expr)):
             edits.append((method, cst.parse_expression(f"{client}.jobs.stream({read.value}.name)")))
             continue
+        if (isinstance(attribute, cst.Attribute) and attribute.attr.value == "get_portal_url"
+                and isinstance(method, cst.Call) and not method.args):
+            # The v2 Job's link to the run in the studio.
+            edits.append((method, cst.parse_expression(f"{read.value}.studio_url")))
+            continue
         shown = facts.code_for(attribute) if isinstance(attribute, cst.Attribute) else read.value
         raise Blocked(f"the submitted run is used as {shown}, which has no v2 form yet (only "
-                      "run.wait_for_completion() does: ml_client.jobs.stream)")
+                      "run.wait_for_completion() and run.get_portal_url() do: ml_client.jobs.stream, job.studio_url)")
     return edits
