@@ -4,8 +4,9 @@ The estimator's flattening and empty-value rules are the v1 concern's (`estimig.
 the dict is read the same way, key then value, list values flattened, `None` and `''` dropped (so an
 empty value leaves a bare flag). A v1 argument reached the script as `str(value)`, so each literal is
 written into the command line as its `str()`, shell-quoted; a dataset becomes `${{inputs.<name>}}`
-(the `datasets` concern's). Values only known at run time are left for a later version: the
-command is one string, built at migration time.
+(the `datasets` concern's). A value only known at run time (`args.lr`, `os.path.join(...)`) that
+is provably a non-empty str, int, float or bool is joined in as `quote(str(value))`, evaluated where
+the estimator evaluated it.
 """
 
 from __future__ import annotations
@@ -14,12 +15,20 @@ import json
 import shlex
 
 from estimig.codemods.arguments import Unprovable, script_params_items
+from estimig.codemods.v2 import taken
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
 from estimig.values import Kind, classify
 
 NAME = "arguments"
 SUMMARY = "entry_script and script_params -> the command line, with the estimator's flattening and empty-value rules"
+
+
+QUOTE = ("shlex", "quote")
+
+
+class _RunTime(str):
+    """A token known only at run time: the code of the value, written as `quote(str(value))`."""
 
 
 def plan(call: EstimatorCall, options) -> CallPlan:
@@ -30,8 +39,30 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                 tokens.extend(_tokens(call, key, value, options))
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
+    imports = frozenset()
+    if any(isinstance(t, _RunTime) for t in tokens):
+        imports = frozenset({QUOTE})
+        if taken(call, imports) is not None:
+            return CallPlan(NAME, blocked="the file already binds the name 'quote', which the v2 command line needs")
     return CallPlan(NAME, handles=frozenset({"script_params", "entry_script"} & set(call.kwargs)),
-                    arguments=(NewArg("command", code=json.dumps(" ".join(tokens))),))
+                    arguments=(NewArg("command", code=_command(tokens)),), imports=imports)
+
+
+def _command(tokens: list[str]) -> str:
+    """The command line's code: one string, or literal runs joined to `quote(str(value))` for values
+    only known at run time (quoted as the literals are, so each stays one argument)."""
+    parts: list[str] = []
+    text: list[str] = []
+    for token in tokens:
+        if isinstance(token, _RunTime):
+            parts.append(json.dumps(" ".join(text) + " "))
+            parts.append(f"quote(str({token}))")
+            text = [""]
+        else:
+            text.append(token)
+    if text != [""]:
+        parts.append(json.dumps(" ".join(text)))
+    return " + ".join(parts)
 
 
 def _script(call: EstimatorCall) -> str:
@@ -60,13 +91,19 @@ def _tokens(call: EstimatorCall, key, value, options) -> list[str]:
             if item is not None and item != "":
                 tokens.append(_quoted(call, item, shown))
         return tokens
+    if found.kind is Kind.SCALAR and found.nonempty:
+        # The estimator passed str(value); a value that may be '' was dropped, so it must be provably not.
+        return [*tokens, _RunTime(call.code(found.node))]
+    if found.kind is Kind.SCALAR:
+        raise Unprovable(f"{shown} = {call.code(value)} may be '' at run time, which the estimator drops; make it "
+                         "a literal or prove it non-empty, then run estimig again")
     if found.kind is Kind.DATASET:
         renderer = getattr(options.concerns.get("datasets"), "render_token", None)
         if renderer is None:
             raise Unprovable(f"{shown} is a dataset, which needs the 'datasets' concern")
         return [*tokens, renderer(call, found)]
-    raise Unprovable(f"{shown} = {call.code(value)} is not a literal; --target v2 writes the command line at "
-                     "migration time, so it migrates literal script_params only (for now)")
+    raise Unprovable(f"{shown} = {call.code(value)}: estimig cannot prove it is a str, int, float or bool (a list "
+                     "would be flattened, None or '' dropped, a datastore path mounted), which --target v2 migrates")
 
 
 def _quoted(call: EstimatorCall, value, shown: str) -> str:

@@ -32,12 +32,9 @@ def plan(call: EstimatorCall, options) -> CallPlan:
     if given is not None and not (given.kind is Kind.LITERAL and given.value in (None, [], ())):
         return CallPlan(NAME, blocked="inputs=[...]: the script read those through Run.input_datasets, which v2 "
                         "does not have; --target v2 does not migrate them yet (pass them in script_params)")
-    inputs: dict[str, str] = {}
     try:
-        for name, code in _inputs(call):
-            if inputs.get(name, code) != code:
-                raise Unprovable(f"two different datasets are both named {name!r}")
-            inputs[name] = code
+        # One input per name, delivered as the last consumption of that name asked (see `_inputs`).
+        inputs = dict(_inputs(call))
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
     handles = frozenset({"inputs"} & set(call.kwargs))
@@ -71,21 +68,22 @@ def _inputs(call: EstimatorCall) -> list[tuple[str, str]]:
     name): so it is here."""
     found = [_input(call, classify(call, node)) for node in _dataset_nodes(call)]
     named = {name for name, _, _ in found if name is not None}
-    result: list[tuple[str, str]] = []
-    by_asset: dict[str, tuple[str, str]] = {}
+    names: list[str] = []
+    by_asset: dict[str, str] = {}
+    last: dict[str, str] = {}
     for name, asset, code in found:
         if name is None and asset in by_asset:
-            result.append(by_asset[asset])
-            continue
-        if name is None:
+            name = by_asset[asset]
+        elif name is None:
             base = re.sub(r"\W", "_", asset.split(":")[1].split("@")[0])
             base = base if base.isidentifier() else f"input_{base}"
             name, n = base, 2
-            while name in named or any(name == taken for taken, _ in result):
+            while name in named or name in names:
                 name, n = f"{base}_{n}", n + 1
-            by_asset[asset] = (name, code)
-        result.append((name, code))
-    return result
+            by_asset[asset] = name
+        names.append(name)
+        last[name] = code
+    return [(name, last[name]) for name in names]
 
 
 def _input(call: EstimatorCall, value: Value) -> tuple[str | None, str, str]:
