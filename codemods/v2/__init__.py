@@ -88,6 +88,9 @@ def extra_plans(call, options) -> tuple[CallPlan, ...]:
             plans.append(CallPlan(name, blocked=f"{reason} ({', '.join(needing)})"))
     others = [use for use in call.uses if not is_submit(use)]
     if others:
+        use = others[0]
+        shown = use.description if use.kind != "other" else f"{use.description} on line {use.line}, used as a value"
         plans.append(CallPlan("uses", handles_uses=frozenset(id(use.node) for use in others),
-                              blocked=f"--target v2 does not migrate this use of the estimator yet: {others[0].description}"))
+                              blocked=f"--target v2 does not migrate this use of the estimator yet ({shown}): "
+                              "a v2 job is not a v1 run configuration"))
     return tuple(plans)

@@ -102,6 +102,9 @@ def _tokens(call: EstimatorCall, key, value, options) -> list[str]:
         if renderer is None:
             raise Unprovable(f"{shown} is a dataset, which needs the 'datasets' concern")
         return [*tokens, renderer(call, found)]
+    if found.kind in (Kind.DATA_REFERENCE, Kind.DATASTORE):
+        raise Unprovable(f"{shown} = {call.code(value)} is a datastore path or DataReference, which --target v2 does "
+                         "not migrate yet (a v1 mount of it was writable, a v2 input mount is read-only)")
     raise Unprovable(f"{shown} = {call.code(value)}: estimig cannot prove it is a str, int, float or bool (a list "
                      "would be flattened, None or '' dropped, a datastore path mounted), which --target v2 migrates")
 
