@@ -200,3 +200,36 @@ def test_what_v1_migrates_v2_migrates_equal_or_leaves_with_a_reason(scenario, tm
         original = execute_v1(scenario.program(scenario.before), "before.py", str(workdir))
         differences = compare_jobs(original, execute_v2(scenario.program(result.code), "after.py", str(workdir)))
         assert not differences, "\n".join(differences)
+
+
+LEFTOVERS = '''\
+import json
+from azureml.core import Experiment, Workspace
+from azureml.core.compute import ComputeTarget
+from azureml.train.estimator import Estimator
+
+ws = Workspace.from_config()
+cluster = ComputeTarget(workspace=ws, name="cpu-cluster")
+{extra}
+est = Estimator(source_directory="src", entry_script="train.py", compute_target=cluster)
+Experiment(ws, "e").submit(est)
+'''
+
+
+@pytest.mark.parametrize("extra, kept", [
+    pytest.param("", [], id="all-v1-lines-go"),
+    pytest.param("print(cluster.name)", ["cluster = ComputeTarget(", "ws = Workspace"], id="a-lookup-still-read-stays"),
+    pytest.param("# the shared cluster\nother = ComputeTarget(workspace=ws, name=\"gpu-cluster\")", ["other = "],
+                 id="a-commented-statement-stays"),
+    pytest.param("made = ComputeTarget.create(ws, \"new\", provisioning)", ["made = ComputeTarget.create(",
+                 "from azureml.core.compute import ComputeTarget", "ws = Workspace"], id="what-does-something-stays"),
+])
+def test_leftovers(extra, kept):
+    result = migrate(LEFTOVERS.format(extra=extra))
+    assert result.migrated == 1
+    assert "import json" in result.code, "an import that is not azureml's is not estimig's to remove"
+    for text in kept:
+        assert text in result.code
+    if not kept:
+        assert "from azureml" not in result.code and "Workspace" not in result.code, result.code
+    assert migrate(result.code).code == result.code
