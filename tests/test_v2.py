@@ -233,3 +233,15 @@ def test_leftovers(extra, kept):
     if not kept:
         assert "from azureml" not in result.code and "Workspace" not in result.code, result.code
     assert migrate(result.code).code == result.code
+
+
+@pytest.mark.parametrize("comment", ["  # tuned by hand", ""])
+def test_leftovers_keep_a_statement_with_a_comment_inside(comment):
+    source = ('from azureml.core import Experiment, Workspace\nfrom azureml.train.estimator import Estimator\n\n'
+              'ws = Workspace.from_config()\n'
+              f'params = {{\n    "--lr": 0.1,{comment}\n}}\n'
+              'est = Estimator(source_directory="src", entry_script="train.py", compute_target="cpu-cluster",\n'
+              '                script_params=params)\nExperiment(ws, "e").submit(est)\n')
+    result = migrate(source)
+    assert result.migrated == 1
+    assert ("params = {" in result.code) == bool(comment), result.code

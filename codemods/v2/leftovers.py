@@ -5,7 +5,8 @@ original file and is read nowhere now, and its value only looks something up or 
 v1 lookup (`Workspace.from_config()`, `ComputeTarget(ws, name)`, `Dataset.get_by_name(...)`,
 `ws.datasets[...]`, `Experiment(ws, name)`, a distributed configuration) or a literal (the old
 `script_params` dict, a package list). Anything that may do something (`ComputeTarget.create`,
-`Dataset.register`, ...) stays, and so does a statement with a comment of the user's. Then the
+`Dataset.register`, ...) stays, and so does a statement with a comment of the user's above, beside
+or inside it. Then the
 azureml imports nothing reads any more go. Repeated until nothing changes, so one run is a fixed point.
 """
 
@@ -101,8 +102,18 @@ def _inert_argument(value: cst.BaseExpression) -> bool:
     return isinstance(value, cst.UnaryOperation) and _inert_argument(value.expression)
 
 
+class _Comments(cst.CSTVisitor):
+    found = False
+
+    def visit_Comment(self, node: cst.Comment) -> None:
+        self.found = True
+
+
 def _has_comment(statement: cst.SimpleStatementLine) -> bool:
-    return any(line.comment for line in statement.leading_lines) or statement.trailing_whitespace.comment is not None
+    """Whether the user wrote a comment above, beside or inside the statement (it would be lost)."""
+    visitor = _Comments()
+    statement.visit(visitor)
+    return visitor.found
 
 
 def _without_imports(statement: cst.CSTNode, unread: set[str]):
