@@ -32,6 +32,10 @@ class Options:
             raise ValueError(f"unknown environment mode '{environment}' (known: {', '.join(ENVIRONMENT_MODES)})")
         if target not in TARGETS:
             raise ValueError(f"unknown target '{target}' (known: {', '.join(TARGETS)})")
+        if target == "v2" and environment != "explicit":
+            # The v2 environment concern writes out the estimator's own environment; nothing reads the mode.
+            raise ValueError(f"--environment {environment} is a v1 mode; --target v2 writes out the estimator's own "
+                             "environment (docs/v2.md)")
         return cls(only=tuple(only), skip=tuple(skip), environment=environment, target=target)
 
     @property

@@ -162,6 +162,8 @@ def test_both_targets_name_their_concerns_alike_and_document_them():
 def test_unknown_target_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown target 'v3'"):
         Options.create(target="v3")
+    with pytest.raises(ValueError, match="is a v1 mode"):
+        Options.create(target="v2", environment="curated")
 
 
 def test_target_from_the_config_file(tmp_path):
