@@ -89,7 +89,8 @@ def extra_plans(call, options) -> tuple[CallPlan, ...]:
     others = [use for use in call.uses if not is_submit(use)]
     if others:
         use = others[0]
-        shown = use.description if use.kind != "other" else f"{use.description} on line {use.line}, used as a value"
+        # No line number: the comment above the call moves the lines, and a second run must change nothing.
+        shown = use.description if use.kind != "other" else f"{use.description} used as a value: returned, stored or passed on"
         plans.append(CallPlan("uses", handles_uses=frozenset(id(use.node) for use in others),
                               blocked=f"--target v2 does not migrate this use of the estimator yet ({shown}): "
                               "a v2 job is not a v1 run configuration"))

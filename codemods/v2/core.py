@@ -4,8 +4,9 @@ Also owns the job's submission and the client it needs: `Experiment(ws, name).su
 becomes `ml_client.jobs.create_or_update(est, experiment_name=name, tags=...)`, a later
 `run.wait_for_completion()` becomes `ml_client.jobs.stream(run.name)`, `run.get_portal_url()`
 `run.studio_url`, and
-`ml_client = MLClient.from_config(credential=DefaultAzureCredential())` is added after the
-module's `ws = Workspace.from_config()` (the workspace itself stays: other v1 code may read it).
+`ml_client = MLClient.from_config(credential=DefaultAzureCredential())` (or `MLClient(...)` from a
+`Workspace.get(...)`'s settings) is added after the module's workspace lookup, which stays while other
+v1 code reads it (`leftovers`).
 The entry script is the `arguments` concern's: it heads the command line.
 """
 
@@ -29,6 +30,7 @@ _COMPUTE_CLASSES = frozenset({"azureml.core.compute.ComputeTarget", "azureml.cor
                               "azureml.core.compute.compute.ComputeTarget"})
 _EXPERIMENTS = frozenset({"azureml.core.Experiment", "azureml.core.experiment.Experiment"})
 _FROM_CONFIG = frozenset({"azureml.core.Workspace.from_config", "azureml.core.workspace.Workspace.from_config"})
+_GET = frozenset({"azureml.core.Workspace.get", "azureml.core.workspace.Workspace.get"})
 
 
 def plan(call: EstimatorCall, options) -> CallPlan:
@@ -128,22 +130,51 @@ def _argument(node: cst.Call, keyword: str, position: int):
 
 
 def _client(call: EstimatorCall, client: str):
-    """An edit that adds the MLClient right after the module's `ws = Workspace.from_config(...)`."""
+    """An edit that adds the MLClient right after the module's `ws = Workspace.from_config(...)` or
+    `ws = Workspace.get(name, subscription_id=..., resource_group=...)`, from the same settings."""
     facts = call.module
     for statement in facts.module.body:
         if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
             continue
         small = statement.body[0]
-        if (isinstance(small, cst.Assign) and isinstance(small.value, cst.Call)
-                and facts.qualified_names(small.value.func) & _FROM_CONFIG):
-            if any(a.keyword is None or a.keyword.value not in ("path", "file_name") for a in small.value.args):
-                raise Blocked("Workspace.from_config(...) takes arguments that MLClient.from_config has no form for")
-            args = [f"{a.keyword.value}={facts.code_for(a.value)}" for a in small.value.args]
-            code = f"{client} = MLClient.from_config({', '.join(['credential=DefaultAzureCredential()', *args])})\n"
-            new = cst.parse_statement(code)
-            return statement, lambda updated: cst.FlattenSentinel([updated, new])
-    raise Blocked("the job is submitted, but the file has no module-level `ws = Workspace.from_config()` to build "
-                  "the v2 MLClient from; --target v2 does not migrate other workspace lookups yet")
+        if not (isinstance(small, cst.Assign) and isinstance(small.value, cst.Call)):
+            continue
+        names = facts.qualified_names(small.value.func)
+        if names & _FROM_CONFIG:
+            code = _from_config(facts, small.value)
+        elif names & _GET:
+            code = _from_get(facts, small.value)
+        else:
+            continue
+        new = cst.parse_statement(f"{client} = {code}\n")
+        return statement, lambda updated: cst.FlattenSentinel([updated, new])
+    raise Blocked("the job is submitted, but the file has no module-level `ws = Workspace.from_config()` or "
+                  "`Workspace.get(...)` to build the v2 MLClient from; --target v2 does not migrate other workspace "
+                  "lookups yet")
+
+
+def _from_config(facts, lookup: cst.Call) -> str:
+    if any(a.keyword is None or a.keyword.value not in ("path", "file_name") for a in lookup.args):
+        raise Blocked("Workspace.from_config(...) takes arguments that MLClient.from_config has no form for")
+    args = [f"{a.keyword.value}={facts.code_for(a.value)}" for a in lookup.args]
+    return f"MLClient.from_config({', '.join(['credential=DefaultAzureCredential()', *args])})"
+
+
+def _from_get(facts, lookup: cst.Call) -> str:
+    """`Workspace.get(name, subscription_id=s, resource_group=g)` -> `MLClient(credential, s, g, name)`; the
+    values are read again, so each must be one that reads the same twice (a literal or a name)."""
+    given = {}
+    for index, arg in enumerate(lookup.args):
+        keyword = arg.keyword.value if arg.keyword is not None else ("name", "auth", "subscription_id",
+                                                                     "resource_group")[min(index, 3)]
+        given[keyword] = arg.value
+    if set(given) != {"name", "subscription_id", "resource_group"} or not all(
+            isinstance(v, (cst.Name, cst.SimpleString)) for v in given.values()):
+        raise Blocked("Workspace.get(...) is not `Workspace.get(name, subscription_id=..., resource_group=...)` "
+                      "with names or strings, which MLClient takes as they are")
+    shown = {k: facts.code_for(v) for k, v in given.items()}
+    return (f"MLClient(DefaultAzureCredential(), subscription_id={shown['subscription_id']}, "
+            f"resource_group_name={shown['resource_group']}, workspace_name={shown['name']})")
 
 
 def _submission(call: EstimatorCall, use, client: str) -> list:
