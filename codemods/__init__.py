@@ -36,13 +36,38 @@ ARGUMENT_OWNERS = {
 ALWAYS_REQUIRED = ("core", "environment")
 
 
-def load_concerns() -> dict[str, ModuleType]:
-    """The concern modules that exist, by name, in planning order."""
+def load_concerns(target: str = "v1") -> dict[str, ModuleType]:
+    """The concern modules that exist for a target, by name, in planning order."""
+    package = registry(target).__name__
     found = {}
     for name in CONCERN_NAMES:
         try:
-            found[name] = importlib.import_module(f"estimig.codemods.{name}")
+            found[name] = importlib.import_module(f"{package}.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"estimig.codemods.{name}":
+            if exc.name != f"{package}.{name}":
                 raise
     return found
+
+
+# What the assembler writes for a migrated call of this target, and in which parameter order (None:
+# ScriptRunConfig's own, estimig.plan.SCRIPT_RUN_CONFIG_ORDER; not imported here, to keep LibCST lazy).
+CALLEE = "ScriptRunConfig"
+ORDER = None
+
+
+def extra_plans(call, options) -> tuple:
+    """Plans beside the concerns' own: the v1 concerns cover every argument, so none."""
+    return ()
+
+
+def finish(original, code: str) -> str:
+    """The migrated module's code after the target's whole-file pass: none for v1."""
+    return code
+
+
+def registry(target: str = "v1") -> ModuleType:
+    """The module that describes a target's concerns: this one for v1, `estimig.codemods.v2` for v2.
+    Both name their concerns alike, so `--only` / `--skip` mean the same for either target."""
+    import sys
+
+    return importlib.import_module("estimig.codemods.v2") if target == "v2" else sys.modules[__name__]

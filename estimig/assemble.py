@@ -31,6 +31,9 @@ class CallDecision:
     comment: str | None = None
     left: bool = False  # the call stays an Estimator
     suppressed: bool = False  # left by a `# estimig: ignore` comment: no finding, no comment
+    # What the migrated call becomes, and its parameters' order (the target's: codemods/__init__.py).
+    callee: str = "ScriptRunConfig"
+    order: tuple[str, ...] = SCRIPT_RUN_CONFIG_ORDER
 
 
 def assemble(facts: ModuleFacts, decisions: list[CallDecision], extra_comments: dict[int, str] | None = None,
@@ -385,7 +388,7 @@ class _Assembler(cst.CSTTransformer):
             for name, arg in call.kwargs.items():
                 if arg is original:
                     updated_by_keyword[name] = new
-        ordered = sorted(plan.arguments.values(), key=lambda a: SCRIPT_RUN_CONFIG_ORDER.index(a.name))
+        ordered = sorted(plan.arguments.values(), key=lambda a: decision.order.index(a.name))
         template = _separator(updated)
         args: list[cst.Arg] = []
         for new in ordered:
@@ -404,8 +407,8 @@ class _Assembler(cst.CSTTransformer):
                 args[i] = arg.with_changes(comma=last_comma)
             elif not isinstance(arg.comma, cst.Comma) or _is_last_original(arg, updated):
                 args[i] = arg.with_changes(comma=template)
-        args = _realign(args, call, len("ScriptRunConfig") - len(call.code(call.node.func)))
-        return updated.with_changes(func=cst.Name("ScriptRunConfig"), args=args)
+        args = _realign(args, call, len(decision.callee) - len(call.code(call.node.func)))
+        return updated.with_changes(func=cst.Name(decision.callee), args=args)
 
     def _statement(self, decisions: list[CallDecision], updated: cst.BaseStatement, extra: list[str] = ()):
         before: list[str] = []

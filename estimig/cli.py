@@ -82,6 +82,8 @@ Exit codes:
               help="Migrate calls that need this named assumption, marked on the line and in the report "
                    "(repeatable, comma-separated, or 'all'; see --list-assumptions).")
 @click.option("--list-assumptions", is_flag=True, help="List the named assumptions and exit.")
+@click.option("--target", type=click.Choice(["v1", "v2"]), default=None,
+              help="v1: ScriptRunConfig (default); v2: an azure-ai-ml command() job (docs/v2.md).")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this gitignore-style pattern.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--exit-zero-even-if-changed", is_flag=True, help="Exit 0 when files were changed.")
@@ -104,14 +106,14 @@ Exit codes:
 @click.option("--color/--no-color", default=None, help="Force or disable colour (default: when a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="Only print findings, errors and the files that change.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list every file checked, changed or not.")
-def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, assume, list_assumptions, exclude,
-            jobs, exit_zero_even_if_changed, strict, report_path, report_format, report_full, comment_mode, severity,
+def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, target, assume, list_assumptions,
+            exclude, jobs, exit_zero_even_if_changed, strict, report_path, report_format, report_full, comment_mode, severity,
             report_root, config_path, color, quiet, verbose):
     from estimig.config import ConfigError, load_config
     from estimig.options import Options
 
     if list_concerns:
-        _list_concerns()
+        _list_concerns(target or "v1")
         return
     if list_assumptions:
         _list_assumptions()
@@ -124,7 +126,8 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, ass
                                  skip=_split(skip) or tuple(config.get("skip", ())),
                                  environment=environment or config.get("environment", "explicit"),
                                  comments=comment_mode or config.get("comments", "inline"),
-                                 assume=_split(assume) or tuple(config.get("assume", ())))
+                                 assume=_split(assume) or tuple(config.get("assume", ())),
+                                 target=target or config.get("target", "v1"))
     except (ConfigError, ValueError) as exc:
         _fail(str(exc))
     from estimig.output import ReportPlan, UsageError
@@ -251,10 +254,10 @@ def _echo_error(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _list_concerns() -> None:
+def _list_concerns(target: str) -> None:
     from estimig.codemods import load_concerns
 
-    for name, module in load_concerns().items():
+    for name, module in load_concerns(target).items():
         click.echo(f"{name:<16} {module.SUMMARY}")
 
 

@@ -18,6 +18,7 @@ KEYS = {
     "environment": str,
     "assume": list,
     "comments": str,
+    "target": str,  # "v1" or "v2" (Options.create checks the value)
     "jobs": int,
     "strict": bool,
     "respect_gitignore": bool,

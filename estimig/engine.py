@@ -8,7 +8,7 @@ from estimig import assumptions, comments, rules
 from estimig.assemble import CallDecision, assemble, enclosing_statement, render, statement_at_line
 from estimig.facts import EstimatorCall, collect
 from estimig.options import Options
-from estimig.plan import CallPlan, blocked_message, merge
+from estimig.plan import SCRIPT_RUN_CONFIG_ORDER, CallPlan, blocked_message, merge
 from estimig.prefilter import mentions_azureml
 from estimig.result import Finding, Result, Severity
 
@@ -74,6 +74,10 @@ def _migrate_module(code: str, module: cst.Module, options: Options, path: str =
     migrated = sum(1 for d in decisions if not d.left)
     assumed = sum(1 for d in decisions if not d.left and d.plan.assumes)
     suppressed = sum(1 for d in decisions if d.suppressed)
+    if migrated:
+        from estimig.codemods import registry
+
+        new_code = registry(options.target).finish(module, new_code)
     findings.sort(key=lambda f: (f.line, f.column))
     files = tuple(dict.fromkeys(f for d in decisions if not d.left for f in d.plan.files))
     return Result(new_code, tuple(findings), migrated=migrated, left=len(decisions) - migrated - suppressed,
@@ -99,9 +103,11 @@ def owned_lines(stray: list[tuple[int, str]]) -> set[int]:
 
 
 def decide(call: EstimatorCall, options: Options) -> CallDecision:
-    from estimig.codemods import ALWAYS_REQUIRED, ARGUMENT_OWNERS
+    from estimig.codemods import ALWAYS_REQUIRED, ARGUMENT_OWNERS, registry
 
+    target = registry(options.target)
     plans: list[CallPlan] = [concern.plan(call, options) for concern in options.concerns.values()]
+    plans.extend(target.extra_plans(call, options))
     for required in ALWAYS_REQUIRED:
         if required not in options.concerns:
             plans.append(CallPlan(required, blocked=f"the '{required}' concern is needed by every estimator and is not enabled",
@@ -116,7 +122,9 @@ def decide(call: EstimatorCall, options: Options) -> CallDecision:
     if merged.is_blocked:
         comment = comments.inline(code, merged.blocked[0].reason) if options.comments == "inline" else None
         return CallDecision(call, merged, comment=comment, left=True)
+    order = target.ORDER or SCRIPT_RUN_CONFIG_ORDER
     if merged.assumes:
         # Written whatever --comments says: an assumed migration always says so on the line.
-        return CallDecision(call, merged, comment=assumptions.comment(merged.assumes))
-    return CallDecision(call, merged)
+        return CallDecision(call, merged, comment=assumptions.comment(merged.assumes), callee=target.CALLEE,
+                            order=order)
+    return CallDecision(call, merged, callee=target.CALLEE, order=order)

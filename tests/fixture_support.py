@@ -18,7 +18,7 @@ import pytest
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 # Folders under fixtures/ that hold something other than before/after pairs.
-NOT_PAIRS = {"jobs", "notebooks", "projects"}
+NOT_PAIRS = {"jobs", "notebooks", "projects", "v2"}  # v2: --target v2 pairs, tests/test_v2.py
 SUFFIXES = (".py", ".ipynb")
 
 

@@ -1,0 +1,118 @@
+"""arguments: entry_script='train.py', script_params={'--lr': 0.1, '--flag': ''} -> command="python train.py --lr 0.1 --flag".
+
+The estimator's flattening and empty-value rules are the v1 concern's (`estimig.codemods.arguments`):
+the dict is read the same way, key then value, list values flattened, `None` and `''` dropped (so an
+empty value leaves a bare flag). A v1 argument reached the script as `str(value)`, so each literal is
+written into the command line as its `str()`, shell-quoted; a dataset becomes `${{inputs.<name>}}`
+(the `datasets` concern's). A value only known at run time (`args.lr`, `os.path.join(...)`) that
+is provably a non-empty str, int, float or bool is joined in as `quote(str(value))`, evaluated where
+the estimator evaluated it.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+from estimig.codemods.arguments import Unprovable, script_params_items
+from estimig.codemods.v2 import taken
+from estimig.facts import EstimatorCall
+from estimig.plan import CallPlan, NewArg
+from estimig.values import Kind, classify
+
+NAME = "arguments"
+SUMMARY = "entry_script and script_params -> the command line, with the estimator's flattening and empty-value rules"
+
+
+QUOTE = ("shlex", "quote")
+
+
+class _RunTime(str):
+    """A token known only at run time: the code of the value, written as `quote(str(value))`."""
+
+
+def plan(call: EstimatorCall, options) -> CallPlan:
+    try:
+        tokens = ["python", _script(call)]
+        if call.has("script_params"):
+            for key, value in script_params_items(call):
+                tokens.extend(_tokens(call, key, value, options))
+    except Unprovable as exc:
+        return CallPlan(NAME, blocked=str(exc))
+    imports = frozenset()
+    if any(isinstance(t, _RunTime) for t in tokens):
+        imports = frozenset({QUOTE})
+        if taken(call, imports) is not None:
+            return CallPlan(NAME, blocked="the file already binds the name 'quote', which the v2 command line needs")
+    return CallPlan(NAME, handles=frozenset({"script_params", "entry_script"} & set(call.kwargs)),
+                    arguments=(NewArg("command", code=_command(tokens)),), imports=imports)
+
+
+def _command(tokens: list[str]) -> str:
+    """The command line's code: one string, or literal runs joined to `quote(str(value))` for values
+    only known at run time (quoted as the literals are, so each stays one argument)."""
+    parts: list[str] = []
+    text: list[str] = []
+    for token in tokens:
+        if isinstance(token, _RunTime):
+            parts.append(json.dumps(" ".join(text) + " "))
+            parts.append(f"quote(str({token}))")
+            text = [""]
+        else:
+            text.append(token)
+    if text != [""]:
+        parts.append(json.dumps(" ".join(text)))
+    return " + ".join(parts)
+
+
+def _script(call: EstimatorCall) -> str:
+    if not call.has("entry_script"):
+        raise Unprovable("the call has no entry_script, and a v2 command needs the script to run")
+    value = classify(call, call.kwargs["entry_script"].value)
+    if value.kind is not Kind.LITERAL or not isinstance(value.value, str) or not value.value:
+        raise Unprovable(f"entry_script={call.value_code('entry_script')} is not a string literal, and the v2 "
+                         "command line is written at migration time")
+    if value.value.lower().endswith(".ipynb"):
+        raise Unprovable("the entry script is a notebook, which the estimator ran with papermill; migrate it by hand")
+    return _quoted(call, value.value, "entry_script")
+
+
+def _tokens(call: EstimatorCall, key, value, options) -> list[str]:
+    shown = f"script_params[{call.code(key)}]"
+    key_value = classify(call, key)
+    tokens = [] if key_value.value in (None, "") else [_quoted(call, key_value.value, shown)]
+    found = classify(call, value)
+    if found.kind is Kind.LITERAL:
+        items = found.value if isinstance(found.value, (list, tuple)) else [found.value]
+        for item in items:
+            if isinstance(item, (list, tuple, dict, set, frozenset)):
+                raise Unprovable(f"{shown} holds a {type(item).__name__}, which the estimator passed as its str() "
+                                 "or key by key; migrate by hand")
+            if item is not None and item != "":
+                tokens.append(_quoted(call, item, shown))
+        return tokens
+    if found.kind is Kind.SCALAR and found.nonempty:
+        # The estimator passed str(value); a value that may be '' was dropped, so it must be provably not.
+        return [*tokens, _RunTime(call.code(found.node))]
+    if found.kind is Kind.SCALAR:
+        raise Unprovable(f"{shown} = {call.code(value)} may be '' at run time, which the estimator drops; make it "
+                         "a literal or prove it non-empty, then run estimig again")
+    if found.kind is Kind.DATASET:
+        renderer = getattr(options.concerns.get("datasets"), "render_token", None)
+        if renderer is None:
+            raise Unprovable(f"{shown} is a dataset, which needs the 'datasets' concern")
+        return [*tokens, renderer(call, found)]
+    if found.kind in (Kind.DATA_REFERENCE, Kind.DATASTORE):
+        raise Unprovable(f"{shown} = {call.code(value)} is a datastore path or DataReference, which --target v2 does "
+                         "not migrate yet (a v1 mount of it was writable, a v2 input mount is read-only)")
+    raise Unprovable(f"{shown} = {call.code(value)}: estimig cannot prove it is a str, int, float or bool (a list "
+                     "would be flattened, None or '' dropped, a datastore path mounted), which --target v2 migrates")
+
+
+def _quoted(call: EstimatorCall, value, shown: str) -> str:
+    text = str(value)
+    if "$" in text:
+        # v1 expanded $VARIABLES on the compute ($AZ_BATCHAI_*, $AZUREML_*); most do not exist in v2.
+        raise Unprovable(f"{shown} = {text!r} names a variable of the v1 runtime, which v2 does not set; "
+                         "pass the value another way (a v2 input or environment variable), then run estimig again")
+    return shlex.quote(text)

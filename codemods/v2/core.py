@@ -1,0 +1,236 @@
+"""core: Estimator(source_directory, entry_script=, compute_target=, max_run_duration_seconds=) -> command(code=, compute="<name>", timeout=).
+
+Also owns the job's submission and the client it needs: `Experiment(ws, name).submit(est, tags=...)`
+becomes `ml_client.jobs.create_or_update(est, experiment_name=name, tags=...)`, a later
+`run.wait_for_completion()` becomes `ml_client.jobs.stream(run.name)`, `run.get_portal_url()`
+`run.studio_url`, and
+`ml_client = MLClient.from_config(credential=DefaultAzureCredential())` (or `MLClient(...)` from a
+`Workspace.get(...)`'s settings) is added after the module's workspace lookup, which stays while other
+v1 code reads it (`leftovers`).
+The entry script is the `arguments` concern's: it heads the command line.
+"""
+
+from __future__ import annotations
+
+import json
+
+import libcst as cst
+
+from estimig.codemods.v2 import COMMAND, CREDENTIAL, ML_CLIENT, Blocked, is_submit, taken
+from estimig.facts import EstimatorCall
+from estimig.plan import CallPlan, NewArg
+from estimig.values import Kind, classify
+
+NAME = "core"
+SUMMARY = "source_directory -> code, compute_target -> compute by name, max_run_duration_seconds -> timeout, submit -> ml_client.jobs"
+HANDLES = frozenset({"source_directory", "entry_script", "compute_target", "max_run_duration_seconds"})
+
+_COMPUTE_CLASSES = frozenset({"azureml.core.compute.ComputeTarget", "azureml.core.ComputeTarget",
+                              "azureml.core.compute.AmlCompute", "azureml.core.compute.amlcompute.AmlCompute",
+                              "azureml.core.compute.compute.ComputeTarget"})
+_EXPERIMENTS = frozenset({"azureml.core.Experiment", "azureml.core.experiment.Experiment"})
+_FROM_CONFIG = frozenset({"azureml.core.Workspace.from_config", "azureml.core.workspace.Workspace.from_config"})
+_GET = frozenset({"azureml.core.Workspace.get", "azureml.core.workspace.Workspace.get"})
+
+
+def plan(call: EstimatorCall, options) -> CallPlan:
+    submits = frozenset(id(use.node) for use in call.uses if is_submit(use))
+    try:
+        return _plan(call, submits)
+    except Blocked as exc:
+        return CallPlan(NAME, handles_uses=submits, blocked=str(exc))
+
+
+def _plan(call: EstimatorCall, submits: frozenset[int]) -> CallPlan:
+    if call.shape_problem:
+        raise Blocked(call.shape_problem)
+    if not call.has("source_directory"):
+        raise Blocked("the call has no source_directory")
+    for name in ("vm_size", "vm_priority"):
+        if call.has(name):
+            raise Blocked(f"'{name}' asks for run-based compute, which --target v2 does not migrate yet (v2 uses "
+                          "a named cluster or serverless compute)")
+    # A positional source_directory cannot stay positional: command() takes keywords only.
+    code = NewArg("code", from_kwarg="source_directory") if call.kwargs["source_directory"].keyword is not None \
+        else NewArg("code", code=call.value_code("source_directory"))
+    arguments = [code, NewArg("compute", code=_compute(call))]
+    if call.has("max_run_duration_seconds"):
+        # An int or None in both SDKs; an expression of literals (3600 * 24) is passed as written.
+        value = classify(call, call.kwargs["max_run_duration_seconds"].value)
+        if not (value.kind is Kind.SCALAR or (value.kind is Kind.LITERAL and (value.value is None or (
+                isinstance(value.value, int) and not isinstance(value.value, bool))))):
+            raise Blocked(f"max_run_duration_seconds={call.value_code('max_run_duration_seconds')} is not an int, "
+                          "and v2's timeout must be one")
+        arguments.append(NewArg("timeout", from_kwarg="max_run_duration_seconds"))
+    imports = {COMMAND}
+    edits: list = []
+    if submits:
+        client = call.module.fresh_name("ml_client")
+        edits.append(_client(call, client))
+        imports |= {ML_CLIENT, CREDENTIAL}
+        for use in call.uses:
+            if is_submit(use):
+                edits.extend(_submission(call, use, client))
+    clash = taken(call, imports)
+    if clash is not None:
+        raise Blocked(f"the file already binds the name '{clash}', which the v2 job needs; rename yours first")
+    return CallPlan(NAME, handles=HANDLES & set(call.kwargs), handles_uses=submits, arguments=tuple(arguments),
+                    imports=frozenset(imports), edits=tuple(edits))
+
+
+def _compute(call: EstimatorCall) -> str:
+    """The cluster's name: v2 names compute, it never takes a ComputeTarget object."""
+    if not call.has("compute_target"):
+        raise Blocked("no compute_target: the estimator ran locally, and --target v2 does not migrate local runs yet")
+    node = call.kwargs["compute_target"].value
+    value = classify(call, node)
+    if value.kind is Kind.LITERAL and isinstance(value.value, str) and value.value not in ("", "amlcompute", "local"):
+        return call.code(node)
+    if value.kind is Kind.COMPUTE:
+        # Every object the name may hold (`try: ComputeTarget(ws, name) except: ComputeTarget.create(ws, name, ...)`)
+        # must be looked up or created under one literal name.
+        built = call.values(node) if isinstance(node, cst.Name) else [node]
+        names = {_named(call, found) for found in built} if not isinstance(built, str) else {None}
+        if len(names) == 1 and None not in names:
+            return json.dumps(names.pop())
+    raise Blocked(f"compute_target={call.code(node)}: v2 names the compute, and estimig cannot prove this one's name "
+                  "(bind it to ComputeTarget(workspace=ws, name=\"...\") or pass the name)")
+
+
+def _named(call: EstimatorCall, node) -> str | None:
+    """The literal name of `ComputeTarget(workspace=ws, name="x")`, `ComputeTarget.create(ws, "x", ...)`
+    or `ws.compute_targets["x"]`."""
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "create" \
+            and call.module.qualified_names(node.func.value) & _COMPUTE_CLASSES:
+        value = _argument(node, "name", 1)
+    elif isinstance(node, cst.Call) and call.module.qualified_names(node.func) & _COMPUTE_CLASSES:
+        value = _argument(node, "name", 1)
+    elif (isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute)
+          and node.value.attr.value == "compute_targets" and len(node.slice) == 1
+          and isinstance(node.slice[0].slice, cst.Index)):
+        value = node.slice[0].slice.value
+    else:
+        return None
+    return _literal_string(call, value)
+
+
+def _literal_string(call: EstimatorCall, node) -> str | None:
+    found = classify(call, node) if node is not None else None
+    return found.value if found is not None and found.kind is Kind.LITERAL and isinstance(found.value, str) \
+        and found.value else None
+
+
+def _argument(node: cst.Call, keyword: str, position: int):
+    for index, arg in enumerate(node.args):
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+        if arg.keyword is None and arg.star == "" and index == position:
+            return arg.value
+    return None
+
+
+def _client(call: EstimatorCall, client: str):
+    """An edit that adds the MLClient right after the module's `ws = Workspace.from_config(...)` or
+    `ws = Workspace.get(name, subscription_id=..., resource_group=...)`, from the same settings."""
+    facts = call.module
+    for statement in facts.module.body:
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            continue
+        small = statement.body[0]
+        if not (isinstance(small, cst.Assign) and isinstance(small.value, cst.Call)):
+            continue
+        names = facts.qualified_names(small.value.func)
+        if names & _FROM_CONFIG:
+            code = _from_config(facts, small.value)
+        elif names & _GET:
+            code = _from_get(facts, small.value)
+        else:
+            continue
+        new = cst.parse_statement(f"{client} = {code}\n")
+        return statement, lambda updated: cst.FlattenSentinel([updated, new])
+    raise Blocked("the job is submitted, but the file has no module-level `ws = Workspace.from_config()` or "
+                  "`Workspace.get(...)` to build the v2 MLClient from; --target v2 does not migrate other workspace "
+                  "lookups yet")
+
+
+def _from_config(facts, lookup: cst.Call) -> str:
+    if any(a.keyword is None or a.keyword.value not in ("path", "file_name") for a in lookup.args):
+        raise Blocked("Workspace.from_config(...) takes arguments that MLClient.from_config has no form for")
+    args = [f"{a.keyword.value}={facts.code_for(a.value)}" for a in lookup.args]
+    return f"MLClient.from_config({', '.join(['credential=DefaultAzureCredential()', *args])})"
+
+
+def _from_get(facts, lookup: cst.Call) -> str:
+    """`Workspace.get(name, subscription_id=s, resource_group=g)` -> `MLClient(credential, s, g, name)`; the
+    values are read again, so each must be one that reads the same twice (a literal or a name)."""
+    given = {}
+    for index, arg in enumerate(lookup.args):
+        keyword = arg.keyword.value if arg.keyword is not None else ("name", "auth", "subscription_id",
+                                                                     "resource_group")[min(index, 3)]
+        given[keyword] = arg.value
+    if set(given) != {"name", "subscription_id", "resource_group"} or not all(
+            isinstance(v, (cst.Name, cst.SimpleString)) for v in given.values()):
+        raise Blocked("Workspace.get(...) is not `Workspace.get(name, subscription_id=..., resource_group=...)` "
+                      "with names or strings, which MLClient takes as they are")
+    shown = {k: facts.code_for(v) for k, v in given.items()}
+    return (f"MLClient(DefaultAzureCredential(), subscription_id={shown['subscription_id']}, "
+            f"resource_group_name={shown['resource_group']}, workspace_name={shown['name']})")
+
+
+def _submission(call: EstimatorCall, use, client: str) -> list:
+    """`exp.submit(est, tags=...)` -> `ml_client.jobs.create_or_update(est, experiment_name=..., tags=...)`,
+    and the run it returns."""
+    facts = call.module
+    submit = use.call
+    experiment = submit.func.value
+    built = call.values(experiment) if isinstance(experiment, cst.Name) else [experiment]
+    names = {_experiment_name(call, found) for found in built} if not isinstance(built, str) else {None}
+    if len(names) != 1 or None in names:
+        raise Blocked(f"{use.description}: estimig cannot see which Experiment, of which literal name, submits the job")
+    name = names.pop()
+    extra = []
+    for arg in submit.args:
+        if arg.value is use.node:
+            continue
+        if arg.keyword is None or arg.keyword.value != "tags":
+            raise Blocked(f"{use.description}: submit(...) takes an argument v2's create_or_update has no form for")
+        extra.append(f", tags={facts.code_for(arg.value)}")
+    job = use.node.value
+    new = cst.parse_expression(f"{client}.jobs.create_or_update({job}, experiment_name={json.dumps(name)}"
+                               f"{''.join(extra)})")
+    return [(submit, new), *_run_uses(call, submit, client)]
+
+
+def _experiment_name(call: EstimatorCall, node) -> str | None:
+    if isinstance(node, cst.Call) and call.module.qualified_names(node.func) & _EXPERIMENTS:
+        return _literal_string(call, _argument(node, "name", 1))
+    return None
+
+
+def _run_uses(call: EstimatorCall, submit: cst.Call, client: str) -> list:
+    """`run.wait_for_completion(...)` on the submitted run -> `ml_client.jobs.stream(run.name)`; the v2
+    Job has no other v1 Run method, so any other use of the run leaves the call as it was."""
+    facts = call.module
+    parent = facts.parent(submit)
+    if isinstance(parent, cst.Expr):
+        return []
+    if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name)):
+        raise Blocked("the submitted run is used in place, which --target v2 does not migrate yet")
+    target = parent.targets[0].target
+    edits = []
+    for read in facts.accesses(target):
+        attribute = facts.parent(read)
+        method = facts.parent(attribute) if isinstance(attribute, cst.Attribute) else None
+        if (isinstance(attribute, cst.Attribute) and attribute.attr.value == "wait_for_completion"
+                and isinstance(method, cst.Call) and isinstance(facts.parent(method), cst.Expr)):
+            edits.append((method, cst.parse_expression(f"{client}.jobs.stream({read.value}.name)")))
+            continue
+        if (isinstance(attribute, cst.Attribute) and attribute.attr.value == "get_portal_url"
+                and isinstance(method, cst.Call) and not method.args):
+            # The v2 Job's link to the run in the studio.
+            edits.append((method, cst.parse_expression(f"{read.value}.studio_url")))
+            continue
+        shown = facts.code_for(attribute) if isinstance(attribute, cst.Attribute) else read.value
+        raise Blocked(f"the submitted run is used as {shown}, which has no v2 form yet (only "
+                      "run.wait_for_completion() and run.get_portal_url() do: ml_client.jobs.stream, job.studio_url)")
+    return edits

@@ -1,0 +1,134 @@
+"""datasets: script_params={'--data': dataset.as_named_input('mnist').as_mount()} -> inputs={'mnist': Input(type='uri_folder', path='azureml:mnist:2', mode='ro_mount')}, command="... --data ${{inputs.mnist}}".
+
+A registered FileDataset (`Dataset.get_by_name(ws, name, version)`, `ws.datasets[name]`) consumed as a
+named mount or download becomes a v2 input of the same name: the data asset of that name and
+version (`@latest` when the v1 code asked for the latest), a folder, mounted read-only or
+downloaded, and the script receives its path on the command line as it did. Unregistered
+datasets, `inputs=[...]` (read through `Run.input_datasets`, which v2 does not have) and other
+modes are left for a later version.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import libcst as cst
+
+from estimig.codemods.arguments import Unprovable, script_params_items
+from estimig.codemods.v2 import INPUT, taken
+from estimig.facts import EstimatorCall
+from estimig.plan import CallPlan, NewArg
+from estimig.values import Kind, Value, classify, literal
+
+NAME = "datasets"
+SUMMARY = "registered datasets as named mounts/downloads -> inputs={name: Input(path='azureml:name:version')}"
+MODES = {"as_mount": "ro_mount", "as_download": "download"}
+_GET_BY_NAME = frozenset({"azureml.core.Dataset.get_by_name", "azureml.core.dataset.Dataset.get_by_name"})
+
+
+def plan(call: EstimatorCall, options) -> CallPlan:
+    given = classify(call, call.kwargs["inputs"].value) if call.has("inputs") else None
+    if given is not None and not (given.kind is Kind.LITERAL and given.value in (None, [], ())):
+        return CallPlan(NAME, blocked="inputs=[...]: the script read those through Run.input_datasets, which v2 "
+                        "does not have; --target v2 does not migrate them yet (pass them in script_params)")
+    try:
+        # One input per name, delivered as the last consumption of that name asked (see `_inputs`).
+        inputs = dict(_inputs(call))
+    except Unprovable as exc:
+        return CallPlan(NAME, blocked=str(exc))
+    handles = frozenset({"inputs"} & set(call.kwargs))
+    if not inputs:
+        return CallPlan(NAME, handles=handles)
+    clash = taken(call, {INPUT})
+    if clash is not None:
+        return CallPlan(NAME, blocked=f"the file already binds the name '{clash}', which the v2 job needs")
+    code = "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in inputs.items()) + "}"
+    return CallPlan(NAME, handles=handles, arguments=(NewArg("inputs", code=code),), imports=frozenset({INPUT}))
+
+
+def render_token(call: EstimatorCall, value: Value) -> str:
+    """The command-line token for a dataset in script_params (the `arguments` concern asks)."""
+    for (name, _), node in zip(_inputs(call), _dataset_nodes(call)):
+        if node is value.node:
+            return "${{inputs.%s}}" % name
+    raise Unprovable(f"{call.code(value.node)}: not a dataset of script_params")  # pragma: no cover - a bug
+
+
+def _dataset_nodes(call: EstimatorCall) -> list[cst.BaseExpression]:
+    items = script_params_items(call) if call.has("script_params") else []
+    return [value for _, value in items if classify(call, value).kind is Kind.DATASET]
+
+
+def _inputs(call: EstimatorCall) -> list[tuple[str, str]]:
+    """(name, `Input(...)` code) of each dataset in script_params, in order. A dataset consumed without
+    as_named_input(...) was named by the v1 SDK after its id (`input__` and 8 hex digits), which no script
+    could know: its v2 input is named after the registered dataset, made unique. Consumed twice so, it
+    was one input, delivered as the first consumption asked (`_update_args_and_io` keeps the first of a
+    name): so it is here."""
+    found = [_input(call, classify(call, node)) for node in _dataset_nodes(call)]
+    named = {name for name, _, _ in found if name is not None}
+    names: list[str] = []
+    by_asset: dict[str, str] = {}
+    last: dict[str, str] = {}
+    for name, asset, code in found:
+        if name is None and asset in by_asset:
+            name = by_asset[asset]
+        elif name is None:
+            base = re.sub(r"\W", "_", asset.split(":")[1].split("@")[0])
+            base = base if base.isidentifier() else f"input_{base}"
+            name, n = base, 2
+            while name in named or name in names:
+                name, n = f"{base}_{n}", n + 1
+            by_asset[asset] = name
+        names.append(name)
+        last[name] = code
+    return [(name, last[name]) for name in names]
+
+
+def _input(call: EstimatorCall, value: Value) -> tuple[str | None, str, str]:
+    """(input name or None when the v1 SDK made one up, data asset, `Input(...)` code) for a mount or
+    download of a registered dataset."""
+    node = value.node
+    if isinstance(node, cst.Name):
+        node = call.resolve(node) or node
+    shown = call.code(value.node)
+    if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in MODES
+            and not node.args):
+        raise Unprovable(f"{shown}: --target v2 migrates datasets consumed as .as_mount() or .as_download() "
+                         "without a path only (for now)")
+    named = node.func.value
+    name = None
+    if (isinstance(named, cst.Call) and isinstance(named.func, cst.Attribute)
+            and named.func.attr.value == "as_named_input"):
+        ok, name = literal(named.args[0].value) if len(named.args) == 1 else (False, None)
+        if not ok or not isinstance(name, str) or not name.isidentifier():
+            raise Unprovable(f"{shown}: the input name is not a literal identifier, which a v2 input name must be")
+        named = named.func.value
+    asset = _asset(call, named, shown)
+    return name, asset, (f'Input(type="uri_folder", path={json.dumps(asset)}, '
+                         f'mode={json.dumps(MODES[node.func.attr.value])})')
+
+
+def _asset(call: EstimatorCall, dataset: cst.BaseExpression, shown: str) -> str:
+    """`azureml:<name>:<version>` (or `@latest`) of a registered dataset."""
+    found = call.resolve(dataset) if isinstance(dataset, cst.Name) else dataset
+    name = version = None
+    if isinstance(found, cst.Call) and call.module.qualified_names(found.func) & _GET_BY_NAME:
+        keywords = {a.keyword.value: a.value for a in found.args if a.keyword is not None}
+        positional = [a.value for a in found.args if a.keyword is None]
+        name = keywords.get("name", positional[1] if len(positional) > 1 else None)
+        version = keywords.get("version", positional[2] if len(positional) > 2 else None)
+    elif (isinstance(found, cst.Subscript) and isinstance(found.value, cst.Attribute)
+          and found.value.attr.value == "datasets" and len(found.slice) == 1 and isinstance(found.slice[0].slice, cst.Index)):
+        name = found.slice[0].slice.value
+    ok, text = literal(name) if name is not None else (False, None)
+    if not ok or not isinstance(text, str) or not text:
+        raise Unprovable(f"{shown}: --target v2 migrates registered datasets (Dataset.get_by_name(ws, \"name\") or "
+                         "ws.datasets[\"name\"]) only (for now)")
+    if version is None:
+        return f"azureml:{text}@latest"
+    ok, number = literal(version)
+    if not ok or isinstance(number, bool) or not isinstance(number, (int, str)):
+        raise Unprovable(f"{shown}: the dataset's version is not a literal")
+    return f"azureml:{text}@latest" if number == "latest" else f"azureml:{text}:{number}"

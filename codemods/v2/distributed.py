@@ -1,0 +1,121 @@
+"""distributed: node_count=, distributed_training=Mpi(...) | MpiConfiguration(...) | TensorflowConfiguration(...) -> instance_count=, distribution=MpiDistribution(...) | TensorFlowDistribution(...).
+
+- MPI: `process_count_per_node` (the estimator's and MpiConfiguration's, default 1) is per node in
+  both SDKs: `MpiDistribution(process_count_per_instance=...)`. MpiConfiguration's own node_count is
+  ignored by an estimator (its node count is the estimator's), so it is dropped.
+- TensorFlow parameter server: TensorflowConfiguration defaults to one parameter server and v2's
+  TensorFlowDistribution to none, so both counts are always written out.
+- PyTorch (Nccl, Gloo, PyTorchConfiguration, whose process_count counts processes on all nodes while
+  v2 counts them per instance) and Horovod-style backends given as strings are left for a later version.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from estimig.codemods.v2 import MPI, TENSORFLOW, Blocked, planner
+from estimig.facts import EstimatorCall
+from estimig.plan import CallPlan, NewArg
+from estimig.values import Kind, classify, literal
+
+NAME = "distributed"
+SUMMARY = "node_count -> instance_count; MPI and TensorFlow parameter-server configurations -> v2 distributions"
+HANDLES = frozenset({"node_count", "distributed_training", "process_count_per_node", "distributed_backend"})
+_MPI = frozenset({"azureml.train.estimator.Mpi", "azureml.train.dnn.Mpi", "azureml.core.runconfig.MpiConfiguration",
+                  "azureml.core.MpiConfiguration"})
+_TENSORFLOW = frozenset({"azureml.core.runconfig.TensorflowConfiguration", "azureml.train.dnn.ParameterServer",
+                         "azureml.core.TensorflowConfiguration"})
+
+
+def _plan(call: EstimatorCall) -> CallPlan:
+    for name in ("worker_count", "parameter_server_count"):
+        if call.has(name):
+            raise Blocked(f"--target v2 does not migrate the deprecated '{name}' argument yet")
+    arguments = []
+    nodes = _int(call, "node_count", 1)
+    if nodes != 1:
+        arguments.append(NewArg("instance_count", from_kwarg="node_count"))
+    backend = _literal(call, "distributed_backend")
+    per_node = _int(call, "process_count_per_node", None)
+    configuration = call.kwargs["distributed_training"].value if call.has("distributed_training") else None
+    if configuration is not None and classify(call, configuration).value is None and \
+            classify(call, configuration).kind is Kind.LITERAL:
+        configuration = None
+    imports = set()
+    if configuration is not None:
+        if backend is not None:
+            raise Blocked("distributed_training and distributed_backend are both given")
+        distribution = _from_configuration(call, configuration, per_node)
+    elif backend is not None:
+        if not isinstance(backend, str) or backend.lower() != "mpi":  # the SDK compares it lowercased
+            raise Blocked(f"distributed_backend={backend!r}: --target v2 migrates the 'mpi' backend only (for now)")
+        distribution = f"MpiDistribution(process_count_per_instance={per_node or 1})"
+    elif per_node not in (None, 1):
+        raise Blocked("process_count_per_node without a distributed backend")
+    else:
+        distribution = None
+    edits = ()
+    if distribution is not None:
+        imports.add(MPI if distribution.startswith("Mpi") else TENSORFLOW)
+        arguments.append(NewArg("distribution", code=distribution))
+        if isinstance(configuration, cst.Call):
+            # Marked as replaced (by itself: the job drops it) so its v1 class's import goes when unused.
+            edits = ((configuration, configuration),)
+    return CallPlan(NAME, handles=HANDLES & set(call.kwargs), arguments=tuple(arguments), imports=frozenset(imports),
+                    edits=edits)
+
+
+def _literal(call: EstimatorCall, name: str):
+    if not call.has(name):
+        return None
+    value = classify(call, call.kwargs[name].value)
+    if value.kind is not Kind.LITERAL:
+        raise Blocked(f"{name}={call.value_code(name)}: estimig cannot prove its value; make it a literal")
+    return value.value
+
+
+def _int(call: EstimatorCall, name: str, default):
+    value = _literal(call, name)
+    if value is None:
+        return default
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise Blocked(f"{name}={call.value_code(name)} is not a positive int literal")
+    return value
+
+
+def _from_configuration(call: EstimatorCall, node: cst.BaseExpression, per_node: int | None) -> str:
+    found = call.resolve(node) if isinstance(node, cst.Name) else node
+    names = call.module.qualified_names(found.func) if isinstance(found, cst.Call) else set()
+    if not names or (isinstance(node, cst.Name) and _written_later(call, node)):
+        raise Blocked(f"distributed_training={call.code(node)}: estimig cannot prove which configuration it is "
+                      "(bind it to one MpiConfiguration(...) or TensorflowConfiguration(...) call with literal counts)")
+    counts = {}
+    for arg in found.args:
+        ok, value = literal(arg.value)
+        if arg.keyword is None or not ok or not isinstance(value, int) or isinstance(value, bool):
+            raise Blocked(f"distributed_training={call.code(node)}: its arguments are not literal keyword counts")
+        counts[arg.keyword.value] = value
+    if names & _MPI:
+        if per_node is not None:
+            raise Blocked("process_count_per_node is given beside an MPI configuration")
+        unknown = set(counts) - {"process_count_per_node", "node_count"}
+        if unknown:
+            raise Blocked(f"the MPI configuration sets {sorted(unknown)[0]}, which --target v2 does not migrate")
+        return f"MpiDistribution(process_count_per_instance={counts.get('process_count_per_node', 1)})"
+    if names & _TENSORFLOW:
+        unknown = set(counts) - {"worker_count", "parameter_server_count"}
+        if unknown:
+            raise Blocked(f"the TensorFlow configuration sets {sorted(unknown)[0]}, which --target v2 does not migrate")
+        return (f"TensorFlowDistribution(worker_count={counts.get('worker_count', 1)}, "
+                f"parameter_server_count={counts.get('parameter_server_count', 1)})")
+    raise Blocked(f"distributed_training={call.code(node)}: --target v2 migrates MPI and TensorFlow parameter-server "
+                  "configurations only (for now; PyTorch's process_count counts all nodes, v2's one instance)")
+
+
+def _written_later(call: EstimatorCall, node: cst.Name) -> bool:
+    """Whether the configuration object has attributes set after it is built (`mpi.process_count_per_node = 4`)."""
+    found = call.definition(node)
+    return isinstance(found, str) or bool(found.changes)
+
+
+plan = planner(NAME, _plan)

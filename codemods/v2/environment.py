@@ -1,0 +1,181 @@
+"""environment: pip_packages=, conda_packages=, custom_docker_image=, use_gpu=, framework_version=, environment_variables=, shm_size= -> environment=Environment(image=..., conda_file={...}), environment_variables=, shm_size=.
+
+The v2 Environment is written out as the estimator built its v1 one: the same base image and the
+same conda specification, computed here at migration time from the SDK's defaults and framework
+scenarios (`estimig/data/frameworks.json`, as the v1 concern uses them) in the order
+`_init_run_config` and `_FrameworkBaseEstimator._setup_environment` apply them. A v2 Environment has
+no environment variables, so the estimator's own (PyTorch's NCCL_TREE_THRESHOLD=0) go on the job
+with the caller's. What is left for a later version (requirement and conda files, prebuilt
+framework images, environment_definition, registries) leaves the call as it was, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+
+import libcst as cst
+
+from estimig.codemods.environment import frameworks, package_name
+from estimig.codemods.v2 import ENTITIES, ENVIRONMENT, Blocked, planner, taken
+from estimig.facts import FRAMEWORK_KINDS, EstimatorCall
+from estimig.plan import CallPlan, NewArg
+from estimig.values import Kind, classify, folded_elements
+
+NAME = "environment"
+SUMMARY = "pip/conda packages, Docker image, GPU, framework version -> Environment(image, conda_file); variables and shm_size -> the job"
+HANDLES = frozenset({"pip_packages", "conda_packages", "custom_docker_image", "use_gpu", "framework_version",
+                     "environment_variables", "shm_size", "use_docker"})
+# The v1 default (azureml.core.environment._DEFAULT_SHM_SIZE, which the estimator's DockerConfiguration
+# falls back to); v2 documents no default, so the job states it (tests/test_v2.py checks the SDK's).
+V1_SHM_SIZE = "2g"
+NOT_YET = ("pip_requirements_file", "pip_requirements_file_path", "conda_dependencies_file",
+           "conda_dependencies_file_path", "custom_docker_base_image", "image_registry_details", "user_managed",
+           "environment_definition")
+
+
+def _plan(call: EstimatorCall) -> CallPlan:
+    if call.shape_problem:
+        raise Blocked(call.shape_problem)
+    given = [name for name in NOT_YET if call.has(name) and _value(call, name, default=None) is not None]
+    if given:
+        raise Blocked(f"--target v2 does not migrate {given[0]} yet")
+    if _value(call, "use_docker", default=True) is not True:
+        raise Blocked("use_docker=False: every v2 job runs in a container, so the job would not run as it did")
+    image, spec = _image_and_conda(call)
+    if call.statement is None:
+        raise Blocked("the environment is built in a statement before the call, but the call is not a statement "
+                      "of its own (`est = Estimator(...)`); assign it to a name first")
+    # Files that build v1 Environments already bind the name: the v2 class is then named through its module.
+    imports, constructor = {ENVIRONMENT}, "Environment"
+    if taken(call, imports) is not None:
+        imports, constructor = {ENTITIES}, "entities.Environment"
+        if taken(call, imports) is not None:
+            raise Blocked("the file already binds both 'Environment' and 'entities', which the v2 job needs; rename "
+                          "one first")
+    env = call.fresh_name("env")
+    conda = "{\n" + "".join(f"    {json.dumps(k)}: {json.dumps(v)},\n" for k, v in spec.items()) + "}"
+    arguments = [NewArg("environment", code=env)]
+    variables = _variables(call)
+    if variables is not None:
+        arguments.append(NewArg("environment_variables", code=variables))
+    if call.has("shm_size") and _value(call, "shm_size", default=None) is not None:
+        arguments.append(NewArg("shm_size", from_kwarg="shm_size"))
+    else:
+        arguments.append(NewArg("shm_size", code=json.dumps(V1_SHM_SIZE)))
+    return CallPlan(NAME, handles=HANDLES & set(call.kwargs), arguments=tuple(arguments),
+                    before=(f"{env} = {constructor}(image={json.dumps(image)}, conda_file={conda})",),
+                    imports=frozenset(imports))
+
+
+def _value(call: EstimatorCall, name: str, default):
+    """The literal value of an argument (a missing one: `default`); blocked when it is not a literal."""
+    if not call.has(name):
+        return default
+    value = classify(call, call.kwargs[name].value)
+    if value.kind is not Kind.LITERAL:
+        raise Blocked(f"{name}={call.value_code(name)}: estimig cannot prove its value, which decides what the "
+                      "estimator built; make it a literal, then run estimig again")
+    return value.value
+
+
+def _strings(call: EstimatorCall, name: str) -> list[str]:
+    """A list of package strings: a literal, or a name bound to one (appends folded) that nothing else reads."""
+    if not call.has(name):
+        return []
+    node = call.kwargs[name].value
+    value = classify(call, node)
+    if value.kind is Kind.LITERAL and value.value is None:
+        return []
+    items = value.value if value.kind is Kind.LITERAL and isinstance(value.value, (list, tuple)) else None
+    if items is None and isinstance(node, cst.Name):
+        found = call.definition(node)
+        elements = folded_elements(found) if not isinstance(found, str) else None
+        if elements is not None and not any(read is not node for read in found.root.reads):
+            items = [classify(call, e.value).value if isinstance(e, cst.Element) else None for e in elements]
+    if items is None or not all(isinstance(item, str) and item and not item.startswith("-") for item in items):
+        raise Blocked(f"{name}={call.code(node)}: estimig cannot prove it is a list of package names that only this "
+                      "estimator reads (the estimator changes the list in place)")
+    return list(items)
+
+
+def _image_and_conda(call: EstimatorCall) -> tuple[str, dict]:
+    data = frameworks()
+    default = data["default_conda"]
+    pip = _strings(call, "pip_packages")
+    conda = _strings(call, "conda_packages")
+    names = [package_name(p) for p in pip + conda]
+    if len(set(names)) != len(names) or {"azureml-defaults", "python"} & set(names):
+        raise Blocked("pip_packages/conda_packages repeat a package, or name azureml-defaults or python, which the "
+                      "estimator merges by rules --target v2 does not reproduce yet")
+    image = _value(call, "custom_docker_image", default=None)
+    if image is not None and (not isinstance(image, str) or not image):
+        raise Blocked("custom_docker_image is not a non-empty string")
+    use_gpu = _value(call, "use_gpu", default=False)
+    state = {"python": default["python"], "pip": ["azureml-defaults", *pip], "conda": list(conda),
+             "channels": list(default["channels"])}
+    if call.kind in FRAMEWORK_KINDS:
+        image = _framework(call, state, pip, conda, image, bool(use_gpu))
+    elif call.has("framework_version"):
+        raise Blocked("framework_version on a plain Estimator")
+    elif image is None:
+        image = data["default_images"]["DEFAULT_GPU_IMAGE" if use_gpu else "DEFAULT_CPU_IMAGE"]
+    spec = {"name": "project_environment",
+            "dependencies": [f"python={state['python']}", {"pip": state["pip"]}, *state["conda"]],
+            "channels": state["channels"]}
+    return image, spec
+
+
+def _framework(call: EstimatorCall, state: dict, pip: list[str], conda: list[str], image: str | None,
+               use_gpu: bool) -> str:
+    """The framework scenario merged after the caller's packages, as `_setup_environment` does: the
+    framework's pins of packages the caller names are dropped, each other package is added (an
+    existing one of the same name moves to the end), the channels added, the python set."""
+    table = frameworks()["frameworks"][call.kind]
+    version = _value(call, "framework_version", default=table["default_version"])
+    if version not in table["versions"]:
+        raise Blocked(f"{call.kind} {version!r} is not a version the estimator supports")
+    processor = "gpu" if use_gpu and call.kind != "SKLearn" else "cpu"
+    scenario = table["versions"][version].get(processor)
+    if scenario is None:
+        raise Blocked(f"the SDK has no {processor.upper()} scenario for {call.kind} {version}")
+    if not pip and not conda and image is None and not _built_in_full(call):
+        raise Blocked(f"{call.kind} {version} ran in its prebuilt framework image in a private registry, which v2 "
+                      "cannot name; give it pip_packages or a custom_docker_image, or pick a curated environment "
+                      "by hand")
+    default = frameworks()["default_conda"]
+    defaults = {package_name(p) for p in default["pip_packages"] + default["conda_packages"]} | {"python"}
+    ours = {package_name(p) for p in scenario["pip_packages"] + scenario["conda_packages"]}
+    common = {package_name(p) for p in pip + conda} & ours - defaults
+    state["channels"] += [c for c in scenario["channels"] if c not in state["channels"]]
+    state["python"] = scenario["python"]
+    for key, packages in (("conda", scenario["conda_packages"]), ("pip", scenario["pip_packages"])):
+        for package in packages:
+            if package_name(package) in common:
+                continue
+            state[key] = [p for p in state[key] if package_name(p) != package_name(package)] + [package]
+    return image if image is not None else scenario["base_image"]
+
+
+def _built_in_full(call: EstimatorCall) -> bool:
+    """Whether the estimator built its full framework environment even without packages: a compute
+    target given by a name string (not a cached AmlCompute cluster)."""
+    if not call.has("compute_target"):
+        return False
+    value = classify(call, call.kwargs["compute_target"].value)
+    return value.kind is Kind.LITERAL and isinstance(value.value, str) and bool(value.value)
+
+
+def _variables(call: EstimatorCall) -> str | None:
+    """The job's variables: the estimator's own (on its v1 Environment) then the caller's."""
+    own = {"NCCL_TREE_THRESHOLD": "0"} if call.kind == "PyTorch" else {}
+    if not call.has("environment_variables") or _value(call, "environment_variables", default=None) is None:
+        return json.dumps(own) if own else None
+    given = _value(call, "environment_variables", default=None)
+    if not isinstance(given, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in given.items()):
+        raise Blocked("environment_variables is not a dict of strings")
+    if any("$" in v for v in given.values()):
+        raise Blocked("environment_variables names a variable of the v1 runtime ($...), which v2 does not set")
+    return json.dumps({**own, **given}) if own else call.value_code("environment_variables")
+
+
+plan = planner(NAME, _plan)

@@ -1,0 +1,249 @@
+"""`--target v2`: every fixtures/v2 pair migrates exactly, is a fixed point and is essence-equal to its
+v1 original under the v2 oracle; the oracle itself tells a wrong migration from a right one."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from estimig.comments import PREFIX as COMMENT_PREFIX
+from estimig.options import Options
+from fixture_support import assert_same_text, code_lines, program
+
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures" / "v2"
+V2 = Options.create(target="v2")
+# A scenario is a script pair (before.py, after.py) or a notebook pair (before.ipynb, after.ipynb).
+SCENARIOS = sorted(p for p in FIXTURES.glob("*/before.*") if p.suffix in (".py", ".ipynb"))
+PAIRS = [pytest.param(p, id=p.parent.name) for p in SCENARIOS if not p.parent.name.startswith("noop_")]
+NOOPS = [pytest.param(p, id=p.parent.name) for p in SCENARIOS if p.parent.name.startswith("noop_")]
+
+
+def migrate(code: str, suffix: str = ".py", path: str = "before.py"):
+    from estimig.engine import migrate_source
+
+    if suffix == ".ipynb":
+        from estimig.notebooks import migrate_notebook
+
+        return migrate_notebook(code, lambda text: migrate_source(text, path=path, options=V2), path=path).as_result()
+    return migrate_source(code, path=path, options=V2)
+
+
+def runnable(text: str, suffix: str) -> str:
+    return program(text) if suffix == ".ipynb" else text
+
+
+def oracle_differences(folder: Path, before: str, after: str, tmp_path: Path, suffix: str = ".py") -> list[str]:
+    from estimig.oracle_v2 import compare_jobs, execute_v1, execute_v2
+
+    workdir = tmp_path / folder.name
+    shutil.copytree(folder, workdir)
+    original = execute_v1(runnable(before, suffix), "before.py", str(workdir))
+    assert original, "the fixture submits nothing: the oracle would prove nothing"
+    return compare_jobs(original, execute_v2(runnable(after, suffix), "after.py", str(workdir)))
+
+
+def _after(before: Path) -> Path:
+    return before.with_name(f"after{before.suffix}")
+
+
+def test_every_scenario_is_a_pair_or_a_named_noop():
+    assert PAIRS and NOOPS and any(p.suffix == ".ipynb" for p in SCENARIOS)
+    for before in SCENARIOS:
+        assert _after(before).exists() != before.parent.name.startswith("noop_"), before.parent.name
+
+
+@pytest.mark.parametrize("before", PAIRS)
+def test_migrates_to_expected_and_is_a_fixed_point(before):
+    result = migrate(before.read_text(), before.suffix, str(before))
+    expected = _after(before).read_text()
+    assert_same_text(expected, result.code, before.parent.name)
+    assert result.migrated >= 1 and result.left == 0, result.findings
+    assert_same_text(expected, migrate(expected, before.suffix, str(before)).code, f"{before.parent.name} (second run)")
+
+
+@pytest.mark.parametrize("before", PAIRS)
+def test_oracle_equal(before, tmp_path):
+    differences = oracle_differences(before.parent, before.read_text(), _after(before).read_text(), tmp_path,
+                                     before.suffix)
+    assert not differences, "\n".join(differences)
+
+
+@pytest.mark.parametrize("before", NOOPS)
+def test_noop_is_left_with_its_reason(before):
+    text = before.read_text()
+    result = migrate(text, before.suffix, str(before))
+    assert result.migrated == 0 and result.left >= 1
+    kept = [line for line in result.code.splitlines(True) if not line.lstrip().startswith(COMMENT_PREFIX)]
+    assert_same_text(text, "".join(kept), before.parent.name)
+    comments = [line for line in result.code.splitlines() if line.lstrip().startswith(COMMENT_PREFIX)]
+    assert len(comments) == result.left
+    assert migrate(result.code, before.suffix, str(before)).code == result.code, "a second run changed the code"
+
+
+# Deliberately wrong migrations of a right one: each must be told apart by the oracle.
+WRONG = [
+    pytest.param("estimator_mpi_registered_dataset", "--lr 0.01", "--lr 0.02", "argv", id="changed-argument"),
+    pytest.param("estimator_mpi_registered_dataset", "instance_count=2,", "instance_count=1,", "instance_count",
+                 id="wrong-instance-count"),
+    pytest.param("estimator_mpi_registered_dataset", 'inputs={"mnist": Input(type="uri_folder", path="azureml:mnist:2", '
+                 'mode="ro_mount")},', "", "inputs", id="missing-input"),
+    pytest.param("estimator_mpi_registered_dataset", "azureml:mnist:2", "azureml:mnist@latest", "inputs",
+                 id="other-dataset-version"),
+    pytest.param("estimator_mpi_registered_dataset", "process_count_per_instance=2", "process_count_per_instance=1",
+                 "distribution", id="processes-per-node"),
+    pytest.param("tensorflow_parameter_server", ", parameter_server_count=1", "", "distribution",
+                 id="parameter-server-left-to-v2-default"),
+    pytest.param("pytorch_pip_packages", 'environment_variables={"NCCL_TREE_THRESHOLD": "0"},', "",
+                 "environment_variables", id="variable-lost-with-the-v1-environment"),
+    pytest.param("pytorch_pip_packages", '"pillow==6.2.1", ', "", "conda", id="missing-package"),
+    pytest.param("custom_image_variables_and_download", 'shm_size="8g",', "", "shm_size", id="shm-size-left-out"),
+    pytest.param("custom_image_variables_and_download", "'resnet 50'", "resnet 50", "argv", id="unquoted-value"),
+    pytest.param("unnamed_dataset_mounts", '--data-folder ${{inputs.mnist_dataset}} --labels ${{inputs.mnist_labels}}',
+                 '--data-folder ${{inputs.mnist_labels}} --labels ${{inputs.mnist_dataset}}', "inputs",
+                 id="generated-input-names-swapped"),
+    pytest.param("custom_image_variables_and_download", 'experiment_name="cats"', 'experiment_name="dogs"',
+                 "experiment", id="other-experiment"),
+]
+
+
+@pytest.mark.parametrize("name, old, new, field", WRONG)
+def test_oracle_tells_a_wrong_migration(name, old, new, field, tmp_path):
+    folder = FIXTURES / name
+    after = (folder / "after.py").read_text()
+    assert old in after, "the mutation must change the migrated file"
+    differences = oracle_differences(folder, (folder / "before.py").read_text(), after.replace(old, new, 1), tmp_path)
+    assert any(f": {field}" in d for d in differences), differences
+
+
+def test_a_v1_submission_left_in_the_migrated_program_fails(tmp_path):
+    from estimig.oracle import ExecutionFailed
+
+    folder = FIXTURES / "estimator_mpi_registered_dataset"
+    before = (folder / "before.py").read_text()
+    with pytest.raises(ExecutionFailed, match="through SDK v1"):
+        oracle_differences(folder, before, before, tmp_path)
+
+
+def test_essence_fields_have_reasons_and_docs():
+    from estimig.oracle_v2 import ESSENCE
+
+    text = (ROOT / "docs" / "v2.md").read_text()
+    for field in ESSENCE:
+        assert len(field.reason) > 30, field.name
+        assert f"`{field.name}`" in text, f"docs/v2.md does not describe the essence field {field.name}"
+
+
+def test_v1_shm_default_is_the_sdks():
+    from azureml.core.environment import _DEFAULT_SHM_SIZE
+
+    from estimig.codemods.v2.environment import V1_SHM_SIZE
+
+    assert V1_SHM_SIZE == _DEFAULT_SHM_SIZE
+
+
+def test_both_targets_name_their_concerns_alike_and_document_them():
+    from estimig.codemods import CONCERN_NAMES, load_concerns
+    from estimig.codemods.v2 import NOT_YET
+
+    v2 = load_concerns("v2")
+    text = (ROOT / "docs" / "v2.md").read_text()
+    assert set(v2) | set(NOT_YET) | {"uses"} == set(CONCERN_NAMES), "every v1 concern has a v2 module or a reason"
+    for name, module in v2.items():
+        assert module.NAME == name and module.SUMMARY and callable(module.plan)
+        assert module.__doc__.startswith(f"{name}: ") and "->" in module.__doc__.splitlines()[0]
+        assert re.search(rf"^## {name}\n", text, re.M), f"docs/v2.md has no '## {name}' section"
+
+
+def test_unknown_target_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown target 'v3'"):
+        Options.create(target="v3")
+    with pytest.raises(ValueError, match="is a v1 mode"):
+        Options.create(target="v2", environment="curated")
+
+
+def test_target_from_the_config_file(tmp_path):
+    from click.testing import CliRunner
+
+    from estimig.cli import main
+
+    shutil.copytree(FIXTURES / "estimator_mpi_registered_dataset", tmp_path / "p")
+    (tmp_path / "p" / "pyproject.toml").write_text('[tool.estimig]\ntarget = "v2"\n')
+    result = CliRunner().invoke(main, ["rewrite", "--diff", str(tmp_path / "p" / "before.py")])
+    assert "+est = command(" in result.output, result.output
+    result = CliRunner().invoke(main, ["rewrite", "--diff", "--target", "v1", str(tmp_path / "p" / "before.py")])
+    assert "ScriptRunConfig(" in result.output and "command(" not in result.output
+
+
+def _v1_pairs():
+    from fixture_support import scenarios
+
+    return [pytest.param(s, id=s.id) for s in scenarios() if not s.is_noop]
+
+
+@pytest.mark.parametrize("scenario", _v1_pairs())
+def test_what_v1_migrates_v2_migrates_equal_or_leaves_with_a_reason(scenario, tmp_path):
+    """The issue's held-out check, over every v1 fixture pair: each call the v1 target migrates is
+    migrated by --target v2 and essence-equal to the original, or left with its `# estimig:` reason."""
+    from estimig.oracle_v2 import compare_jobs, execute_v1, execute_v2
+
+    result = migrate(scenario.before, scenario.suffix, str(scenario.before_path))
+    left = [f for f in result.findings if "left as it was" in f.message]
+    assert len(left) == result.left
+    comments = [line for line in code_lines(result.code, scenario.is_notebook) if line.lstrip().startswith(COMMENT_PREFIX)]
+    assert len(comments) >= result.left, "every call left behind carries its reason"
+    if result.migrated and not result.left:
+        workdir = tmp_path / scenario.name
+        shutil.copytree(scenario.folder, workdir)
+        original = execute_v1(scenario.program(scenario.before), "before.py", str(workdir))
+        differences = compare_jobs(original, execute_v2(scenario.program(result.code), "after.py", str(workdir)))
+        assert not differences, "\n".join(differences)
+
+
+LEFTOVERS = '''\
+import json
+from azureml.core import Experiment, Workspace
+from azureml.core.compute import ComputeTarget
+from azureml.train.estimator import Estimator
+
+ws = Workspace.from_config()
+cluster = ComputeTarget(workspace=ws, name="cpu-cluster")
+{extra}
+est = Estimator(source_directory="src", entry_script="train.py", compute_target=cluster)
+Experiment(ws, "e").submit(est)
+'''
+
+
+@pytest.mark.parametrize("extra, kept", [
+    pytest.param("", [], id="all-v1-lines-go"),
+    pytest.param("print(cluster.name)", ["cluster = ComputeTarget(", "ws = Workspace"], id="a-lookup-still-read-stays"),
+    pytest.param("# the shared cluster\nother = ComputeTarget(workspace=ws, name=\"gpu-cluster\")", ["other = "],
+                 id="a-commented-statement-stays"),
+    pytest.param("made = ComputeTarget.create(ws, \"new\", provisioning)", ["made = ComputeTarget.create(",
+                 "from azureml.core.compute import ComputeTarget", "ws = Workspace"], id="what-does-something-stays"),
+])
+def test_leftovers(extra, kept):
+    result = migrate(LEFTOVERS.format(extra=extra))
+    assert result.migrated == 1
+    assert "import json" in result.code, "an import that is not azureml's is not estimig's to remove"
+    for text in kept:
+        assert text in result.code
+    if not kept:
+        assert "from azureml" not in result.code and "Workspace" not in result.code, result.code
+    assert migrate(result.code).code == result.code
+
+
+@pytest.mark.parametrize("comment", ["  # tuned by hand", ""])
+def test_leftovers_keep_a_statement_with_a_comment_inside(comment):
+    source = ('from azureml.core import Experiment, Workspace\nfrom azureml.train.estimator import Estimator\n\n'
+              'ws = Workspace.from_config()\n'
+              f'params = {{\n    "--lr": 0.1,{comment}\n}}\n'
+              'est = Estimator(source_directory="src", entry_script="train.py", compute_target="cpu-cluster",\n'
+              '                script_params=params)\nExperiment(ws, "e").submit(est)\n')
+    result = migrate(source)
+    assert result.migrated == 1
+    assert ("params = {" in result.code) == bool(comment), result.code
