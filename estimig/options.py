@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 ENVIRONMENT_MODES = ("explicit", "curated")
+# Bytes of Python source analysed at most per file: the syntax tree and its metadata take hundreds
+# of times the file's size (a 1 MB file peaks near 600 MB), and real submit scripts are far smaller.
+DEFAULT_MAX_FILE_SIZE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -15,19 +18,23 @@ class Options:
     # explicit: an Environment equal to what the estimator built (provable); curated: the Azure ML
     # curated environment the migration guide names (a documented, deliberate difference).
     environment: str = "explicit"
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
     _modules: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
-    def create(cls, only=(), skip=(), environment="explicit") -> "Options":
+    def create(cls, only=(), skip=(), environment="explicit", max_file_size=DEFAULT_MAX_FILE_SIZE) -> "Options":
         """Validated options; concern modules (and LibCST) are only imported when first needed."""
-        from estimig.codemods import CONCERN_NAMES
+        from estimig.codemods import ALWAYS_REQUIRED, CONCERN_NAMES
 
         unknown = [name for name in (*only, *skip) if name not in CONCERN_NAMES]
         if unknown:
             raise ValueError(f"unknown concern '{unknown[0]}' (known: {', '.join(CONCERN_NAMES)})")
+        required = [name for name in skip if name in ALWAYS_REQUIRED]
+        if required:
+            raise ValueError(f"the '{required[0]}' concern cannot be skipped: every estimator needs it")
         if environment not in ENVIRONMENT_MODES:
             raise ValueError(f"unknown environment mode '{environment}' (known: {', '.join(ENVIRONMENT_MODES)})")
-        return cls(only=tuple(only), skip=tuple(skip), environment=environment)
+        return cls(only=tuple(only), skip=tuple(skip), environment=environment, max_file_size=max_file_size)
 
     @property
     def concerns(self) -> dict[str, ModuleType]:
@@ -41,4 +48,4 @@ class Options:
 
     def portable(self) -> "Options":
         """A copy without module objects, to send to worker processes."""
-        return Options(only=self.only, skip=self.skip, environment=self.environment)
+        return Options(only=self.only, skip=self.skip, environment=self.environment, max_file_size=self.max_file_size)
