@@ -11,6 +11,20 @@ ENVIRONMENT_MODES = ("explicit", "curated")
 DEFAULT_MAX_FILE_SIZE = 1_000_000
 
 
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "kib": 1024, "mib": 1024 ** 2,
+               "gib": 1024 ** 3}
+
+
+def parse_size(value: "str | int") -> int:
+    """A size in bytes from `1000000`, `500KB`, `2MB` or `1MiB`; ValueError saying what is accepted."""
+    import re
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", str(value)) if not isinstance(value, bool) else None
+    if match is None or match.group(2).lower() not in _SIZE_UNITS or float(match.group(1)) < 1:
+        raise ValueError(f"invalid size {value!r} (write bytes, or a number with KB, MB or MiB: 2MB)")
+    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
+
+
 @dataclass(frozen=True)
 class Options:
     only: tuple[str, ...] = ()
