@@ -79,6 +79,7 @@ def test_engine_migration_runs_unchanged(job, tmp_path):
     assert outcome.exit_code == 0, outcome.stdout + outcome.stderr
 
 
+@pytest.mark.slow
 def test_a_pair_whose_jobs_fail_is_never_verified(tmp_path):
     """Both versions fail the same way: the traces agree, but nothing ran, so verify exits 3."""
     import shutil
