@@ -5,6 +5,7 @@ Exit codes (also in `estimig rewrite --help` and docs/cli.md):
   1  files were changed, or would be changed with --diff / --check
   2  errors: a file could not be read or parsed, bad configuration or usage, or with --strict a
      call that needs manual attention
+  130, 143  interrupted by SIGINT (Ctrl-C) or SIGTERM
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ Exit codes:
   1  files changed (or would change with --diff/--check)
   2  errors: unreadable or unparsable files, bad config or usage;
      with --strict also calls that need manual attention
+  130  interrupted by Ctrl-C (143: by SIGTERM); files are old or new, never half written
 """
 
 
