@@ -25,8 +25,19 @@ _SEPARATORS = frozenset({",", ":", ";", "=", "->", ":=", "+=", "-=", "*=", "/=",
 _KEYWORD_OPERATORS = frozenset({"and", "or", "not", "if", "else", "lambda", "await", "in", "is"})
 
 
+# The parser survives 1,000 nested brackets and chains of 1,000 operators (what recurses too deeply
+# below that raises RecursionError, which the engine reports the same way), and every level of
+# nesting needs one of these characters or words; so a text with fewer of them in all needs no
+# tokenizing (most files: counting is a few C-speed scans).
+_CAN_NEST = (*"([{.+-*/%@&|^~<>'\"", "not", "and", "or", "if", "lambda", "await", " in", " is")
+_SAFE_COUNT = 1000
+
+
 def too_deep(code: str) -> int | None:
-    """The line where `code` first nests deeper than MAX_DEPTH, or None."""
+    """The line where `code` first nests deeper than MAX_DEPTH, or None (also for a text too small
+    to nest deep enough to crash the parser: the engine reports a RecursionError the same way)."""
+    if sum(code.count(text) for text in _CAN_NEST) <= _SAFE_COUNT:
+        return None
     chains = [0]  # chained operators at each open bracket level, outermost first
     depth = 0  # len(chains) - 1 + sum(chains), kept as it changes
     try:

@@ -320,3 +320,26 @@ def test_the_default_size_limit_is_a_few_megabytes_at_most():
     from estimig.options import DEFAULT_MAX_FILE_SIZE, Options
 
     assert Options().max_file_size == DEFAULT_MAX_FILE_SIZE <= 5_000_000
+
+
+@pytest.mark.parametrize("code", [
+    "x = " + "(" * 1500 + "1" + ")" * 1500,
+    "x = " + "[" * 1500 + "]" * 1500,
+    "x = " + " + ".join(["a"] * 2000),
+    "x = a" + ".b" * 2000,
+    "x = f" + "()" * 2000,
+    "x = " + "not " * 2000 + "a",
+    "x = " + " ".join(['"s"'] * 2000),
+], ids=["parens", "lists", "plus", "attributes", "calls", "not", "strings"])
+def test_every_deep_construct_is_measured_before_parsing(code):
+    from estimig.nesting import too_deep
+
+    assert too_deep("import os\n" + code + "\n") == 2
+
+
+def test_real_code_is_far_from_the_nesting_limit():
+    from estimig.nesting import too_deep
+
+    sources = [*ROOT.glob("estimig/**/*.py"), *ROOT.glob("codemods/*.py"), *ROOT.glob("fixtures/**/*.py")]
+    assert len(sources) > 100
+    assert [p for p in sources if too_deep(p.read_text(encoding="utf-8", errors="replace"))] == []
