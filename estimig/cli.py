@@ -186,7 +186,9 @@ def _rewrite_stdin(options, *, name: str | None, excludes, config, write: bool, 
     # Bytes in, bytes out: the PEP 263 cookie / BOM decide the encoding, and newlines pass through.
     data = sys.stdin.buffer.read()
     label = name or "-"
-    if name is not None and is_excluded(name, excludes, config.get("respect_gitignore", True)):
+    # Excludes are written relative to the project, where the config file is.
+    project = os.path.dirname(config.path) if config.path else None
+    if name is not None and is_excluded(name, excludes, config.get("respect_gitignore", True), root=project):
         if write:
             sys.stdout.buffer.write(data)  # excluded: passed through untouched, as a walk would skip it
             sys.stdout.buffer.flush()

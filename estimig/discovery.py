@@ -60,22 +60,26 @@ def exclude_spec(excludes: Iterable[str]):
     return pathspec.PathSpec.from_lines("gitwildmatch", excludes)
 
 
-def is_excluded(path: str, excludes: Iterable[str] = (), respect_gitignore: bool = True) -> bool:
-    """Whether a walk from the current folder would leave `path` out (for --stdin-filename)."""
+def is_excluded(path: str, excludes: Iterable[str] = (), respect_gitignore: bool = True,
+                root: str | None = None) -> bool:
+    """Whether a walk of `root` (default: the current folder) would leave `path` out (for
+    --stdin-filename); for a path outside it, a walk from the top of its repository."""
     spec = exclude_spec(excludes)
-    rel = os.path.normpath(path)
+    absolute = os.path.abspath(path)
+    folder = Path(absolute).parent
+    ignores = _GitIgnores(folder) if respect_gitignore else None
+    rel = os.path.relpath(absolute, root or os.getcwd())
+    if rel.startswith(".."):
+        rel = os.path.relpath(absolute, ignores.top if ignores else folder)
     parts = rel.split(os.sep)
+    folders = [os.path.join(*parts[:i]) for i in range(1, len(parts))]
     if any(part in DEFAULT_EXCLUDES or part.endswith(".egg-info") for part in parts[:-1]):
         return True
-    if spec.match_file(rel) or any(spec.match_file(os.path.join(*parts[:i]) + "/") for i in range(1, len(parts))):
+    if spec.match_file(rel) or any(spec.match_file(f + "/") for f in folders):
         return True
-    if not respect_gitignore:
-        return False
-    folder = Path(os.path.abspath(path)).parent
-    ignores = _GitIgnores(folder)
-    return ignores.ignored(os.path.abspath(path)) or any(
+    return ignores is not None and (ignores.ignored(absolute) or any(
         ignores.ignored(str(parent), is_dir=True) for parent in (folder, *folder.parents)
-        if len(str(parent)) > len(ignores.top))
+        if len(str(parent)) > len(ignores.top)))
 
 
 def _valid(line: str) -> bool:

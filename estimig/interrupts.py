@@ -98,6 +98,7 @@ def init_worker(event, parent_pid: int) -> None:
 
 def _worker_sigterm(signum, frame):
     if _busy:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean-up short
         raise _Abandon
     os._exit(128 + signum)
 

@@ -38,7 +38,9 @@ def _process_file(path: str, options: Options, write: bool) -> FileResult:
     try:
         size = os.stat(path).st_size
         if size > options.max_file_size:
-            return _too_large(path, size, options) if _file_may_hold_estimator(path) else FileResult(path)
+            if not _file_may_hold_estimator(path):
+                return FileResult(path)
+            return FileResult(path, error=_size_finding(size, options))
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
@@ -88,10 +90,6 @@ def migrate_notebook_text(text: str, path: str, options: Options) -> tuple[Resul
 
     outcome = migrate_notebook(text, lambda code: migrate_text(code, path, options), path=path)
     return outcome.as_result(), list(outcome.cell_diffs)
-
-
-def _too_large(path: str, size: int, options: Options) -> FileResult:
-    return FileResult(path, error=_size_finding(size, options))
 
 
 def _size_finding(size: int, options: Options) -> Finding:
@@ -161,18 +159,18 @@ def _parallel(paths: list[str], options: Options, write: bool, jobs: int,
     rest = None
     with _pool(min(jobs, len(paths)), stop) as pool:
         while batches or in_flight:
-            # A few batches per worker in flight: enough to keep them busy, few to wait for on a stop.
-            while batches and not stop.requested and len(in_flight) < jobs * 2:
-                batch = batches.popleft()
-                in_flight.append((batch, pool.submit(_pool_batch, batch, options, write)))
-            if not in_flight:
-                return
-            batch, future = in_flight.popleft()
             try:
-                results = future.result()
-            except BrokenProcessPool:
-                rest = [*batch, *(p for b, _ in in_flight for p in b), *(p for b in batches for p in b)]
+                # A few batches per worker in flight: enough to keep them busy, few to wait for on a stop.
+                while batches and not stop.requested and len(in_flight) < jobs * 2:
+                    in_flight.append((batches[0], pool.submit(_pool_batch, batches[0], options, write)))
+                    batches.popleft()
+                if not in_flight:
+                    return
+                results = in_flight[0][1].result()
+            except BrokenProcessPool:  # on a result, or on submitting to a pool already broken
+                rest = [*(p for b, _ in in_flight for p in b), *(p for b in batches for p in b)]
                 break
+            in_flight.popleft()
             yield from results
     if rest is not None:
         yield from _one_at_a_time(rest, options, write, stop)

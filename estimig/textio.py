@@ -70,15 +70,19 @@ def write_atomic(path: str, data: bytes, expected: bytes | None = None) -> None:
     full copy is written aside first and restores it should the overwrite fail). A file without
     any write bit is not rewritten, even by root, who ignores modes.
     """
+    from estimig.interrupts import deferred
+
     # Through a symlink, replace the file it points to; renaming over the link would replace the link.
     path = os.path.realpath(path)
     status = _unchanged_status(path, expected)
     if not status.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
         raise WriteRefused(f"read-only (mode {stat.S_IMODE(status.st_mode):04o}); not rewritten")
-    if status.st_nlink > 1 or not _can_give_owner(status):
-        _overwrite_in_place(path, data, status)
-    else:
-        _replace(path, data, status)
+    # Ctrl-C and SIGTERM wait for the few milliseconds of a write: no temporary file is left behind.
+    with deferred():
+        if status.st_nlink > 1 or not _can_give_owner(status):
+            _overwrite_in_place(path, data, status)
+        else:
+            _replace(path, data, status)
 
 
 def _unchanged_status(path: str, expected: bytes | None) -> os.stat_result:
@@ -111,28 +115,22 @@ def _can_give_owner(status: os.stat_result) -> bool:
 
 
 def _replace(path: str, data: bytes, status: os.stat_result) -> None:
-    from estimig.interrupts import deferred
-
     temporary = _write_aside(path, data, ".tmp", status)
     try:
-        with deferred():
-            _still(path, status)
-            os.replace(temporary, path)
+        _still(path, status)
+        os.replace(temporary, path)
     except BaseException:
         _remove(temporary)
         raise
 
 
 def _overwrite_in_place(path: str, data: bytes, status: os.stat_result) -> None:
-    from estimig.interrupts import deferred
-
     with open(path, "rb") as handle:
         old = handle.read()
     backup = _write_aside(path, old, ".bak")
     try:
-        with deferred():
-            _still(path, status)
-            _overwrite(path, data)
+        _still(path, status)
+        _overwrite(path, data)
     except OSError as exc:
         try:
             _overwrite(path, old)

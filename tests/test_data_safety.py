@@ -161,14 +161,14 @@ def test_a_signal_stops_the_run_between_files(tmp_path, monkeypatch, signum, cod
     assert "Migrated" not in stderr_of(result)
 
 
-DRIVER = """
+DRIVER = r"""
 import os, signal, sys
 from estimig import runner
 real = runner.process_file
 trigger, action = sys.argv[1], sys.argv[2]
 def process_file(path, options, write):
     if action == "hang" and os.getpid() != PARENT:
-        print(os.getpid(), flush=True)
+        os.write(1, f"{os.getpid()}\n".encode())  # one write: two workers' lines never interleave
         signal.pause()  # in a worker: until the worker is told to die
     result = real(path, options, write)
     if path.endswith(trigger) and action == "ctrl-c":
