@@ -10,6 +10,7 @@ Exit codes (also in `estimig rewrite --help` and docs/cli.md):
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -32,8 +33,10 @@ class _Group(click.Group):
         except (click.Abort, KeyboardInterrupt):
             click.echo("estimig: interrupted", err=True)
             sys.exit(130)
-        except OSError as exc:  # stdout or stderr closed or full: the one place no finding can go
-            _stream_failed(exc)
+        except OSError as exc:
+            if exc.errno in (errno.EPIPE, errno.ENOSPC, errno.EBADF, errno.EIO):
+                _stream_failed(exc)  # stdout or stderr closed or full: the one place no finding can go
+            _fail(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc.strerror or exc))
         if not standalone_mode:
             return code
         sys.exit(code if isinstance(code, int) else EXIT_CLEAN)
