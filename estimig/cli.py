@@ -5,10 +5,12 @@ Exit codes (also in `estimig rewrite --help` and docs/cli.md):
   1  files were changed, or would be changed with --diff / --check
   2  errors: a file could not be read or parsed, bad configuration or usage, or with --strict a
      call that needs manual attention
+  130, 143  interrupted by SIGINT (Ctrl-C) or SIGTERM
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -21,13 +23,24 @@ EXIT_CLEAN, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
 
 
 class _Group(click.Group):
-    def main(self, *args, **kwargs):
-        # Bad input is a one-line message and exit 2, never a traceback.
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        # Bad input is a one-line message and exit 2, never a traceback or click's usage block.
         try:
-            return super().main(*args, **kwargs)
-        except KeyboardInterrupt:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            _fail(f"{exc.format_message().rstrip('.')} (see `{_command_name(exc.ctx)} --help`)")
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except (click.Abort, KeyboardInterrupt):
             click.echo("estimig: interrupted", err=True)
             sys.exit(130)
+        except OSError as exc:
+            if exc.errno in (errno.EPIPE, errno.ENOSPC, errno.EBADF, errno.EIO):
+                _stream_failed(exc)  # stdout or stderr closed or full: the one place no finding can go
+            _fail(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc.strerror or exc))
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else EXIT_CLEAN)
 
     def get_command(self, ctx, cmd_name):
         command = super().get_command(ctx, cmd_name)
@@ -63,6 +76,7 @@ Exit codes:
   1  files changed (or would change with --diff/--check)
   2  errors: unreadable or unparsable files, bad config or usage;
      with --strict also calls that need manual attention
+  130  interrupted by Ctrl-C (143: by SIGTERM); files are old or new, never half written
 """
 
 
@@ -106,11 +120,17 @@ Exit codes:
 @click.option("--color/--no-color", default=None, help="Force or disable colour (default: when a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="Only print findings, errors and the files that change.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list every file checked, changed or not.")
+@click.option("--max-file-size", "max_file_size", metavar="SIZE", default=None,
+              help="Skip, with an error, files with more Python than this (default 1MB; `500KB`, `2MB`).")
+@click.option("--follow-symlinks", is_flag=True, default=None,
+              help="Follow symlinks that lead out of the walked folder (default: note and skip them).")
+@click.option("--stdin-filename", metavar="PATH", default=None,
+              help="With `-`: the path stdin stands for (its config, excludes, notebook format, name in findings).")
 def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, target, assume, list_assumptions,
-            exclude, jobs, exit_zero_even_if_changed, strict, report_path, report_format, report_full, comment_mode, severity,
-            report_root, config_path, color, quiet, verbose):
+            exclude, jobs, exit_zero_even_if_changed, strict, report_path, report_format, report_full, comment_mode,
+            severity, report_root, config_path, color, quiet, verbose, max_file_size, follow_symlinks, stdin_filename):
     from estimig.config import ConfigError, load_config
-    from estimig.options import Options
+    from estimig.options import DEFAULT_MAX_FILE_SIZE, Options, parse_size
 
     if list_concerns:
         _list_concerns(target or "v1")
@@ -120,14 +140,21 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, tar
         return
     if not paths:
         _fail("no PATH given (try `estimig rewrite .`, or `-` for stdin)")
+    if show_diff and check:
+        _fail("--diff and --check cannot be combined (--diff already exits 1 when something would change)")
+    if stdin_filename is not None and paths != ("-",):
+        _fail("--stdin-filename goes with `-` (stdin) alone")
     try:
-        config = load_config(config_path, start=paths[0] if paths[0] != "-" else ".")
+        start = paths[0] if paths[0] != "-" else stdin_filename or "."
+        config = load_config(config_path, start=start)
         options = Options.create(only=_split(only) or tuple(config.get("only", ())),
                                  skip=_split(skip) or tuple(config.get("skip", ())),
                                  environment=environment or config.get("environment", "explicit"),
                                  comments=comment_mode or config.get("comments", "inline"),
                                  assume=_split(assume) or tuple(config.get("assume", ())),
-                                 target=target or config.get("target", "v1"))
+                                 target=target or config.get("target", "v1"),
+                                 max_file_size=parse_size(max_file_size) if max_file_size is not None
+                                 else config.get("max_file_size", DEFAULT_MAX_FILE_SIZE))
     except (ConfigError, ValueError) as exc:
         _fail(str(exc))
     from estimig.output import ReportPlan, UsageError
@@ -140,53 +167,87 @@ def rewrite(paths, show_diff, check, only, skip, list_concerns, environment, tar
     strict = strict if strict is not None else config.get("strict", False)
     jobs = jobs or config.get("jobs")
     write = not (show_diff or check)
+    excludes = (*config.get("exclude", ()), *exclude)
+    if sys.stdout is None and (show_diff or "-" in paths):
+        _fail("stdout is closed: nowhere to write the output")
+    _tolerate_unprintable_names()
 
     if "-" in paths:
         if len(paths) > 1:
             _fail("`-` (stdin) cannot be combined with other paths")
-        sys.exit(_rewrite_stdin(options, write=write, show_diff=show_diff, strict=strict,
-                                exit_zero=exit_zero_even_if_changed, report=report))
+        sys.exit(_rewrite_stdin(options, name=stdin_filename, excludes=excludes, config=config, write=write,
+                                show_diff=show_diff, strict=strict, exit_zero=exit_zero_even_if_changed,
+                                report=report))
 
     from estimig.discovery import iter_files
 
-    missing = [p for p in paths if p != "-" and not os.path.exists(p)]
+    missing = [p for p in paths if p != "-" and not os.path.lexists(p)]
     if missing:
         _fail(f"{missing[0]}: no such file or directory")
+    dangling = [p for p in paths if not os.path.exists(p)]
+    if dangling:
+        _fail(f"{dangling[0]}: a symlink to nothing (it points to {os.readlink(dangling[0])})")
+    skipped = []
     try:
-        files = list(iter_files(paths, excludes=(*config.get("exclude", ()), *exclude),
-                                respect_gitignore=config.get("respect_gitignore", True)))
+        files = list(iter_files(paths, excludes=excludes, respect_gitignore=config.get("respect_gitignore", True),
+                                follow_symlinks=bool(follow_symlinks or config.get("follow_symlinks", False)),
+                                skipped=skipped))
         report.check_not_among(files)
     except (ValueError, OSError, UsageError) as exc:
         _fail(str(exc))
     sys.exit(_rewrite_files(files, options, write=write, show_diff=show_diff, jobs=jobs, strict=strict,
                             exit_zero=exit_zero_even_if_changed, report=report, color=color, quiet=quiet,
-                            verbose=verbose))
+                            verbose=verbose, skipped=skipped))
 
 
-def _rewrite_stdin(options, *, write: bool, show_diff: bool, strict: bool, exit_zero: bool, report) -> int:
-    from estimig.engine import migrate_source
+def _tolerate_unprintable_names() -> None:
+    """A file name that is not valid UTF-8 is printed with escapes, never a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def _rewrite_stdin(options, *, name: str | None, excludes, config, write: bool, show_diff: bool, strict: bool,
+                   exit_zero: bool, report) -> int:
+    from estimig import runner
+    from estimig.discovery import is_excluded
+    from estimig.notebooks import is_notebook_path
     from estimig.reports import finding_line
     from estimig.result import FileResult, Severity
     from estimig.textio import UnreadableFile, decode, encode
 
+    if sys.stdin is None:
+        _fail("stdin is closed: nothing to read for `-`")
     # Bytes in, bytes out: the PEP 263 cookie / BOM decide the encoding, and newlines pass through.
     data = sys.stdin.buffer.read()
+    label = name or "-"
+    # Excludes are written relative to the project, where the config file is.
+    project = os.path.dirname(config.path) if config.path else None
+    if name is not None and is_excluded(name, excludes, config.get("respect_gitignore", True), root=project):
+        if write:
+            sys.stdout.buffer.write(data)  # excluded: passed through untouched, as a walk would skip it
+            sys.stdout.buffer.flush()
+        return EXIT_CLEAN
+    notebook = name is not None and is_notebook_path(name)
     try:
-        source = decode(data, python=True)
+        source = decode(data, python=not notebook)
     except UnreadableFile as exc:
-        _fail(f"-: {exc}")
+        _fail(f"{label}: {exc}")
     text = source.text
-    result = migrate_source(text, path="-", options=options)
+    if notebook:
+        result, cell_diffs = runner.migrate_notebook_text(text, label, options)
+    else:
+        result, cell_diffs = runner.migrate_text(text, label, options), []
     for finding in report.shown(result.findings):
-        click.echo(finding_line("-", finding), err=True)
+        click.echo(finding_line(label, finding), err=True)
     changed = result.code != text
-    if not report.write([FileResult("-", text, result)], print_error=_echo_error):
+    if not report.write([FileResult(label, text, result)], print_error=_echo_error):
         return EXIT_ERROR
     if write:
         try:
             output = encode(source, result.code)
         except UnicodeEncodeError as exc:
-            click.echo(f"-:1: error: io: cannot encode the result as {source.encoding}: {exc}", err=True)
+            click.echo(f"{label}:1: error: io: cannot encode the result as {source.encoding}: {exc}", err=True)
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
             return EXIT_ERROR
@@ -196,15 +257,17 @@ def _rewrite_stdin(options, *, write: bool, show_diff: bool, strict: bool, exit_
     elif show_diff and changed:
         import difflib
 
-        sys.stdout.write("".join(difflib.unified_diff(text.splitlines(True), result.code.splitlines(True), "-", "-")))
+        sys.stdout.write("".join(cell_diffs) or
+                         "".join(difflib.unified_diff(text.splitlines(True), result.code.splitlines(True), label, label)))
     if any(f.severity is Severity.ERROR for f in result.findings) or (strict and result.needs_attention):
         return EXIT_ERROR
     return EXIT_CHANGED if changed and not exit_zero else EXIT_CLEAN
 
 
 def _rewrite_files(files, options, *, write, show_diff, jobs, strict, exit_zero, report, color, quiet,
-                   verbose) -> int:
+                   verbose, skipped=()) -> int:
     from estimig import runner, terminal
+    from estimig.interrupts import catch_signals
     from estimig.reports import finding_line, relpath
     from estimig.result import Severity
 
@@ -212,14 +275,21 @@ def _rewrite_files(files, options, *, write, show_diff, jobs, strict, exit_zero,
     out = terminal.make_console(sys.stdout, color=color)
     # A bar only for a person watching a long run: not when piped, and not under pre-commit.
     show_progress = err.is_terminal and not quiet and len(files) > 20 and not os.environ.get("PRE_COMMIT")
-    results = list(terminal.progress(runner.iter_results(files, options, write=write, jobs=jobs),
-                                     total=len(files), enabled=show_progress, console=err))
+    with catch_signals() as stop:
+        done = list(terminal.progress(runner.iter_results(files, options, write=write, jobs=jobs, stop=stop),
+                                      total=len(files), enabled=show_progress, console=err))
+    results = [*skipped, *done]
     for result in results:
         for finding in report.shown(result.findings):
             err.print(finding_line(relpath(result.path, None), finding), markup=False, highlight=False,
                       soft_wrap=True)
         if show_diff and result.changed:
             terminal.print_diff(out, _diff_text(result))
+    if stop.requested:
+        written = sum(1 for r in done if r.written)
+        err.print(f"interrupted: {written} file{'s' if written != 1 else ''} written, "
+                  f"{len(files) - len(done)} not processed", markup=False, highlight=False)
+        return stop.exit_code
     if quiet:
         terminal.print_changed(err, results)
     else:
@@ -285,9 +355,29 @@ def rules_command(codes):
             click.echo(f"       fix: {rule.fix}")
 
 
-def _fail(message: str) -> None:
+def _command_name(ctx) -> str:
+    names = []
+    while ctx is not None and ctx.parent is not None:
+        names.insert(0, ctx.info_name)
+        ctx = ctx.parent
+    return " ".join(["estimig", *names])
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> None:
     click.echo(f"estimig: error: {message}", err=True)
-    sys.exit(EXIT_ERROR)
+    sys.exit(code)
+
+
+def _stream_failed(exc: OSError) -> None:
+    # Point stdout at /dev/null so that the interpreter's last flush cannot fail a second time.
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass
+    try:
+        _fail(f"cannot write the output: {exc.strerror or exc}")
+    except OSError:  # stderr is gone too: the exit code is all that is left
+        sys.exit(EXIT_ERROR)
 
 
 # The runtime shim's commands (`estimig run`, `estimig verify`): their module (subprocess, tarfile,

@@ -22,6 +22,8 @@ KEYS = {
     "jobs": int,
     "strict": bool,
     "respect_gitignore": bool,
+    "follow_symlinks": bool,
+    "max_file_size": (int, str),  # bytes, or "2MB"
     # The runtime shim's own section (datasets, datastores, compute layout); it validates it itself.
     "runtime": dict,
 }
@@ -68,6 +70,8 @@ def load_config(path: str | None = None, start: str = ".") -> Config:
         try:
             with open(path, encoding="utf-8") as handle:
                 raw = yaml.safe_load(handle) or {}
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: cannot read config: not UTF-8 ({exc.reason} at byte {exc.start})") from None
         except (OSError, yaml.YAMLError) as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1})" if mark is not None else ""
@@ -84,14 +88,33 @@ def load_config(path: str | None = None, start: str = ".") -> Config:
         if isinstance(value, str) and expected is list:
             value = [value]
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            names = {list: "a list", str: "a string", int: "an integer", bool: "a boolean (true/false)", dict: "a table"}
+            names = {list: "a list", str: "a string", int: "an integer", bool: "a boolean (true/false)", dict: "a table",
+                     (int, str): "a size (bytes, or a string such as \"2MB\")"}
             raise ConfigError(f"{path}: '{key}' must be {names[expected]}, not {type(value).__name__}")
         if expected is list and not all(isinstance(item, str) for item in value):
             raise ConfigError(f"{path}: '{key}' must be a list of strings")
         if normalized == "jobs" and value < 1:
             raise ConfigError(f"{path}: 'jobs' must be at least 1, not {value}")
-        values[normalized] = value
+        try:
+            values[normalized] = _checked(normalized, value)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: '{key}': {exc}") from None
     return Config(path=path, values=values)
+
+
+def _checked(key: str, value: Any) -> Any:
+    """A value the rest of estimig accepts, checked here so that the error names the file and key."""
+    from estimig.options import Options, parse_size
+
+    if key in ("only", "skip", "environment"):
+        Options.create(**{key: value})
+    elif key == "exclude":
+        from estimig.discovery import exclude_spec
+
+        exclude_spec(value)
+    elif key == "max_file_size":
+        return parse_size(value)
+    return value
 
 
 def _pyproject_section(path: str) -> dict | None:
@@ -102,6 +125,9 @@ def _pyproject_section(path: str) -> dict | None:
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read pyproject.toml: {exc}") from None
-    return data.get("tool", {}).get("estimig")
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: 'tool' must be a table ([tool.estimig]), not {type(tool).__name__}")
+    return tool.get("estimig")

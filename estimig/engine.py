@@ -7,6 +7,7 @@ import libcst as cst
 from estimig import assumptions, comments, rules
 from estimig.assemble import CallDecision, assemble, enclosing_statement, render, statement_at_line
 from estimig.facts import EstimatorCall, collect
+from estimig.nesting import MESSAGE as NESTING_MESSAGE, too_deep
 from estimig.options import Options
 from estimig.plan import SCRIPT_RUN_CONFIG_ORDER, CallPlan, blocked_message, merge
 from estimig.prefilter import mentions_azureml
@@ -17,17 +18,24 @@ def migrate_source(code: str, *, path: str = "<string>", options: Options | None
     """Migrate every estimator construction in `code` that the enabled concerns fully handle."""
     if not mentions_azureml(code):
         return Result(code)
+    deep = too_deep(code)  # LibCST's native parser would take the whole process down
+    if deep is not None:
+        return Result(code, (Finding(deep, Severity.ERROR, "engine", NESTING_MESSAGE,
+                                     code=rules.TOO_LARGE_OR_DEEP),))
     try:
         module = cst.parse_module(code)
     except cst.ParserSyntaxError as exc:
         return Result(code, (parse_error(exc),))
+    except RecursionError:
+        return Result(code, (Finding(1, Severity.ERROR, "engine", NESTING_MESSAGE,
+                                     code=rules.TOO_LARGE_OR_DEEP),))
     if options is None:
         options = default_options()
     try:
         return _migrate_module(code, module, options, path)
     except RecursionError:
-        return Result(code, (Finding(1, Severity.ERROR, "engine", "the file nests too deeply to be analysed; left as it was",
-                                     code=rules.INTERNAL),))
+        return Result(code, (Finding(1, Severity.ERROR, "engine", NESTING_MESSAGE,
+                                     code=rules.TOO_LARGE_OR_DEEP),))
     except Exception as exc:  # a bug in estimig must never cost the user their file
         message = f"internal error ({type(exc).__name__}: {exc}); the file was left as it was. Please report this"
         return Result(code, (Finding(1, Severity.ERROR, "engine", message, code=rules.INTERNAL),))

@@ -5,7 +5,7 @@ How it works (the approach nbQA takes, reimplemented here):
    records where each code cell's `source` value sits in the text.
 2. Mask IPython syntax (`%magic`, `!shell`, `obj?`, `x = !cmd`) with unique names that are valid
    Python, skip cells whose cell magic makes the body something else (`%%writefile`, `%%bash`),
-   and skip, with a finding, cells that still do not parse.
+   and skip, with a finding, cells that still do not parse or nest too deeply to analyse.
 3. Join the remaining cells with unique separator statements, migrate the program once (an
    estimator built in one cell and submitted in another is one program), split it back, restore
    the masked lines, and map findings to `cell N` and the line inside that cell.
@@ -31,6 +31,7 @@ from json.decoder import scanstring
 from typing import Callable
 
 from estimig import rules
+from estimig.nesting import MESSAGE as NESTING_MESSAGE, too_deep
 from estimig.result import Finding, Result, Severity
 
 CONCERN = "notebook"
@@ -362,8 +363,17 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
             unchanged.findings.append(Finding(1, Severity.INFO, CONCERN, f"skipped: {masked.skip_reason}", cell=cell.index,
                                                       code=rules.NOTEBOOK_SKIPPED))
             continue
+        deep = too_deep(masked.code)  # before compile(), and before LibCST could crash on it
+        if deep is not None:
+            unchanged.findings.append(Finding(deep, Severity.WARNING, CONCERN, f"cell {NESTING_MESSAGE}", cell=cell.index,
+                                                      code=rules.NOTEBOOK_CELL_TOO_DEEP))
+            continue
         try:
             compile(masked.code, f"cell {cell.index}", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        except RecursionError:
+            unchanged.findings.append(Finding(1, Severity.WARNING, CONCERN, f"cell {NESTING_MESSAGE}", cell=cell.index,
+                                                      code=rules.NOTEBOOK_CELL_TOO_DEEP))
+            continue
         except (SyntaxError, ValueError) as exc:
             line = getattr(exc, "lineno", None) or 1
             msg = getattr(exc, "msg", None) or str(exc)

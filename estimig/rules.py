@@ -39,6 +39,12 @@ _RULES = (
          "Nothing to do, unless that cell builds an estimator: then move the code to a Python cell."),
     Rule("EST006", "notebook-cell-unparsable", Severity.WARNING, "this notebook cell does not parse as Python",
          "Fix the cell's syntax (IPython magics on their own line are understood), then run estimig again."),
+    Rule("EST007", "too-large-or-deep", Severity.ERROR, "the file is too large or too deeply nested to analyse",
+         "Split or simplify the file, or raise --max-file-size; nesting deeper than 200 levels is never analysed."),
+    Rule("EST008", "path-skipped", Severity.INFO, "a symlink or folder was not followed while walking the tree",
+         "Nothing to do, unless a file there should be migrated: name it directly, or pass --follow-symlinks."),
+    Rule("EST009", "notebook-cell-too-deep", Severity.WARNING, "this notebook cell is too deeply nested to analyse",
+         "Simplify the cell (or move that code to a module), then run estimig again."),
     Rule("EST101", "core-unprovable", Severity.WARNING, "left as an Estimator: its call shape cannot be proven",
          "Write the arguments out as keywords, assign the estimator to a name, then run estimig again."),
     Rule("EST102", "arguments-unprovable", Severity.WARNING, "left as an Estimator: script_params cannot be proven",
@@ -87,6 +93,7 @@ RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 # The codes the engine, the file readers and the merge of plans set by name.
 PARSE, IO, INTERNAL = "EST001", "EST002", "EST003"
 NOTEBOOK_UNREADABLE, NOTEBOOK_SKIPPED, NOTEBOOK_UNPARSABLE = "EST004", "EST005", "EST006"
+TOO_LARGE_OR_DEEP, PATH_SKIPPED, NOTEBOOK_CELL_TOO_DEEP = "EST007", "EST008", "EST009"
 CONCERN_DISABLED, UNKNOWN_ARGUMENT, CONFLICT = "EST110", "EST111", "EST112"
 CLASS_USED = "EST120"
 # A call migrated on a named assumption (issue 14): `Finding(..., code=rules.ASSUMED, assumptions=...)`.

@@ -77,3 +77,18 @@ def test_engine_migration_runs_unchanged(job, tmp_path):
     (folder / "migrated.py").write_text(result.code)
     outcome = invoke("verify", folder / "before.py", folder / "migrated.py", "--timeout", 240)
     assert outcome.exit_code == 0, outcome.stdout + outcome.stderr
+
+
+@pytest.mark.slow
+def test_a_pair_whose_jobs_fail_is_never_verified(tmp_path):
+    """Both versions fail the same way: the traces agree, but nothing ran, so verify exits 3."""
+    import shutil
+
+    from estimig.runtime import errors
+
+    shutil.copytree(JOBS / "env_pip", tmp_path / "job")
+    (tmp_path / "job" / "src" / "show_env.py").write_text("import sys\nsys.exit(7)\n")
+    result = invoke("verify", tmp_path / "job" / "before.py", tmp_path / "job" / "after.py", "--timeout", 240)
+    output = result.stdout + result.stderr
+    assert result.exit_code == errors.JOB_FAILED, output
+    assert "exited 7" in output and "Traceback" not in output

@@ -122,15 +122,18 @@ def test_a_write_error_is_reported_and_the_run_goes_on(tmp_path, monkeypatch):
         shutil.copyfile(BASIC / "before.py", tmp_path / f"{name}.py")
     real = textio.write_atomic
 
-    def flaky(path, data):
+    def flaky(path, data, expected=None):
         if path.endswith("a.py"):
             raise OSError(28, "No space left on device")
-        real(path, data)
+        real(path, data, expected)
 
     monkeypatch.setattr(runner, "write_atomic", flaky)
     result = rewrite(str(tmp_path))
     assert result.exit_code == 2
     assert "a.py:1: error: EST002 io: cannot write" in stderr_of(result)
+    # The summary never counts a file whose write failed as migrated.
+    assert f"{tmp_path / 'a.py'}: error, 0 migrated" in stderr_of(result)
+    assert "Migrated 1 call in 1 file;" in stderr_of(result)
     assert (tmp_path / "a.py").read_text(encoding="utf-8") == text(BASIC, "before.py")
     assert (tmp_path / "b.py").read_text(encoding="utf-8") == text(BASIC, "after.py")
 

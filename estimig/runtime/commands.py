@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from estimig.runtime import errors
-from estimig.runtime.errors import ShimError, UsageError
+from estimig.runtime.errors import JobFailed, ShimError, UsageError
 
 
 def _one_line_errors(func):
@@ -124,7 +124,8 @@ def _say_assumptions(path: Path, label: str) -> None:
 def verify_command(old, new, revision, backend, timeout, venv, config_file, report_file, fmt):
     """Run two versions of a submit script's jobs and compare what they did.
 
-    Prints "unchanged", or each difference; exits 1 on a difference."""
+    Prints "unchanged", or each difference; exits 1 on a difference, 3 when a job of either
+    version exits non-zero."""
     from estimig.runtime.compare import compare_traces
     from estimig.runtime.report import render
     from estimig.runtime.runner import RunOptions, run_script
@@ -152,19 +153,26 @@ def verify_command(old, new, revision, backend, timeout, venv, config_file, repo
             labels = [(str(old), str(new))]
         if not pairs:
             raise UsageError(f"no submit script (a .py file calling .submit(...)) under {old}")
+        failures = []
         for (before, after), (old_label, new_label) in zip(pairs, labels):
             _say_assumptions(after, new_label)
             old_run = run_script(before, options)
             new_run = run_script(after, options)
             comparison = compare_traces(old_run.traces, new_run.traces, old_label, new_label)
-            for results in (old_run.results, new_run.results):
+            for label, results in ((old_label, old_run.results), (new_label, new_run.results)):
                 for result in results:
                     if result.failed():
                         click.echo(result.log_tail(), err=True)
+                        exits = ", ".join(f"{name} exited {code}" for name, code in result.failed().items())
+                        failures.append(f"{label}: job '{result.spec.experiment}' failed ({exits})")
             comparisons.append(comparison)
     text = render(comparisons, fmt)
     click.echo(text, nl=False)
     if report_file is not None:
         report_file.write_text(text if fmt == "text" else render(comparisons, fmt))
+    if failures:
+        # Two runs that fail the same way prove nothing about the migration: never "unchanged".
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        raise JobFailed(f"{failures[0]}{more}; its log tail is above, and a pair that did not run is not verified")
     if not all(c.unchanged for c in comparisons):
         sys.exit(errors.DIFFERENT)
