@@ -70,7 +70,8 @@ class ReportPlan:
             targets.append((self.full_path, True))
         for target, full in targets:
             try:
-                with open(target, "w", encoding="utf-8") as handle:
+                # A file name that is not valid UTF-8 is written with escapes, never an error.
+                with open(target, "w", encoding="utf-8", errors="backslashreplace") as handle:
                     handle.write(self.render(results, full=full))
             except OSError as exc:
                 print_error(f"estimig: error: cannot write the report {target}: {exc.strerror}")

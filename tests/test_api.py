@@ -33,7 +33,7 @@ def test_text_without_azureml_is_returned_unparsed_with_no_findings():
 
 @pytest.mark.parametrize("error, message", [
     (KeyError("a bug"), "internal error (KeyError"),
-    (RecursionError(), "nests too deeply to be analysed"),
+    (RecursionError(), "too deeply nested to analyse"),
 ])
 def test_an_analysis_that_fails_is_an_engine_error_and_the_code_is_unchanged(monkeypatch, error, message):
     import estimig.engine as engine

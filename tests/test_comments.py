@@ -37,7 +37,7 @@ COMBINATIONS = {
     "skip-arguments": Options.create(skip=("arguments",)),
     "skip-uses": Options.create(skip=("uses",)),
     "skip-distributed": Options.create(skip=("distributed",)),
-    "skip-environment": Options.create(skip=("environment",)),
+    "without-environment": Options.create(only=("core", "arguments", "uses")),
     "curated": Options.create(environment="curated"),
     "comments-none": Options.create(comments="none"),
 }
@@ -81,7 +81,7 @@ def test_a_notebook_s_second_run_is_a_fixed_point(first):
 
     assert len(NOTEBOOKS) == 2
     for scenario in NOTEBOOKS:
-        for second in ("default", "skip-environment", "comments-none"):
+        for second in ("default", "without-environment", "comments-none"):
             once = migrate_notebook_text(scenario.before, "nb.ipynb", COMBINATIONS[first])[0].code
             twice = migrate_notebook_text(once, "nb.ipynb", COMBINATIONS[second])[0].code
             again = migrate_notebook_text(twice, "nb.ipynb", COMBINATIONS[second])[0].code
@@ -95,7 +95,7 @@ def test_the_combinations_decide_the_mixed_file_differently():
 
 
 def test_a_call_migrated_later_loses_its_comment():
-    left = migrate_source(MIXED, options=COMBINATIONS["skip-environment"]).code
+    left = migrate_source(MIXED, options=COMBINATIONS["without-environment"]).code
     assert "# estimig: EST110" in left
     migrated = migrate_source(left).code
     assert "EST110" not in migrated and "pkgs = ScriptRunConfig(" in migrated

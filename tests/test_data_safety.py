@@ -83,7 +83,7 @@ def test_a_file_edited_during_the_run_keeps_the_edit(tmp_path, monkeypatch):
     edit_during_migration(monkeypatch, lambda path: path.write_bytes(edited) if path == job else None)
     result = rewrite("-j", "1", str(tmp_path))
     assert result.exit_code == 2
-    assert f"{job}:1: error: io: changed on disk while estimig ran; not rewritten" in stderr_of(result)
+    assert f"{job}:1: error: EST002 io: changed on disk while estimig ran; not rewritten" in stderr_of(result)
     assert job.read_bytes() == edited
     assert other.read_bytes() == AFTER
     assert leftovers(tmp_path) == []
@@ -94,7 +94,7 @@ def test_a_file_deleted_during_the_run_is_never_recreated(tmp_path, monkeypatch)
     edit_during_migration(monkeypatch, lambda path: path.unlink() if path == job else None)
     result = rewrite("-j", "1", str(tmp_path))
     assert result.exit_code == 2
-    assert f"{job}:1: error: io: deleted while estimig ran; not recreated" in stderr_of(result)
+    assert f"{job}:1: error: EST002 io: deleted while estimig ran; not recreated" in stderr_of(result)
     assert not job.exists() and other.read_bytes() == AFTER
     assert f"{job}: error, 0 migrated" in stderr_of(result)
 
@@ -141,7 +141,7 @@ def test_a_read_only_file_is_not_rewritten_even_by_root(tmp_path):
     os.chmod(job, 0o444)
     result = rewrite("-j", "1", str(tmp_path))
     assert result.exit_code == 2
-    assert f"{job}:1: error: io: read-only (mode 0444); not rewritten" in stderr_of(result)
+    assert f"{job}:1: error: EST002 io: read-only (mode 0444); not rewritten" in stderr_of(result)
     assert job.read_bytes() == BEFORE and stat.S_IMODE(os.stat(job).st_mode) == 0o444
     assert other.read_bytes() == AFTER
 
@@ -239,7 +239,7 @@ def test_a_file_that_would_crash_the_parser_costs_only_itself(tmp_path, args):
     deep.write_bytes(DEEP)
     result = rewrite(*args, str(tmp_path))
     assert result.exit_code == 2
-    assert f"{deep}:2: error: engine: too deeply nested to analyse" in stderr_of(result)
+    assert f"{deep}:2: error: EST007 engine: too deeply nested to analyse" in stderr_of(result)
     assert deep.read_bytes() == DEEP
     assert all(p.read_bytes() == AFTER for p in paths)
 
@@ -256,7 +256,7 @@ def test_deep_expression_chains_are_reported_not_recursed_into(tmp_path):
 def test_deep_nesting_in_stdin_and_pre_commit_mode(tmp_path, monkeypatch):
     result = rewrite("-", input=DEEP)
     assert result.exit_code == 2 and result.stdout_bytes == DEEP
-    assert "-:2: error: engine: too deeply nested to analyse" in stderr_of(result)
+    assert "-:2: error: EST007 engine: too deeply nested to analyse" in stderr_of(result)
     monkeypatch.setenv("PRE_COMMIT", "1")
     (job,) = jobs(tmp_path, 1)
     deep = tmp_path / "deep.py"
@@ -275,7 +275,7 @@ def test_a_deep_notebook_cell_is_skipped_and_the_others_migrated(tmp_path):
     path.write_text(nbformat.writes(notebook))
     result = rewrite("-j", "1", str(path))
     assert result.exit_code == 1, stderr_of(result)
-    assert f"{path}:cell 2:1: warning: notebook: cell too deeply nested to analyse" in stderr_of(result)
+    assert f"{path}, cell 2, line 1: warning: EST009 notebook: cell too deeply nested to analyse" in stderr_of(result)
     new = nbformat.reads(path.read_text(), as_version=4)
     assert "ScriptRunConfig(" in new.cells[0].source and new.cells[1].source == cells[1].source
 
@@ -292,7 +292,7 @@ def test_a_worker_that_dies_is_replaced_and_only_its_file_is_lost(tmp_path, monk
     monkeypatch.setattr(runner, "process_file", crash_on_one)
     result = rewrite("-j", "2", str(tmp_path))
     assert result.exit_code == 2
-    assert f"{paths[5]}:1: error: engine: {runner.WORKER_DIED}" in stderr_of(result)
+    assert f"{paths[5]}:1: error: EST003 engine: {runner.WORKER_DIED}" in stderr_of(result)
     assert [p.read_bytes() == AFTER for p in paths] == [True] * 5 + [False] + [True] * 2
     assert leftovers(tmp_path) == []
 
@@ -307,7 +307,7 @@ def test_a_file_over_the_size_limit_is_reported_and_skipped(tmp_path):
     unrelated.write_bytes(b"ROWS = [\n" + b"    (1, 2, 3),\n" * 400 + b"]\n")  # large, never mentions azureml
     result = rewrite("-j", "1", "--max-file-size", "2KB", str(tmp_path))
     assert result.exit_code == 2
-    assert f"{big}:1: error: engine: too large to analyse" in stderr_of(result)
+    assert f"{big}:1: error: EST007 engine: too large to analyse" in stderr_of(result)
     assert str(unrelated) not in stderr_of(result)
     assert big.read_bytes() == BEFORE + b"#" * 3000 + b"\n" and job.read_bytes() == AFTER
     (tmp_path / ".estimig.yaml").write_text("max_file_size: 1KB\n")

@@ -63,8 +63,8 @@ def test_dangling_links_and_loops_are_noted_and_the_run_goes_on(tmp_path):
     result = rewrite(str(tmp_path))
     err = stderr_of(result)
     assert result.exit_code == 1, err
-    assert f"{tmp_path / 'gone.py'}:1: info: io: dangling symlink; skipped" in err
-    assert f"{tmp_path / 'loop_a.py'}:1: info: io: symlink loop; skipped" in err
+    assert f"{tmp_path / 'gone.py'}:1: info: EST008 io: dangling symlink; skipped" in err
+    assert f"{tmp_path / 'loop_a.py'}:1: info: EST008 io: symlink loop; skipped" in err
     assert (tmp_path / "job.py").read_bytes() == AFTER
     result = rewrite("--follow-symlinks", str(tmp_path))  # a followed folder link never loops
     assert result.exit_code == 0 and "symlink loop: this folder was already walked" in stderr_of(result)
@@ -112,7 +112,7 @@ def test_an_unreadable_folder_is_an_error_not_a_silent_skip(tmp_path, monkeypatc
     monkeypatch.setattr(os, "scandir", scandir)
     result = rewrite(str(tmp_path))
     assert result.exit_code == 2
-    assert f"{locked}:1: error: io: cannot read this directory: Permission denied" in stderr_of(result)
+    assert f"{locked}:1: error: EST002 io: cannot read this directory: Permission denied" in stderr_of(result)
     assert (tmp_path / "job.py").read_bytes() == AFTER
 
 
@@ -231,7 +231,7 @@ def test_stdin_filename_applies_the_files_config_excludes_and_format(tmp_path):
     assert result.exit_code == 1 and result.stdout_bytes == AFTER
     (tmp_path / "pyproject.toml").write_text('[tool.estimig]\nmax_file_size = 100\n')
     result = rewrite("--stdin-filename", str(tmp_path / "job.py"), "-", input=BEFORE)
-    assert result.exit_code == 2 and f"{tmp_path / 'job.py'}:1: error: engine: too large" in stderr_of(result)
+    assert result.exit_code == 2 and f"{tmp_path / 'job.py'}:1: error: EST007 engine: too large" in stderr_of(result)
 
 
 def test_stdin_filename_reads_a_notebook(tmp_path):
