@@ -40,6 +40,8 @@ COMBINATIONS = {
     "without-environment": Options.create(only=("core", "arguments", "uses")),
     "curated": Options.create(environment="curated"),
     "comments-none": Options.create(comments="none"),
+    "assume-all": Options.create(assume=["all"]),
+    "cached-image": Options.create(environment="cached-image"),
 }
 
 # Real shapes: the example project's files and a few fixtures estimig leaves or migrates in part.

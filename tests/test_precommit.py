@@ -130,3 +130,30 @@ def test_the_readme_snippet_works_verbatim(tmp_path, pre_commit_installed):
         else:
             assert "files were modified by this hook" in log and "train_job.py: written" in log
             assert (project / "train_job.py").read_text(encoding="utf-8") == after, log
+
+
+IGNORED_LEFTOVER = '''from azureml.core import Experiment, Workspace
+from azureml.train.estimator import Estimator
+
+ws = Workspace.from_config()
+settings = {"source_directory": "src", "entry_script": "train.py", "compute_target": "cpu-cluster"}
+legacy = Estimator(**settings)  # estimig: ignore[EST101]
+Experiment(ws, "legacy").submit(legacy)
+'''
+
+
+@pytest.mark.slow
+def test_check_passes_on_a_repo_whose_leftover_call_is_ignored(tmp_path, pre_commit_installed):
+    """The hook a team keeps in pre-commit: the one call they will not migrate carries
+    `# estimig: ignore[...]`, so `estimig-check` passes without touching it."""
+    hooks = checkout_copy(tmp_path / "estimig")
+    project = project_with_a_job(tmp_path / "project", {"legacy_job.py": IGNORED_LEFTOVER})
+    check = pre_commit(project, hooks, tmp_path / "pre-commit-home", "estimig-check")
+    log = check.stdout + check.stderr
+    assert check.returncode == 0, log
+    assert "Passed" in log and "Traceback" not in log
+    assert (project / "legacy_job.py").read_text(encoding="utf-8") == IGNORED_LEFTOVER
+    # Without the suppression the same check fails: the hook would add the EST101 comment.
+    (project / "legacy_job.py").write_text(IGNORED_LEFTOVER.replace("  # estimig: ignore[EST101]", ""))
+    failing = pre_commit(project, hooks, tmp_path / "pre-commit-home", "estimig-check")
+    assert failing.returncode == 1, failing.stdout + failing.stderr
