@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from estimig.comments import MAX_COMMENT, PREFIX
 from estimig.result import Finding, Severity
 
 
@@ -73,6 +72,8 @@ def as_dataset(value, options, used: set[str]):
 
 def relied_on(text: str) -> list[str]:
     """The assumptions a migrated file says it relies on: the names behind its `assumes` comments."""
+    from estimig.comments import PREFIX
+
     found: set[str] = set()
     marker = f"{PREFIX} assumes "
     for line in text.splitlines():
@@ -96,6 +97,8 @@ def ordered(names) -> list[str]:
 def comment(names) -> str:
     """The line above a call migrated on assumptions: their statements, or their names when the
     statements would make the line longer than MAX_COMMENT."""
+    from estimig.comments import MAX_COMMENT, PREFIX  # here: resolving names must not import LibCST
+
     names = ordered(names)
     text = f"{PREFIX} assumes {'; '.join(ASSUMPTIONS[n].statement for n in names)}"
     if len(text) <= MAX_COMMENT:

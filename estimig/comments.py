@@ -108,8 +108,6 @@ def _comments_above(statement: cst.CSTNode) -> list[str]:
 
 
 def _comments_within(statement: cst.CSTNode, call: cst.Call | None) -> list[str]:
-    import libcst.matchers as m
-
     if isinstance(statement, cst.SimpleStatementLine):
         parts: list[cst.CSTNode] = [*statement.body, statement.trailing_whitespace]
     elif call is not None:
@@ -118,7 +116,22 @@ def _comments_within(statement: cst.CSTNode, call: cst.Call | None) -> list[str]
         body = getattr(statement, "body", None)
         header = getattr(body, "header", None) or getattr(body, "trailing_whitespace", None)
         parts = [header] if header is not None else []
-    return [c.value for part in parts for c in m.findall(part, m.Comment())]
+    return [comment.value for part in parts for comment in _comment_nodes(part)]
+
+
+def _comment_nodes(node: cst.CSTNode):
+    """Every Comment below a node (they sit in its whitespace nodes; order does not matter here)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Comment):
+            yield current
+        else:
+            stack.extend(current.children)
+
+
+# Whether a source may hold a suppression at all: a cheap test before looking at any call's comments.
+MAY_IGNORE = re.compile(r"#\s*estimig:\s*ignore")
 
 
 def without_owned(lines) -> list[cst.EmptyLine]:

@@ -59,12 +59,16 @@ def parse_error(exc: cst.ParserSyntaxError) -> Finding:
 
 def _migrate_module(code: str, module: cst.Module, options: Options, path: str = "<string>") -> Result:
     facts = collect(module, path)
-    stray = [(line, message) for line, message in facts.stray if not _stray_suppressed(facts, line)]
+    # `# estimig: ignore` comments are looked for only in a file that has one: finding the comments
+    # of each call's lines walks its nodes, which would cost as much as the analysis.
+    suppressible = comments.MAY_IGNORE.search(code) is not None
+    stray = [(line, message) for line, message in facts.stray
+             if not (suppressible and _stray_suppressed(facts, line))]
     findings: list[Finding] = [Finding(line, Severity.WARNING, "uses", message, code=rules.CLASS_USED)
                                for line, message in stray]
     if not facts.calls and not facts.stray:
         return Result(code, tuple(findings))
-    decisions = [decide(call, options) for call in facts.calls]
+    decisions = [decide(call, options, suppressible) for call in facts.calls]
     for decision in decisions:
         if decision.suppressed:
             continue  # `# estimig: ignore`: no finding, no comment
@@ -110,7 +114,7 @@ def owned_lines(stray: list[tuple[int, str]]) -> set[int]:
     return {line for line, _ in stray}
 
 
-def decide(call: EstimatorCall, options: Options) -> CallDecision:
+def decide(call: EstimatorCall, options: Options, suppressible: bool = True) -> CallDecision:
     from estimig.codemods import ALWAYS_REQUIRED, ARGUMENT_OWNERS, registry
 
     target = registry(options.target)
@@ -123,7 +127,7 @@ def decide(call: EstimatorCall, options: Options) -> CallDecision:
     uses = [(id(use.node), use.description) for use in call.uses]
     merged = merge(plans, call.kwargs, ARGUMENT_OWNERS, uses, call.line)
     statement = call.statement or enclosing_statement(call.module, call.node)
-    silenced = comments.call_suppression(statement, call.node) if statement is not None else None
+    silenced = comments.call_suppression(statement, call.node) if statement is not None and suppressible else None
     code = merged.blocked[0].code if merged.is_blocked else None
     if comments.suppressed(silenced, code) or (silenced is comments.ALL and code is None):
         return CallDecision(call, merged, left=True, suppressed=True)
