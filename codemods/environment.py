@@ -580,8 +580,9 @@ class _Planner:
         body = [f"{self.deps}.add_channel({_str(c)})" for c in scenario["channels"]]
         body.append(f"{self.deps}.set_python_version({_str(scenario['python'])})")
         body.extend(f"{self.deps}.add_conda_package({_str(p)})" for p in conda)
-        # cached-image is the old output, statement for statement (the same payload as one list).
-        replaces_pip = merged is not None and self._mode() != "cached-image"
+        # The full build is the same code in every mode: cached-image differs only where the
+        # estimator used its prebuilt image (`_prebuilt`).
+        replaces_pip = merged is not None
         if replaces_pip:
             # One list, in the order the estimator's add_pip_package calls left it: the caller's
             # packages, then the framework's (azureml-defaults moves to where the framework lists it).
@@ -593,12 +594,7 @@ class _Planner:
         elif pip:
             package = call.module.fresh_name("package")
             body.append(f"for {package} in {_list_code(pip)}:\n    {self.deps}.add_pip_package({package})")
-        if self._mode() == "cached-image":
-            if not pip_items and not conda_values and merged == pip:  # the old output's one list
-                body[-1] = f"{self.deps}.set_pip_requirements({_list_code(pip)})"
-            body[0] = f"# What the {call.kind} estimator added: its python, pinned packages and base image.\n{body[0]}"
-        else:
-            body[0] = f"# The {call.kind} estimator's full build: its python, pinned packages and base image.\n{body[0]}"
+        body[0] = f"# The {call.kind} estimator's full build: its python, pinned packages and base image.\n{body[0]}"
         return _Build(body, replaces_pip=replaces_pip)
 
     def _conda_file_environment(self, scenario: dict, pip: list[str], conda: list[str]) -> str | None:
