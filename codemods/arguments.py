@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from estimig.assumptions import as_dataset, hint
+from estimig.assumptions import DATASET, LAST_WINS, SCALARS, as_dataset, hint
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
 from estimig.result import Severity
@@ -21,8 +21,6 @@ NAME = "arguments"
 SUMMARY = "script_params dict -> arguments list, with the estimator's flattening and empty-value rules"
 
 
-SCALARS = "scalar-script-params"
-LAST_WINS = "last-argument-wins"
 
 
 class Unprovable(Exception):
@@ -82,18 +80,13 @@ def _flattened_at_run_time(call: EstimatorCall, options) -> CallPlan:
     sampling = _sampling(call)
     if sampling is not None and (isinstance(sampling, str) or sampling[0]):
         if not options.assumes(LAST_WINS):
-            return CallPlan(NAME, blocked=_message(
-                "script_params, which estimig cannot see, go to HyperDriveConfig(estimator=), which drops "
-                "the ones it samples", LAST_WINS))
+            return CallPlan(NAME, blocked="script_params, which estimig cannot see, go to HyperDriveConfig(estimator=), "
+                            f"which drops the ones it samples; {hint(LAST_WINS)}")
         used.add(LAST_WINS)
     source = call.code(call.kwargs["script_params"].value)
     code = f"[part for pair in {source}.items() for part in pair]"
     return CallPlan(NAME, handles=frozenset({"script_params"}), arguments=(NewArg("arguments", code=code),),
                     assumes=frozenset(used))
-
-
-def _message(text: str, assumption: str) -> str:
-    return f"{text}; {hint(assumption)}"
 
 
 def _sampling(call: EstimatorCall):
@@ -235,7 +228,7 @@ def _render_value(call: EstimatorCall, key: cst.BaseExpression, value: Value, op
         return [call.code(value.node)]
     if value.kind is Kind.UNKNOWN and value.shape is Kind.DATASET:
         raise Unprovable(f"{shown} = {call.code(value.node)}: estimig cannot prove it is a dataset consumption "
-                         "(it cannot see what it is built on)", "dataset-consumption")
+                         "(it cannot see what it is built on)", DATASET)
     if value.kind in (Kind.SCALAR, Kind.UNKNOWN) and options.assumes(SCALARS):
         used.add(SCALARS)
         return [call.code(value.node)]

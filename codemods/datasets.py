@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from estimig.assumptions import as_dataset, hint
+from estimig.assumptions import DATASET, as_dataset, hint
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan
 from estimig.values import Kind, Value, classify, folded_elements, literal
@@ -211,7 +211,7 @@ def _data_statements(call: EstimatorCall, items: list[Item], options) -> tuple[l
                              "pass ds.as_named_input('name') (or .as_mount() / .as_download()) and run estimig again")
         if kind is not Kind.DATASET and item.value.shape is Kind.DATASET:
             raise Unprovable(f"{shown}: estimig cannot prove it is a dataset consumption (it cannot see what it is "
-                             f"built on); {hint('dataset-consumption')}")
+                             f"built on); {hint(DATASET)}")
         if kind is not Kind.DATASET:
             raise Unprovable(f"{shown}: estimig cannot prove it is a dataset or a data reference; migrate the inputs "
                              "by hand")

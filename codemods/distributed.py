@@ -34,14 +34,13 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from estimig.assumptions import hint
+from estimig.assumptions import EXPERIMENT_SUBMIT, HANDOFF, hint
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
 from estimig.result import Severity
 from estimig.values import Kind, classify, folded_attributes, literal
 
 NAME = "distributed"
-HANDOFF, EXPERIMENT_SUBMIT = "estimator-handoff", "experiment-submit"
 SUMMARY = ("node_count, process_count_per_node, distributed_backend, distributed_training, worker_count, "
            "parameter_server_count -> distributed_job_config=MpiConfiguration|PyTorchConfiguration|TensorflowConfiguration")
 HANDLES = frozenset({"node_count", "process_count_per_node", "distributed_backend", "distributed_training",

@@ -28,7 +28,7 @@ import libcst as cst
 from estimig.facts import FRAMEWORK_KINDS, EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
 from estimig.result import Severity
-from estimig.assumptions import hint
+from estimig.assumptions import AMLCOMPUTE, NONEMPTY_IMAGE, PACKAGE_LIST, hint
 from estimig.values import Kind, Value, classify, folded_elements, why
 
 NAME = "environment"
@@ -40,7 +40,6 @@ HANDLES = frozenset({"pip_packages", "conda_packages", "pip_requirements_file", 
                      "environment_definition", "environment_variables", "use_docker", "shm_size",
                      "framework_version"})
 
-PACKAGE_LIST, NONEMPTY_IMAGE, AMLCOMPUTE = "package-list", "nonempty-image", "amlcompute-target"
 ENVIRONMENT = ("azureml.core", "Environment")
 _CONTAINER_REGISTRY = frozenset({"azureml.core.container_registry.ContainerRegistry", "azureml.core.ContainerRegistry"})
 CONDA = ("azureml.core.conda_dependencies", "CondaDependencies")

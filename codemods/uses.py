@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from estimig.assumptions import hint
+from estimig.assumptions import HANDOFF, LAST_WINS, SCALARS, hint
 from estimig.facts import EstimatorCall, Use
 from estimig.plan import CallPlan
 
@@ -45,7 +45,6 @@ ESTIMATOR_STEP_PARAMS = ("name", "estimator", "estimator_entry_script_arguments"
 # Calls that take a submittable config as `config=` and treat a ScriptRunConfig as they treat an
 # estimator: `exp.submit(config=est)`.
 SUBMIT_KEYWORD = "config"
-HANDOFF, LAST_WINS, SCALARS = "estimator-handoff", "last-argument-wins", "scalar-script-params"
 
 
 class Blocked(Exception):

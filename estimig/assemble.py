@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from estimig import assumptions
 from estimig.analysis import children, walk
 from estimig.comments import is_owned, without_owned
 from estimig.facts import EstimatorCall, ModuleFacts

@@ -23,21 +23,27 @@ class Assumption:
     concerns: tuple[str, ...]  # the concerns that use it
 
 
+# The names, for the concerns that use them.
+AMLCOMPUTE, SCALARS, DATASET, PACKAGE_LIST = "amlcompute-target", "scalar-script-params", "dataset-consumption", \
+    "package-list"
+NONEMPTY_IMAGE, HANDOFF, EXPERIMENT_SUBMIT, LAST_WINS = "nonempty-image", "estimator-handoff", "experiment-submit", \
+    "last-argument-wins"
+
 ASSUMPTIONS: dict[str, Assumption] = {a.name: a for a in (
-    Assumption("amlcompute-target", "the compute target is an AmlCompute cluster", ("core", "environment")),
-    Assumption("scalar-script-params", "script_params values not visible here are non-empty scalars "
+    Assumption(AMLCOMPUTE, "the compute target is an AmlCompute cluster", ("core", "environment")),
+    Assumption(SCALARS, "script_params values not visible here are non-empty scalars "
                "(not None, '', a list or data)", ("arguments",)),
-    Assumption("dataset-consumption", "x.as_mount() / x.as_download() on an x not visible here is a dataset "
+    Assumption(DATASET, "x.as_mount() / x.as_download() on an x not visible here is a dataset "
                "consumption", ("datasets", "arguments")),
-    Assumption("package-list", "a pip or conda package list not visible here is a non-empty list of package strings",
+    Assumption(PACKAGE_LIST, "a pip or conda package list not visible here is a non-empty list of package strings",
                ("environment",)),
-    Assumption("nonempty-image", "custom_docker_image, not visible here, is a non-empty image name",
+    Assumption(NONEMPTY_IMAGE, "custom_docker_image, not visible here, is a non-empty image name",
                ("environment",)),
-    Assumption("estimator-handoff", "code not visible here only submits the estimator, so a ScriptRunConfig "
+    Assumption(HANDOFF, "code not visible here only submits the estimator, so a ScriptRunConfig "
                "serves it as well", ("uses",)),
-    Assumption("experiment-submit", "the estimator, not submitted here, is submitted with Experiment.submit",
+    Assumption(EXPERIMENT_SUBMIT, "the estimator, not submitted here, is submitted with Experiment.submit",
                ("distributed",)),
-    Assumption("last-argument-wins", "the entry script takes the last value of a repeated option, as argparse "
+    Assumption(LAST_WINS, "the entry script takes the last value of a repeated option, as argparse "
                "does", ("arguments",)),
 )}
 
@@ -64,8 +70,8 @@ def as_dataset(value, options, used: set[str]):
 
     from estimig.values import Kind
 
-    if value.kind is Kind.UNKNOWN and value.shape is Kind.DATASET and options.assumes("dataset-consumption"):
-        used.add("dataset-consumption")
+    if value.kind is Kind.UNKNOWN and value.shape is Kind.DATASET and options.assumes(DATASET):
+        used.add(DATASET)
         return replace(value, kind=Kind.DATASET, origin=value.node)
     return value
 

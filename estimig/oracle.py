@@ -32,6 +32,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable, ContextManager
 
+from estimig.assumptions import EXPERIMENT_SUBMIT, LAST_WINS
 from estimig.offline import OfflineSession, Submission, offline_sdk
 
 
@@ -231,7 +232,7 @@ def _run_config_of_wrapper(config: Any):
         # run_config= keeps a fixed argument that is also sampled, and the service appends the sampled
         # value after it; when the script takes an option's last value (last-argument-wins), its child
         # runs see what estimator= sends, which drops the fixed value.
-        drops = config.estimator is not None or "last-argument-wins" in _ASSUMED.get()
+        drops = config.estimator is not None or LAST_WINS in _ASSUMED.get()
         run_config = HyperDriveConfig._remove_duplicate_arguments(
             get_run_config_from_script_run(inner), config._generator_config, drops)
         return run_config, inner.source_directory
@@ -422,8 +423,8 @@ def submitted_configs(session: OfflineSession) -> list:
     `Experiment.submit` would submit it."""
     # Snapshot first: serializing an estimator constructs a ScriptRunConfig of its own.
     submissions = list(session.submissions)
-    if not submissions and "experiment-submit" in _ASSUMED.get():
-        submissions = [Submission("experiment-submit", config) for config in session.constructed]
+    if not submissions and EXPERIMENT_SUBMIT in _ASSUMED.get():
+        submissions = [Submission(EXPERIMENT_SUBMIT, config) for config in session.constructed]
     if not submissions:
         return list(session.constructed)
     return [c for s in submissions for c in _expand(as_submitted(s, session))]
