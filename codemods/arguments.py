@@ -43,9 +43,15 @@ def plan(call: EstimatorCall, options) -> CallPlan:
             return _flattened_at_run_time(call, options)
         rendered = [part for key, value in items for part in _render_pair(call, key, value, options, used)]
         kept = _without_sampled(call, rendered, options, used)
+        edits = _hyperdrive_copies(call, rendered) if kept is _SPLIT else ()
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
     findings = ()
+    if kept is _SPLIT:
+        kept = rendered
+        findings = (finding(call.line, NAME, "HyperDrive gets a ScriptRunConfig of its own, without the "
+                            "script_params it samples, as HyperDriveConfig(estimator=) sent them; the estimator's "
+                            "other uses keep them", Severity.INFO),)
     if kept != rendered:
         dropped = ", ".join(k for k in rendered[::2] if k not in kept[::2])
         findings = (finding(call.line, NAME, f"script_params {dropped} dropped: HyperDrive samples "
@@ -53,7 +59,8 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                             "child runs only the sampled value", Severity.INFO),)
     code = "[" + ", ".join(kept) + "]"
     return CallPlan(NAME, handles=frozenset({"script_params"}), arguments=(NewArg("arguments", code=code),),
-                    findings=findings, assumes=frozenset(used))
+                    findings=findings, assumes=frozenset(used), edits=tuple(edits),
+                    imports=frozenset({("azureml.core", "ScriptRunConfig")}) if edits else frozenset())
 
 
 def _visibly_not_a_dict(call: EstimatorCall) -> bool:
@@ -190,26 +197,64 @@ def _without_sampled(call: EstimatorCall, rendered: list[str], options, used: se
     if not any(ok and isinstance(key, str) and key.lstrip("-") in names for ok, key in keys):
         return rendered  # nothing sampled twice: HyperDrive sends the arguments as they are
     shown = ", ".join(repr(k) for ok, k in keys if ok and isinstance(k, str) and k.lstrip("-") in names)
-    if not exclusive and options.assumes(LAST_WINS):
-        # Kept for the other uses; HyperDrive's child runs get the sampled value after it, which wins
-        # (when the arguments are key, value pairs, which the estimator's dict round trip keeps as they are).
-        if len(rendered) % 2 or not all(ok and isinstance(key, str) for ok, key in keys):
-            raise Unprovable(f"script_params {shown} also sampled by HyperDrive, and the arguments are not "
-                             "key, value pairs, which HyperDriveConfig(estimator=) re-pairs; migrate by hand")
-        used.add(LAST_WINS)
-        return rendered
-    if not exclusive:
-        raise Unprovable(f"script_params {shown} also sampled by HyperDrive, which drops the fixed value, while "
-                         "the estimator's other uses keep it: one ScriptRunConfig cannot serve both", LAST_WINS)
     if not all(ok and isinstance(key, (str, int, float, bool)) for ok, key in keys):
         raise Unprovable(f"script_params {shown} also sampled by HyperDrive, which pairs the arguments up to drop "
                          "it, and an argument in a key's place is not a literal; migrate by hand")
+    if not exclusive:
+        return _SPLIT  # the estimator's other uses keep them: HyperDrive gets its own ScriptRunConfig
+    return [rendered[i] for i in _sent_to_hyperdrive(rendered, names)]
+
+
+# `_without_sampled`'s answer when HyperDrive and the estimator's other uses need different arguments.
+_SPLIT = object()
+
+
+def _sent_to_hyperdrive(rendered: list[str], names: set[str]) -> list[int]:
+    """Positions in the arguments of what HyperDriveConfig(estimator=) sends: the list paired up
+    (a repeated key keeps its first place and its last value, an odd last item is lost), without the
+    sampled keys."""
     pairs: dict = {}
-    for (_, key), key_code, value_code in zip(keys, rendered[::2], rendered[1::2]):
-        first = pairs.get(key, (key_code, None))[0]
-        pairs[key] = (first, value_code)
-    return [part for key, (key_code, value_code) in pairs.items()
-            if not (isinstance(key, str) and key.lstrip("-") in names) for part in (key_code, value_code)]
+    for index in range(0, len(rendered) - 1, 2):
+        key = literal(cst.parse_expression(rendered[index]))[1]
+        first = pairs.get(key, (index, None))[0]
+        pairs[key] = (first, index + 1)
+    return [i for key, places in pairs.items() if not (isinstance(key, str) and key.lstrip("-") in names)
+            for i in places]
+
+
+def _hyperdrive_copies(call: EstimatorCall, rendered: list[str]) -> list[tuple[cst.CSTNode, cst.CSTNode]]:
+    """`HyperDriveConfig(estimator=est)` where est is also submitted (or given to another
+    HyperDrive): the ScriptRunConfig keeps every argument for those uses, and each HyperDrive gets
+    `ScriptRunConfig(..., arguments=<est's without what it samples>, run_config=est.run_config)`,
+    the same run configuration with the arguments HyperDriveConfig(estimator=) sent."""
+    from estimig.codemods.uses import sampled_by_use
+
+    found, _ = sampled_by_use(call)
+    edits = []
+    for use, names in found:
+        sent = _sent_to_hyperdrive(rendered, names)
+        if sent == list(range(len(rendered))):
+            continue
+        name = call.code(use.node)
+        if all(literal(cst.parse_expression(rendered[i]))[0] for i in sent):
+            # Literals mean the same written again: the list as HyperDrive sent it reads best.
+            edits.append((use.node, cst.parse_expression(
+                f"ScriptRunConfig(source_directory={name}.source_directory, script={name}.script, "
+                f"arguments=[{', '.join(rendered[i] for i in sent)}], run_config={name}.run_config)")))
+            continue
+        runs, start = [], None
+        for position, index in enumerate(sent):
+            if start is None:
+                start = index
+            if position + 1 == len(sent) or sent[position + 1] != index + 1:
+                stop = "" if index + 1 == len(rendered) else str(index + 1)
+                runs.append(f"{name}.arguments[{start or ''}:{stop}]")
+                start = None
+        arguments = " + ".join(runs) or "[]"
+        edits.append((use.node, cst.parse_expression(
+            f"ScriptRunConfig(source_directory={name}.source_directory, script={name}.script, "
+            f"arguments={arguments}, run_config={name}.run_config)")))
+    return edits
 
 
 def _render_pair(call: EstimatorCall, key: cst.BaseExpression, value: cst.BaseExpression, options,

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from estimig.assumptions import EXPERIMENT_SUBMIT, HANDOFF, hint
-from estimig.facts import EstimatorCall
+from estimig.facts import ESTIMATOR_CLASSES, EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
 from estimig.result import Severity
 from estimig.values import Kind, classify, folded_attributes, literal
@@ -105,6 +105,8 @@ class Helper:
     # Attributes set on the variable after it is built (`mpi.node_count = 2`): those statements
     # stay, so they also act on the rebuilt configuration.
     later: dict[str, str] | None = None
+    # Passed by a name other estimators also read: rebuilt in the call, the shared object untouched.
+    shared: bool = False
 
 
 def plan(call: EstimatorCall, options) -> CallPlan:
@@ -144,7 +146,7 @@ def _plan(call: EstimatorCall, options) -> CallPlan:
         cls, args = config
         imports.add((RUNCONFIG, cls))
         rendered = f"{cls}({', '.join(f'{k}={v}' for k, v in args.items())})"
-        if helper is not None:
+        if helper is not None and not helper.shared:
             # Reuse the distributed_training argument (its comments, its variable) and rebuild the
             # helper call in place, unless it already is exactly this configuration.
             arguments.append(NewArg("distributed_job_config", from_kwarg="distributed_training"))
@@ -153,6 +155,11 @@ def _plan(call: EstimatorCall, options) -> CallPlan:
                     rendered = f"{helper.func}({', '.join(f'{k}={v}' for k, v in args.items())})"
                     imports.discard((RUNCONFIG, cls))
                 edits.append((helper.node, cst.parse_expression(rendered)))
+        elif helper is not None:
+            # A fresh object, so it also carries what was set on the shared one before this call.
+            merged = {**args, **(helper.later or {})}
+            arguments.append(NewArg("distributed_job_config",
+                                    code=f"{cls}({', '.join(f'{k}={v}' for k, v in merged.items())})"))
         else:
             arguments.append(NewArg("distributed_job_config", code=rendered))
         produced = _config_fields(cls, {**args, **(helper.later or {})} if helper is not None else args)
@@ -263,6 +270,7 @@ def _helper(call: EstimatorCall) -> Helper | None:
     if ok.kind is Kind.LITERAL and ok.value is None:
         return None
     in_variable = isinstance(node, cst.Name)
+    shared = False
     later: dict[str, cst.BaseExpression] = {}
     if in_variable:
         found = call.definition(node)
@@ -270,14 +278,22 @@ def _helper(call: EstimatorCall) -> Helper | None:
             raise Unprovable(f"distributed_training={shown}: estimig cannot prove which object the name holds "
                              f"({found}); write distributed_job_config by hand")
         attributes = folded_attributes(found)
-        if attributes is None or any(not literal(v)[0] for v in attributes.values()):
+        if attributes is None or any(classify(call, v).kind is not Kind.LITERAL for v in attributes.values()):
             raise Unprovable(f"distributed_training={shown}: the object is changed after it is built in a way "
-                             "estimig cannot fold (only attributes set to literals are); write distributed_job_config "
-                             "by hand")
+                             "estimig cannot fold (only attributes set to literals or constants are); write "
+                             "distributed_job_config by hand")
         folded = {id(c.node) for c in found.changes}
-        if any(not _reads_for(call, read, node, folded) for read in found.root.reads):
+        others = [read for read in found.root.reads if not _reads_for(call, read, node, folded)]
+        if any(isinstance(call.module.parent(call.module.parent(read)), cst.AssignTarget) for read in others):
+            raise Unprovable(f"distributed_training={shown}: the object is changed after this call, and the estimator "
+                             "keeps it by reference, so the job sees the change; write distributed_job_config by hand")
+        if not all(_given_to_estimator(call, read) for read in others):
             raise Unprovable(f"distributed_training={shown}: the object is also used elsewhere, so rebuilding it as a "
                              "ScriptRunConfig configuration could change that use; write distributed_job_config by hand")
+        # Shared with other estimators, which only keep a reference to it: this call gets an object
+        # of its own, with what the shared one holds here, and the shared one stays as it is.
+        shared = bool(others)
+        in_variable = not shared
         later = attributes
         node = found.value
     if isinstance(node, cst.Subscript):
@@ -308,6 +324,9 @@ def _helper(call: EstimatorCall) -> Helper | None:
     for name, value in later.items():
         if name not in names:
             raise Unprovable(f"distributed_training={shown}: {cls} has no attribute '{name}' that the estimator reads")
+        if not literal(value)[0]:
+            # A constant: its value, since the rebuilt call may come before the name is bound.
+            value = cst.parse_expression(repr(classify(call, value).value))
         args[name] = call.code(value) if name == "communication_backend" else _count_code(call, value, f"{shown}.{name}")
     if cls in HELPER_KINDS and call.kind not in HELPER_KINDS[cls]:
         raise Unprovable(f"{call.kind} does not support {cls}(): the estimator rejects this call")
@@ -321,7 +340,7 @@ def _helper(call: EstimatorCall) -> Helper | None:
         raise Unprovable("distributed_training=ParallelTaskConfiguration(...) has no ScriptRunConfig "
                          "distributed_job_config; migrate it by hand")
     codes = {name: args[name] for name in later}
-    return Helper(cls, args, node, call.code(node.func), in_variable, codes)
+    return Helper(cls, args, node, call.code(node.func), in_variable, codes, shared)
 
 
 def _helper_class(call: EstimatorCall, func: cst.BaseExpression) -> str | None:
@@ -332,6 +351,15 @@ def _helper_class(call: EstimatorCall, func: cst.BaseExpression) -> str | None:
         if cls in SIGNATURES and cls not in HELPER_KINDS and (head + ".").startswith(CONFIG_PREFIXES):
             return cls
     return None
+
+
+def _given_to_estimator(call: EstimatorCall, read: cst.CSTNode) -> bool:
+    """Whether a read is another estimator's `distributed_training=` argument, which the estimator
+    stores as its run configuration's, unchanged."""
+    arg = call.module.parent(read)
+    outer = call.module.parent(arg)
+    return isinstance(arg, cst.Arg) and arg.keyword is not None and arg.keyword.value == "distributed_training" \
+        and isinstance(outer, cst.Call) and bool(call.module.qualified_names(outer.func) & ESTIMATOR_CLASSES.keys())
 
 
 def _reads_for(call: EstimatorCall, read: cst.CSTNode, kwarg_value: cst.CSTNode, folded: set[int]) -> bool:

@@ -328,6 +328,18 @@ def hyperdrive_sampling(call: EstimatorCall) -> "tuple[set[str], bool] | str | N
     """The hyperparameter names `HyperDriveConfig(estimator=this)` samples (without leading dashes),
     and whether that HyperDrive config is the only code that reads the estimator's arguments; None
     when no HyperDriveConfig takes it as `estimator=`; why not, when the names cannot be proven."""
+    found = sampled_by_use(call)
+    if not isinstance(found, tuple):
+        return found
+    found, others = found
+    names = set.union(*(s for _, s in found))
+    exclusive = not others and len(found) == 1
+    return names, exclusive
+
+
+def sampled_by_use(call: EstimatorCall) -> "tuple[list[tuple[Use, set[str]]], list[Use]] | str | None":
+    """Each `HyperDriveConfig(estimator=this)` use with the names it samples, and the estimator's
+    other uses that read its arguments (submits, hand-offs); None and why-not as hyperdrive_sampling."""
     if call.target is None:
         arg = call.module.parent(call.node)
         outer = call.module.parent(arg) if isinstance(arg, cst.Arg) else None
@@ -350,9 +362,7 @@ def hyperdrive_sampling(call: EstimatorCall) -> "tuple[set[str], bool] | str | N
     if not found:
         return None
     others = [u for u in uses if u.kind != "attribute" and all(u is not f for f, _ in found)]
-    names = set.union(*(s for _, s in found))
-    exclusive = not others and len(found) == 1
-    return names, exclusive
+    return found, others
 
 
 def _in_hyperdrive_step(call: EstimatorCall, config: cst.Call) -> bool:

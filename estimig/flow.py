@@ -20,6 +20,8 @@ ModuleFacts keeps the flow-insensitive rule. Only scopes that are asked about ar
 
 from __future__ import annotations
 
+import ast
+import operator
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -125,6 +127,7 @@ class ScopeFlow:
         self._loops: list[cst.CSTNode] = []
         self._breaks: list[list[State]] = []
         self._tries: list[list[State]] = []
+        self._dead = 0  # inside branches a fixed test never takes
         self._blocked = self._names_changed_elsewhere()
         # Names bound in this scope (a read of any other name is a free or builtin one: not placed).
         self._tracked = {name for name in scope.bindings if name not in scope.declared}
@@ -181,7 +184,7 @@ class ScopeFlow:
             if state is None:
                 return None
             state = self._statement(statement, state)
-            if state is not None:
+            if state is not None and not self._dead:
                 for collected in self._tries:
                     collected.append(dict(state))
         return state
@@ -204,12 +207,19 @@ class ScopeFlow:
             return state
         if kind is cst.If:
             self._expr(node.test, state)
+            # A test whose value is fixed here (`if VERBOSE:` after `VERBOSE = True`) runs one branch
+            # only; the other is still walked, so its reads know their definitions, but it never runs:
+            # it reads or changes nothing, and its end does not join.
+            truth = self._truth(node.test, state)
+            self._dead += truth is False
             then = self._suite(node, dict(state))
+            self._dead += (truth is True) - (truth is False)
             if isinstance(node.orelse, cst.If):
                 other = self._statement(node.orelse, dict(state))
             else:
                 other = self._suite(node.orelse, dict(state))
-            return _join([then, other])
+            self._dead -= truth is True
+            return _join([then] if truth is True else [other] if truth is False else [then, other])
         if kind is cst.For or kind is cst.While:
             return self._loop(node, state)
         if kind is cst.Try or kind is cst.TryStar:
@@ -368,6 +378,53 @@ class ScopeFlow:
             return self._suite(node.finalbody, joined if joined is not None else handler_entry)
         return _join(ends)
 
+    # -- tests whose value is fixed ----------------------------------------------------------------
+    def _truth(self, test: cst.BaseExpression, state: State) -> bool | None:
+        """Whether a test is true, false, or either (None) on every path to here."""
+        kind = type(test)
+        if kind is cst.UnaryOperation and isinstance(test.operator, cst.Not):
+            truth = self._truth(test.expression, state)
+            return None if truth is None else not truth
+        if kind is cst.BooleanOperation:
+            left, right = self._truth(test.left, state), self._truth(test.right, state)
+            stop = isinstance(test.operator, cst.Or)  # the value that decides `or` (True) or `and` (False)
+            if stop in (left, right):
+                return stop
+            return None if None in (left, right) else not stop
+        values = self._values(test, state)
+        truths = {bool(value) for value in values} if values is not None else set()
+        return truths.pop() if len(truths) == 1 else None
+
+    def _values(self, node: cst.BaseExpression, state: State) -> list | None:
+        """Every value an expression may have here, when each is a literal: a literal, a name whose
+        reaching definitions are all unchanged immutable literals, or a comparison of those."""
+        if type(node) is cst.Name and node.value not in ("True", "False", "None"):
+            defs = state.get(node.value)
+            if not defs or node.value in self._blocked or self.analysis.scopes.get(node) is not self.scope:
+                return None
+            values = []
+            for definition in defs:
+                value = _constant(definition.value) if _immutable(definition) else _NO_VALUE
+                if value is _NO_VALUE:
+                    return None
+                values.append(value)
+            return values
+        if type(node) is cst.Comparison and len(node.comparisons) == 1:
+            target = node.comparisons[0]
+            operator = _COMPARE.get(type(target.operator))
+            left, right = self._values(node.left, state), self._values(target.comparator, state)
+            if operator is None or left is None or right is None:
+                return None
+            if isinstance(target.operator, (cst.Is, cst.IsNot)) and not all(
+                    v is None or isinstance(v, bool) for v in right):
+                return None  # identity of other values is the interpreter's business
+            try:
+                return [operator(a, b) for a in left for b in right]
+            except TypeError:
+                return None
+        value = _constant(node) if _immutable_expr(node) else _NO_VALUE
+        return None if value is _NO_VALUE else [value]
+
     # -- bindings and changes -----------------------------------------------------------------
     def _own(self, name: cst.Name) -> bool:
         return self.analysis.scopes.get(name) is self.scope and self.scope.declared.get(name.value) is None
@@ -522,6 +579,8 @@ class ScopeFlow:
         if defs is None:
             defs = frozenset({_UNBOUND})
         self.reaching[name] = defs
+        if self._dead:
+            return
         for definition in defs:
             definition.root.reads[name] = None
         if not safe:
@@ -596,6 +655,20 @@ def _immutable_expr(node) -> bool:
     if isinstance(node, cst.Tuple):
         return all(isinstance(e, cst.Element) and _immutable_expr(e.value) for e in node.elements)
     return False
+
+
+_NO_VALUE = object()
+_COMPARE = {cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.Is: operator.is_, cst.IsNot: operator.is_not,
+            cst.In: lambda a, b: a in b, cst.NotIn: lambda a, b: a not in b, cst.LessThan: operator.lt,
+            cst.GreaterThan: operator.gt, cst.LessThanEqual: operator.le, cst.GreaterThanEqual: operator.ge}
+
+
+def _constant(node):
+    """The value of an immutable literal (`_immutable_expr`), or _NO_VALUE (f-strings, say)."""
+    try:
+        return ast.literal_eval(cst.Module(body=[]).code_for_node(node).strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return _NO_VALUE
 
 
 def names_in(node: cst.CSTNode) -> Iterator[cst.Name]:

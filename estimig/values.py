@@ -114,6 +114,10 @@ def classify(call: EstimatorCall, node: cst.BaseExpression, _depth: int = 0) -> 
         return Value(Kind.UNKNOWN, node)
     if isinstance(node, cst.Name):
         return _classify_name(call, node, _depth)
+    if isinstance(node, (cst.FormattedString, cst.ConcatenatedString, cst.BinaryOperation)):
+        folded = _folded_string(call, node, _depth)
+        if folded is not None:
+            return Value(Kind.LITERAL, node, value=folded)
     if isinstance(node, (cst.FormattedString, cst.ConcatenatedString)):
         return Value(Kind.SCALAR, node, nonempty=_has_text(node))
     if isinstance(node, cst.BinaryOperation) or isinstance(node, cst.UnaryOperation):
@@ -435,6 +439,39 @@ def _apply(change, value) -> tuple[bool, Any]:
     except (KeyError, IndexError, TypeError, ValueError):
         pass
     return False, None
+
+
+def _folded_string(call: EstimatorCall, node: cst.BaseExpression, depth: int) -> str | None:
+    """The one value of a string built from constants: `f"{NAME}.yaml"`, `"data/" + FILE`, implicit
+    concatenations of those, where every name holds one literal here. None otherwise."""
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    if isinstance(node, cst.ConcatenatedString):
+        left, right = _folded_string(call, node.left, depth), _folded_string(call, node.right, depth)
+        return None if left is None or right is None else left + right
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+        left, right = (classify(call, side, depth + 1) for side in (node.left, node.right))
+        if left.kind is Kind.LITERAL and right.kind is Kind.LITERAL \
+                and isinstance(left.value, str) and isinstance(right.value, str):
+            return left.value + right.value
+        return None
+    if not isinstance(node, cst.FormattedString) or "b" in node.prefix.lower():
+        return None
+    text = []
+    for part in node.parts:
+        if isinstance(part, cst.FormattedStringText):
+            if any(c in part.value for c in "\\{}"):
+                return None  # escapes and doubled braces: not worth reproducing Python's lexer for
+            text.append(part.value)
+            continue
+        if part.format_spec is not None or part.conversion not in (None, "s", "r") or part.equal is not None:
+            return None
+        value = classify(call, part.expression, depth + 1)
+        if value.kind is not Kind.LITERAL or type(value.value) not in (str, int, float, bool):
+            return None
+        text.append(repr(value.value) if part.conversion == "r" else str(value.value))
+    return "".join(text)
 
 
 def _has_text(node: cst.BaseExpression) -> bool:

@@ -28,9 +28,6 @@ HYPERDRIVE = ('hd = HyperDriveConfig(estimator=est, hyperparameter_sampling={sam
 LR = 'RandomParameterSampling({"--lr": choice(0.1, 0.2)})'
 
 BLOCKED = [
-    # HyperDrive drops the sampled fixed value, a direct submission keeps it: no one ScriptRunConfig.
-    pytest.param(', script_params={"--lr": 0.01}', HYPERDRIVE.format(sampling=LR) + 'Experiment(ws, "x").submit(est)\n',
-                 "script_params '--lr' also sampled by HyperDrive", id="hyperdrive_samples_a_script_param_also_submitted"),
     pytest.param(', script_params={"--flag": "", "--lr": 0.01}', HYPERDRIVE.format(sampling=LR),
                  "is not a string, so the original fails", id="hyperdrive_pairs_a_number_as_a_name"),
     pytest.param(', script_params={"--epochs": 3}', HYPERDRIVE.format(sampling="make_sampling()"),

@@ -96,6 +96,14 @@ MIGRATE = {
                            + CALL.format("pip_packages=pip"),
     "folded mpi attributes": "mpi = MpiConfiguration()\nmpi.process_count_per_node = 2\nmpi.node_count = 2\n"
                              + CALL.format("distributed_training=mpi, node_count=2"),
+    "branch on a literal flag": 'flag = True\nsp = {"--a": 1}\nif flag:\n    sp["--a"] = 2\n' + CALL.format("script_params=sp"),
+    "tests of constants": 'MODEL = "deep"\nN = 3\nsp = {"--m": MODEL}\nif MODEL == "wide" or N < 2:\n    sp["--w"] = 1\n'
+                          'elif MODEL in ("deep", "both") and not N is None:\n    sp["--d"] = ""\nelse:\n'
+                          '    sp.pop("--m")\n' + CALL.format("script_params=sp"),
+    "dead branch changes nothing": 'DEBUG = False\nsp = {"--a": 1}\nif DEBUG:\n    other = sp\n    other["--b"] = 2\n'
+                                   '    sp.setdefault("--c", 3)\n' + CALL.format("script_params=sp"),
+    "mpi read only in a dead branch": 'mpi = MpiConfiguration()\nmpi.process_count_per_node = 2\nif None:\n'
+                                      '    spare = mpi\n' + CALL.format("distributed_training=mpi"),
     "branch, then rebound": 'flag = True\nsp = {"--a": 1}\nif flag:\n    sp["--a"] = 2\nsp = {"--a": 3}\n'
                             + CALL.format("script_params=sp"),
 }
@@ -107,7 +115,10 @@ FLAG = {
     "alias": 'sp = {"--a": 1}\nother = sp\nother["--y"] = 2\n' + CALL.format("script_params=sp"),
     "folded after an alias": 'sp = {"--a": 1}\nother = sp\nsp["--b"] = 2\nother["--y"] = 2\n'
                              + CALL.format("script_params=sp"),
-    "branch": 'flag = True\nsp = {"--a": 1}\nif flag:\n    sp["--a"] = 2\n' + CALL.format("script_params=sp"),
+    "branch on a run-time flag": 'import os\nflag = os.environ.get("FLAG") == "1"\nsp = {"--a": 1}\nif flag:\n'
+                                 '    sp["--a"] = 2\n' + CALL.format("script_params=sp"),
+    "a fixed test's dead branch does not count, its live one does": 'flag = True\nsp = {"--a": 1}\nif not flag:\n'
+                                 '    sp["--b"] = 2\nelse:\n    sp.pop("--a")\n' + CALL.format("script_params=sp"),
     "list insert": 'pip = ["pandas"]\npip.insert(0, "torch")\n' + CALL.format("pip_packages=pip"),
     "mpi helper": "def configure(m):\n    m.process_count_per_node = 2\n\nmpi = MpiConfiguration()\nconfigure(mpi)\n"
                   + CALL.format("distributed_training=mpi"),
@@ -189,3 +200,14 @@ def test_bug_reason_of_a_name_changed_two_ways_is_a_fixed_point():
         shifted.append([object() for _ in range(7 * i)])
         result = migrate_source(source)
         assert migrate_source(result.code).code == result.code
+
+
+# One MpiConfiguration for two estimators, `mpi.node_count = 2` set on it first: each ScriptRunConfig gets
+# an object of its own, which lost the folded attribute (job 0: mpi nodeCount 2 != 1).
+def test_bug_shared_mpi_configuration_keeps_what_was_set_on_it(tmp_path):
+    source = HEAD + ("mpi = MpiConfiguration()\nmpi.node_count = 2\n" + CALL.format("distributed_training=mpi")
+                     + CALL.replace("est =", "est2 =").format("distributed_training=mpi")) + SUBMIT \
+        + 'Experiment(ws, "x").submit(est2)\n'
+    result = migrate_source(source)
+    assert result.migrated == 2, result.code
+    assert_oracle_equal(source, result.code, tmp_path / "job")

@@ -9,7 +9,8 @@ A program is the preamble, then a sequence of steps, each one of:
   `mpi.node_count = N`;
 - a change estimig must not fold: a user function that changes its argument, a method such as
   `pop`/`setdefault`/`insert`, another name bound to the object and changed through it;
-- an `if flag:` on a literal flag whose branches rebind or change names bound before;
+- an `if flag:` whose branches rebind or change names bound before, on a literal flag (one branch
+  runs, which estimig knows) or on one read at run time (either may);
 - an estimator (Estimator or PyTorch on the preamble's cluster) using those names, submitted at
   once or some steps later.
 
@@ -230,12 +231,15 @@ class _Builder:
         return self.folded(name) if self.draw(st.integers(0, 3)) else self.unfolded(name)
 
     def branch(self) -> str:
-        """`flag = <literal>` then `if flag:` (and maybe `else:`), each branch rebinding or changing names."""
+        """`flag = <literal>` (or a value read at run time, which is `taken` when the program runs) then
+        `if flag:` (and maybe `else:`), each branch rebinding or changing names."""
         self.flags += 1
         flag = f"flag{self.flags}"
         taken = self.draw(st.booleans())
+        known = self.draw(st.booleans())
         before = dict(self.vars)
-        code = f"{flag} = {taken}\nif {flag}:\n"
+        value = f"{taken}" if known else f'__import__("os").environ.get("ESTIMIG_{flag.upper()}", "{taken}") == "True"'
+        code = f"{flag} = {value}\nif {flag}:\n"
         bodies = [True, False] if self.draw(st.booleans()) else [True]
         touched: set[str] = set()
         for which in bodies:
@@ -255,6 +259,8 @@ class _Builder:
             code += "".join("    " + line + "\n" for chunk in lines for line in chunk.splitlines())
             if which is not taken:
                 self.vars = saved
+        if known:
+            return code  # estimig knows which branch runs: the program is as straight as it ran
         for name in touched:
             self.vars[name].branchy = True
             # The binding from before the branch still reaches on the other path: so do its estimators.
