@@ -176,8 +176,14 @@ def _plan(call: EstimatorCall, options) -> CallPlan:
             statement = f"{call.target}.run_config.{path} = {value}"
             after.append(f"# {why}\n{statement}" if i == 0 else statement)
 
-    if node_count > 1 and _source_store_is_none(call) and _submitted(call, options, used):
+    submitted = node_count > 1 and _source_store_is_none(call) and _submitted(call, options, used)
+    if submitted:
         _need_target(call, "the source-directory datastore")
+        if isinstance(submitted, list):
+            copies, copy_edits = _sweep_copies(call, submitted)
+            after.extend(copies)
+            edits.extend(copy_edits)
+            imports.add(("copy", "deepcopy"))
         after.append("# Estimator.submit stored the source directory on the workspace blob store for node_count > 1.\n"
                      f'{call.target}.run_config.source_directory_data_store = "{WORKSPACE_BLOB_STORE}"')
         after.append(f'{call.target}.run_config.data_references["{WORKSPACE_BLOB_STORE}"] = '
@@ -414,6 +420,14 @@ def _submitted(call: EstimatorCall, options, used: set[str]) -> bool:
         # The code they reach, which estimig cannot see, only submits the estimator (estimator-handoff).
         used.add(HANDOFF)
         return True
+    if submits and handed and len(handed) == len(others) and _sweep_copy_is_exact(call, handed):
+        return handed
+    changed = next((use for use in call.uses if use.kind == "attribute"), None)
+    if submits and handed and len(handed) == len(others) and changed is not None:
+        raise Unprovable(f"node_count > 1: Experiment.submit(estimator) stores the source directory on the "
+                         f"workspace blob store and {handed[0].description} does not, so HyperDrive needs a copy "
+                         f"made as the estimator was built, but {changed.description} changes it later; migrate "
+                         "by hand")
     if len(handed) != len(others) or (submits and handed):
         use = next((u for u in others if u not in handed), None) or handed[0]
         raise Unprovable(f"node_count > 1: Experiment.submit(estimator) stores the source directory on the "
@@ -426,6 +440,28 @@ def _submitted(call: EstimatorCall, options, used: set[str]) -> bool:
         raise Unprovable("node_count > 1: the estimator is not submitted in this file, so estimig cannot tell "
                          f"whether Experiment.submit would add its source-directory datastore; {hint(EXPERIMENT_SUBMIT)}")
     return bool(submits)
+
+
+def _sweep_copy_is_exact(call: EstimatorCall, handed) -> bool:
+    """Whether HyperDrive, beside Experiment.submit, can take a copy of the ScriptRunConfig made as
+    the estimator built it: every hand-over is `HyperDriveConfig(estimator=)` (a pipeline step is
+    rewritten around the name), and nothing changes the estimator after it is built (the copy, made
+    then, would not see it)."""
+    from estimig.codemods.uses import HYPERDRIVE_CONFIG, HYPERDRIVE_RUN_CONFIG, _call_is
+
+    return not any(use.kind == "attribute" for use in call.uses) and all(
+        _call_is(call, use, HYPERDRIVE_CONFIG | HYPERDRIVE_RUN_CONFIG) and use.keyword in (None, "estimator")
+        for use in handed)
+
+
+def _sweep_copies(call: EstimatorCall, handed) -> tuple[list[str], list[tuple[cst.CSTNode, cst.CSTNode]]]:
+    """A deep copy of the ScriptRunConfig for the HyperDrive configs, made before the submit-time
+    datastore is set on the original (deepcopy is what HyperDrive does to a run configuration)."""
+    name = call.fresh_name("hyperdrive")
+    after = [f"# HyperDriveConfig(estimator={call.target}) took the run configuration as built, without the "
+             "submit-time datastore below.\n"
+             f"{name} = deepcopy({call.target})"]
+    return after, [(use.node, cst.Name(name)) for use in handed]
 
 
 # -- the two RunConfigurations, field by field ------------------------------------------------------

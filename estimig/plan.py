@@ -126,6 +126,10 @@ def merge(plans: Iterable[CallPlan], kwargs: Iterable[str], owners: dict[str, st
         merged.before.extend(s for s in plan.before if s not in merged.before)
         merged.after.extend(s for s in plan.after if s not in merged.after)
         merged.imports |= plan.imports
+        edited = {id(old) for old, _ in merged.edits}
+        if any(id(old) in edited for old, _ in plan.edits):
+            merged.blocked.append(Refusal(plan.concern, "two concerns both rewrite the same later use of the "
+                                                        "estimator; migrate it by hand", rules.CONFLICT))
         merged.edits.extend(plan.edits)
         merged.files.extend(plan.files)
     for kwarg in kwargs:
