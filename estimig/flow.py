@@ -358,7 +358,19 @@ class ScopeFlow:
                              for i, e in enumerate(elements))
             state[target.value] = defs
             return
-        self._assign(target, None, state, node, how="a for-loop variable")
+        numbers = isinstance(target, cst.Name) and self._numbers(node.iter, state)
+        self._assign(target, None, state, node, how=NUMBER_LOOP if numbers else "a for-loop variable")
+
+    def _numbers(self, node: cst.BaseExpression, state: State) -> bool:
+        """Whether iterating over `node` gives numbers: `range(...)`, a numpy range (`np.linspace(...)`),
+        or a name every reaching definition binds to one (an array's dtype never becomes str)."""
+        if isinstance(node, cst.Call):
+            return bool(self.analysis.qualified_names(node.func) & _NUMBER_SEQUENCES)
+        if isinstance(node, cst.Name) and node.value not in self._blocked:
+            defs = state.get(node.value)
+            return bool(defs) and all(isinstance(d.value, cst.Call) and self._numbers(d.value, state)
+                                      and all(c.op == "setitem" for c in d.changes) for d in defs)
+        return False
 
     def _try(self, node, state: State) -> State | None:
         self._tries.append([dict(state)])
@@ -657,6 +669,10 @@ def _immutable_expr(node) -> bool:
     return False
 
 
+# The `how` of a for-loop variable that iterates over numbers (ints or floats: never None or '').
+NUMBER_LOOP = "a number a for loop draws from range() or a numpy range"
+_NUMBER_SEQUENCES = frozenset({"builtins.range", "numpy.linspace", "numpy.arange", "numpy.logspace",
+                               "numpy.geomspace"})
 _NO_VALUE = object()
 _COMPARE = {cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.Is: operator.is_, cst.IsNot: operator.is_not,
             cst.In: lambda a, b: a in b, cst.NotIn: lambda a, b: a not in b, cst.LessThan: operator.lt,

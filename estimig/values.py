@@ -18,6 +18,7 @@ import libcst as cst
 
 from estimig import sdk_types
 from estimig.facts import EstimatorCall
+from estimig.flow import NUMBER_LOOP
 
 
 class Kind(enum.Enum):
@@ -206,6 +207,9 @@ def _classify_name(call: EstimatorCall, node: cst.Name, depth: int) -> Value:
     may hold one of several literals (branches, `for x in [...]`) is a scalar when each is one."""
     found = call.definition(node, content=False)
     if isinstance(found, str):
+        defs = call.module.reaching(node)
+        if defs and all(d.how == NUMBER_LOOP and not d.changes for d in defs):
+            return Value(Kind.SCALAR, node, nonempty=True)
         foreign = call.module.imported(node)
         if not isinstance(foreign, str):
             return _classify_imported(call, node, *foreign, depth)
@@ -291,6 +295,9 @@ def why(call: EstimatorCall, node: cst.BaseExpression) -> str | None:
         return None
     found = call.definition(node, content=False)
     if isinstance(found, str):
+        defs = call.module.reaching(node)
+        if defs and all(d.how == NUMBER_LOOP and not d.changes for d in defs):
+            return Value(Kind.SCALAR, node, nonempty=True)
         foreign = call.module.imported(node)
         if isinstance(foreign, str) and "is not imported" not in foreign:
             return foreign

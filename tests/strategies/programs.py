@@ -259,6 +259,7 @@ class _Builder:
             code += "".join("    " + line + "\n" for chunk in lines for line in chunk.splitlines())
             if which is not taken:
                 self.vars = saved
+        self.branch_touched = touched
         if known:
             return code  # estimig knows which branch runs: the program is as straight as it ran
         for name in touched:
@@ -343,7 +344,8 @@ class _Builder:
             before = {n: v for n, v in self.vars.items()}
             code = self.branch()
             for name in self.vars:
-                if self.vars[name] is not before.get(name) or self.vars[name].branchy:
+                if self.vars[name] is not before.get(name) or self.vars[name].branchy \
+                        or name in self.branch_touched:
                     self.touched(name)
             return code
         name = self.draw(st.sampled_from(sorted(self.vars)))
