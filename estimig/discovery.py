@@ -39,14 +39,15 @@ def iter_files(paths: Iterable[str], excludes: Iterable[str] = (), respect_gitig
     seen: set[str] = set()
     for given in paths:
         if os.path.isfile(given):
-            if os.path.realpath(given) not in seen:
-                seen.add(os.path.realpath(given))
+            real = os.path.realpath(given)
+            if real not in seen:
+                seen.add(real)
                 yield given
             continue
         walk = _Walk(Path(given), user_excludes, respect_gitignore, follow_symlinks, skipped)
-        for path in walk.files():
-            if os.path.realpath(path) not in seen:
-                seen.add(os.path.realpath(path))
+        for path, real in walk.files():
+            if real not in seen:
+                seen.add(real)
                 yield path
 
 
@@ -104,7 +105,9 @@ class _Walk:
         self.skipped = skipped
         self.walked: set[str] = set()  # real paths of folders entered, so a followed link never loops
 
-    def files(self) -> Iterator[str]:
+    def files(self) -> Iterator[tuple[str, str]]:
+        """(path, real path) of each file to take; a plain file's real path is its real folder's plus
+        its name, so only links cost a realpath."""
         def unreadable(error: OSError) -> None:
             self.skipped.append(FileResult(error.filename, error=Finding(
                 1, Severity.ERROR, "io", f"cannot read this directory: {error.strerror}; its files were not looked at",
@@ -121,8 +124,10 @@ class _Walk:
             dirnames[:] = [d for d in sorted(dirnames) if self._enter(folder, rel_folder, d)]
             for name in sorted(filenames):
                 path = os.path.join(folder, name)
-                if name.endswith(SUFFIXES) and self._take(path, os.path.normpath(os.path.join(rel_folder, name))):
-                    yield path
+                if name.endswith(SUFFIXES):
+                    taken = self._take(path, os.path.normpath(os.path.join(rel_folder, name)))
+                    if taken:
+                        yield path, os.path.realpath(path) if taken == "link" else os.path.join(real, name)
 
     def _enter(self, folder: str, rel_folder: str, name: str) -> bool:
         rel = os.path.normpath(os.path.join(rel_folder, name))
@@ -139,7 +144,8 @@ class _Walk:
                 return False
         return True
 
-    def _take(self, path: str, rel: str) -> bool:
+    def _take(self, path: str, rel: str) -> bool | str:
+        """Whether to take a file: True, "link" for a link to one, False."""
         folder, name = os.path.split(path)
         if _excluded(self.user_excludes, rel, folder, name) or (self.ignore is not None and self.ignore.ignored(path)):
             return False
@@ -153,7 +159,7 @@ class _Walk:
         if not self.follow and not self._inside(path):
             self._note(path, "symlink to a file outside the walked tree; not followed (--follow-symlinks)")
             return False
-        return True
+        return "link"
 
     def _inside(self, path: str) -> bool:
         target = os.path.realpath(path)
@@ -165,6 +171,8 @@ class _Walk:
 
 def _excluded(spec, rel: str, folder: str, name: str, slash: str = "") -> bool:
     """--exclude patterns match the path relative to the directory walked, or as given from the cwd."""
+    if not spec.patterns:
+        return False  # no --exclude: nothing to match (the common case, once per file)
     if spec.match_file(rel + slash):
         return True
     given = os.path.normpath(os.path.join(folder, name))
@@ -198,6 +206,8 @@ class _GitIgnores:
     def ignored(self, path: str, is_dir: bool = False) -> bool:
         folder, name = os.path.split(path)
         resolved, specs = self._folder(folder)
+        if not specs and not self._base:
+            return False  # no ignore file applies here: most trees, most folders
         absolute = os.path.join(resolved, name)
         suffix = "/" if is_dir else ""
         for spec_folder, spec in reversed(specs):

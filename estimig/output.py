@@ -47,9 +47,13 @@ class ReportPlan:
 
     def check_not_among(self, files) -> None:
         """Raise UsageError when a report would overwrite one of the files being migrated."""
-        sources = {os.path.realpath(f) for f in files}
         for target in (self.path, self.full_path):
-            if target is not None and os.path.realpath(target) in sources:
+            try:
+                report = os.stat(target) if target is not None else None
+            except OSError:
+                continue  # not there yet, so not one of the files
+            # The same file, whatever the path or link to it: one stat each, not a realpath.
+            if report is not None and any(_same_file(f, report) for f in files):
                 raise UsageError(f"the report {target} is one of the files to migrate")
 
     def shown(self, findings) -> list[Finding]:
@@ -92,3 +96,11 @@ def check_writable(path: str) -> None:
         raise UsageError(f"cannot write the report {path}: no folder {folder}")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"cannot write the report {path}: permission denied")
+
+
+def _same_file(path: str, report: os.stat_result) -> bool:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return False
+    return (found.st_dev, found.st_ino) == (report.st_dev, report.st_ino)

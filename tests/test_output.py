@@ -55,8 +55,12 @@ def test_format_without_report_still_rewrites_like_ruff(repo):
     (("--report-full", "{root}/full.md"), "--report-full needs --report FILE or --format"),
     (("--diff", "--format", "json"), "would both go to stdout"),
     (("--report", "{root}/left.py"), "is one of the files to migrate"),
+    (("--report", "{root}/basic/../left.py"), "is one of the files to migrate"),
+    (("--report", "{root}/link-to-left.py"), "is one of the files to migrate"),
 ])
 def test_bad_report_options_fail_before_any_file_is_written(repo, args, message):
+    # Another name for a file to migrate (a link to it): a report written there would overwrite it.
+    (repo / "link-to-left.py").symlink_to(repo / "left.py")
     before = snapshot(repo)
     result = invoke(*(a.format(root=repo, missing=repo / "missing") for a in args), ".")
     assert result.exit_code == 2
