@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -70,7 +71,7 @@ class Definition:
     `how` says by what), then `changes` folded in order; `unknown` is why the content cannot be
     proven (None when it can). `root` is the binding a changed definition started from."""
 
-    __slots__ = ("name", "node", "value", "how", "changes", "unknown", "root", "reads", "loop")
+    __slots__ = ("name", "node", "value", "how", "changes", "unknown", "root", "reads", "loop", "known")
 
     def __init__(self, name: str, node: cst.CSTNode | None, value: cst.BaseExpression | None, how: str | None = None,
                  changes: tuple[Change, ...] = (), unknown: str | None = None, root: "Definition | None" = None):
@@ -79,6 +80,8 @@ class Definition:
         self.root = root or self
         self.reads: dict[cst.CSTNode, None] = {}  # reads it reaches (on the root only)
         self.loop: cst.CSTNode | None = None  # the innermost loop the binding is made in
+        # The values a call it is bound to has here, when they are fixed (`re.match` of constants).
+        self.known: tuple | None = None
 
     def changed(self, change: Change | None, unknown: str | None) -> "Definition":
         return Definition(self.name, self.node, self.value, self.how,
@@ -416,11 +419,26 @@ class ScopeFlow:
                 return None
             values = []
             for definition in defs:
+                if definition.known is not None and not definition.changes:
+                    values.extend(definition.known)
+                    continue
                 value = _constant(definition.value) if _immutable(definition) else _NO_VALUE
                 if value is _NO_VALUE:
                     return None
                 values.append(value)
             return values
+        if type(node) is cst.Call and self.analysis.qualified_names(node.func) & _MATCHES and len(node.args) == 2 \
+                and all(arg.keyword is None and not arg.star for arg in node.args):
+            # `re.match(PATTERN, IMAGE)` on constants: the same answer at run time.
+            patterns, texts = (self._values(arg.value, state) for arg in node.args)
+            if patterns is None or texts is None or not all(isinstance(v, str) for v in (*patterns, *texts)) \
+                    or any(len(t) > 500 or _NESTED_QUANTIFIER.search(p) for p in patterns for t in texts):
+                return None  # a pattern that may backtrack for ever is not run at analysis time
+            try:
+                return [_MATCHES_BY_NAME[name](p, t) for name in self.analysis.qualified_names(node.func) & _MATCHES
+                        for p in patterns for t in texts]
+            except re.error:
+                return None
         if type(node) is cst.Comparison and len(node.comparisons) == 1:
             target = node.comparisons[0]
             operator = _COMPARE.get(type(target.operator))
@@ -456,7 +474,10 @@ class ScopeFlow:
     def _assign(self, target, value, state: State, statement, how: str | None = None) -> None:
         if isinstance(target, cst.Name):
             if self._own(target):
+                known = self._values(value, state) if isinstance(value, cst.Call) and not self._loops else None
                 self._define(target.value, target, value, state, how if value is None else None)
+                if known is not None:
+                    next(iter(state[target.value])).known = tuple(known)
             return
         if isinstance(target, (cst.Tuple, cst.List)):
             elements = value.elements if isinstance(value, (cst.Tuple, cst.List)) else None
@@ -673,6 +694,10 @@ def _immutable_expr(node) -> bool:
 NUMBER_LOOP = "a number a for loop draws from range() or a numpy range"
 _NUMBER_SEQUENCES = frozenset({"builtins.range", "numpy.linspace", "numpy.arange", "numpy.logspace",
                                "numpy.geomspace"})
+_MATCHES_BY_NAME = {"re.match": re.match, "re.search": re.search, "re.fullmatch": re.fullmatch}
+_MATCHES = frozenset(_MATCHES_BY_NAME)
+# A quantified group that holds a quantifier, `(a+)+`: the shape of catastrophic backtracking.
+_NESTED_QUANTIFIER = re.compile(r"\([^()]*[*+?}][^()]*\)[*+{]")
 _NO_VALUE = object()
 _COMPARE = {cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.Is: operator.is_, cst.IsNot: operator.is_not,
             cst.In: lambda a, b: a in b, cst.NotIn: lambda a, b: a not in b, cst.LessThan: operator.lt,

@@ -211,3 +211,17 @@ def test_bug_shared_mpi_configuration_keeps_what_was_set_on_it(tmp_path):
     result = migrate_source(source)
     assert result.migrated == 2, result.code
     assert_oracle_equal(source, result.code, tmp_path / "job")
+
+
+def test_a_regex_of_constants_decides_a_branch_but_one_that_may_backtrack_for_ever_is_not_run(tmp_path):
+    """`re.match` of two constants is evaluated (gpt2 notebooks parse an image name that way); a
+    pattern with a quantified group holding a quantifier could take minutes, so it is left undecided."""
+    body = ('import re\nIMAGE = "mcr.microsoft.com/x:1"\nsp = {"--a": 1}\nhit = re.match(r"{pattern}", {text})\n'
+            'if hit:\n    sp["--b"] = 2\n' + CALL.format("script_params=sp"))
+    decided = HEAD + body.replace("{pattern}", r"^((\w+).azurecr.io)/(.*)").replace("{text}", "IMAGE") + SUBMIT
+    result = migrate_source(decided)
+    assert result.migrated == 1 and '"--b"' not in result.code.split("est = ScriptRunConfig(")[1], result.code
+    assert_oracle_equal(decided, result.code, tmp_path / "job")
+    hostile = HEAD + body.replace("{pattern}", "(a+)+$").replace("{text}", repr("a" * 28 + "!")) + SUBMIT
+    result = migrate_source(hostile)
+    assert result.migrated == 0 and "changed on some paths" in result.findings[0].message
