@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from estimig.oracle import ExecutionFailed, _run, as_submitted, compare, normalize, serialize
 
-__all__ = ["ESSENCE", "ExecutionFailed", "compare_jobs", "execute_v1", "execute_v2"]
+__all__ = ["ESSENCE", "ExecutionFailed", "check", "compare_jobs", "execute_v1", "execute_v2"]
 
 # What the v1 SDK puts in every new Environment (azureml.core.Environment.__init__): a placeholder
 # no estimator or user set, and no v2 environment can carry.
@@ -165,10 +165,34 @@ ESSENCE: tuple[Field, ...] = (
 )
 
 
-def compare_jobs(before: list[dict], after: list[dict]) -> list[str]:
-    """The differences between v1 and v2 essences ([] when equal). A v1 input the SDK named itself
-    (`<dataset_input_i>` after the v1 oracle's normalization: no script could know the name) is paired
-    with the v2 input at the same place on the command line, and takes its name."""
+def check(original: str, migrated: str, workdir: str, require_jobs: bool = False) -> list[str]:
+    """The differences between what a v1 program and its v2 migration submit ([] when equal); like
+    the v1 oracle's check, a job that differs is also compared with the original run again under
+    each `rerun` normalization (the framework's full build, when the original ran a private
+    prebuilt image). With `require_jobs`, ExecutionFailed when the original submits nothing."""
+    from estimig.oracle import reruns
+
+    before = execute_v1(original, "before.py", workdir)
+    if require_jobs and not before:
+        raise ExecutionFailed("before.py: submits nothing, so the oracle would prove nothing")
+    after = execute_v2(migrated, "after.py", workdir)
+    differences = compare_jobs(before, after)
+    if differences:
+        alternatives = [execute_v1(original, "before.py", workdir, patch=patch) for patch in reruns()]
+        differences = compare_jobs(before, after, *alternatives)
+    return differences
+
+
+def compare_jobs(before: list[dict], after: list[dict], *alternatives: list[dict]) -> list[str]:
+    """The differences between v1 and v2 essences ([] when equal); a v2 job that equals its v1
+    counterpart in one of `alternatives` (the original under a `rerun` normalization) is equal too. A
+    v1 input the SDK named itself (`<dataset_input_i>` after the v1 oracle's normalization: no script
+    could know the name) is paired with the v2 input at the same place on the command line, and takes
+    its name."""
+    return compare(_paired(before, after), after, *(_paired(other, after) for other in alternatives))
+
+
+def _paired(before: list[dict], after: list[dict]) -> list[dict]:
     paired = []
     for v1, v2 in zip(before, after):
         v1 = dict(v1, argv=list(v1["argv"]), inputs=dict(v1["inputs"]))
@@ -179,7 +203,7 @@ def compare_jobs(before: list[dict], after: list[dict]) -> list[str]:
                 v1["inputs"][theirs.group(1)] = v1["inputs"].pop(generated.group(1))
                 v1["argv"] = [t.replace(generated.group(1), theirs.group(1)) for t in v1["argv"]]
         paired.append(v1)
-    return compare(paired + before[len(after):], after)
+    return paired + before[len(after):]
 
 
 def essence_v1(serialized: dict, experiment: str) -> dict:
@@ -215,11 +239,12 @@ def _registered_datasets():
         yield
 
 
-def execute_v1(code: str, filename: str, workdir: str) -> list[dict]:
-    """Run a v1 program offline; the essence of each job it submits."""
+def execute_v1(code: str, filename: str, workdir: str, patch: Callable[[], Any] | None = None) -> list[dict]:
+    """Run a v1 program offline (under `patch`, a rerun normalization, if given); the essence of
+    each job it submits."""
     from estimig.offline import offline_sdk
 
-    with offline_sdk() as session, _registered_datasets():
+    with offline_sdk() as session, _registered_datasets(), (patch() if patch is not None else contextlib.nullcontext()):
         _run(code, filename, workdir, session)
         submissions = list(session.submissions)
         found = [essence_v1(normalize(serialize(as_submitted(s, session))), s.experiment) for s in submissions]

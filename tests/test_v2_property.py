@@ -38,7 +38,7 @@ def v2_calls(draw):
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(v2_calls())
 def test_v2_migration_is_essence_equal_and_idempotent(tmp_path, call):
-    from estimig.oracle_v2 import compare_jobs, execute_v1, execute_v2
+    from estimig.oracle_v2 import check
 
     kind, kwargs = call
     source = program(kind, kwargs)
@@ -52,5 +52,5 @@ def test_v2_migration_is_essence_equal_and_idempotent(tmp_path, call):
     workdir = tmp_path / "job"
     (workdir / "src").mkdir(parents=True, exist_ok=True)
     (workdir / "src" / "train.py").write_text("print('train')\n")
-    differences = compare_jobs(execute_v1(source, "before.py", str(workdir)), execute_v2(result.code, "after.py", str(workdir)))
+    differences = check(source, result.code, str(workdir))
     assert not differences, f"{source}\n---\n{result.code}\n" + "\n".join(differences)

@@ -5,8 +5,9 @@ same conda specification, computed here at migration time from the SDK's default
 scenarios (`estimig/data/frameworks.json`, as the v1 concern uses them) in the order
 `_init_run_config` and `_FrameworkBaseEstimator._setup_environment` apply them. A v2 Environment has
 no environment variables, so the estimator's own (PyTorch's NCCL_TREE_THRESHOLD=0) go on the job
-with the caller's. What is left for a later version (requirement and conda files, prebuilt
-framework images, environment_definition, registries) leaves the call as it was, with the reason.
+with the caller's. A framework estimator that ran a private prebuilt image on AmlCompute gets its full
+build, as the v1 target's default does. What is left for a later version (requirement and conda
+files, environment_definition, registries) leaves the call as it was, with the reason.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import libcst as cst
 from estimig.codemods.environment import frameworks, package_name
 from estimig.codemods.v2 import ENTITIES, ENVIRONMENT, Blocked, planner, taken
 from estimig.facts import FRAMEWORK_KINDS, EstimatorCall
-from estimig.plan import CallPlan, NewArg
+from estimig.plan import CallPlan, NewArg, finding
+from estimig.result import Severity
 from estimig.values import Kind, classify, folded_elements
 
 NAME = "environment"
@@ -41,7 +43,7 @@ def _plan(call: EstimatorCall) -> CallPlan:
         raise Blocked(f"--target v2 does not migrate {given[0]} yet")
     if _value(call, "use_docker", default=True) is not True:
         raise Blocked("use_docker=False: every v2 job runs in a container, so the job would not run as it did")
-    image, spec = _image_and_conda(call)
+    image, spec, prebuilt = _image_and_conda(call)
     if call.statement is None:
         raise Blocked("the environment is built in a statement before the call, but the call is not a statement "
                       "of its own (`est = Estimator(...)`); assign it to a name first")
@@ -62,9 +64,14 @@ def _plan(call: EstimatorCall) -> CallPlan:
         arguments.append(NewArg("shm_size", from_kwarg="shm_size"))
     else:
         arguments.append(NewArg("shm_size", code=json.dumps(V1_SHM_SIZE)))
+    findings = ()
+    if prebuilt is not None:
+        findings = (finding(call.line, NAME, f"{prebuilt}: the v2 environment is the estimator's full build (its "
+                            "public base image, python and pinned packages); on AmlCompute the estimator ran a private "
+                            "prebuilt copy of it, which v2 cannot name", Severity.INFO),)
     return CallPlan(NAME, handles=HANDLES & set(call.kwargs), arguments=tuple(arguments),
                     before=(f"{env} = {constructor}(image={json.dumps(image)}, conda_file={conda})",),
-                    imports=frozenset(imports))
+                    imports=frozenset(imports), findings=findings)
 
 
 def _value(call: EstimatorCall, name: str, default):
@@ -98,7 +105,9 @@ def _strings(call: EstimatorCall, name: str) -> list[str]:
     return list(items)
 
 
-def _image_and_conda(call: EstimatorCall) -> tuple[str, dict]:
+def _image_and_conda(call: EstimatorCall) -> tuple[str, dict, str | None]:
+    """The image, the conda specification, and the framework whose private prebuilt image the
+    estimator would have run on AmlCompute instead (None when it built this itself)."""
     data = frameworks()
     default = data["default_conda"]
     pip = _strings(call, "pip_packages")
@@ -122,7 +131,7 @@ def _image_and_conda(call: EstimatorCall) -> tuple[str, dict]:
     spec = {"name": "project_environment",
             "dependencies": [f"python={state['python']}", {"pip": state["pip"]}, *state["conda"]],
             "channels": state["channels"]}
-    return image, spec
+    return image, spec, state.get("prebuilt")
 
 
 def _framework(call: EstimatorCall, state: dict, pip: list[str], conda: list[str], image: str | None,
@@ -139,9 +148,9 @@ def _framework(call: EstimatorCall, state: dict, pip: list[str], conda: list[str
     if scenario is None:
         raise Blocked(f"the SDK has no {processor.upper()} scenario for {call.kind} {version}")
     if not pip and not conda and image is None and not _built_in_full(call):
-        raise Blocked(f"{call.kind} {version} ran in its prebuilt framework image in a private registry, which v2 "
-                      "cannot name; give it pip_packages or a custom_docker_image, or pick a curated environment "
-                      "by hand")
+        # On AmlCompute the estimator ran a private prebuilt copy of this build, which v2 cannot name:
+        # the job builds the full environment, as the v1 target's default does (docs/frameworks.md).
+        state["prebuilt"] = f"{call.kind} {version}"
     default = frameworks()["default_conda"]
     defaults = {package_name(p) for p in default["pip_packages"] + default["conda_packages"]} | {"python"}
     ours = {package_name(p) for p in scenario["pip_packages"] + scenario["conda_packages"]}
