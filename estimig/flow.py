@@ -427,7 +427,7 @@ class ScopeFlow:
                     return None
                 values.append(value)
             return values
-        if type(node) is cst.Call and self.analysis.qualified_names(node.func) & _MATCHES and len(node.args) == 2 \
+        if _may_match(node) and self.analysis.qualified_names(node.func) & _MATCHES and len(node.args) == 2 \
                 and all(arg.keyword is None and not arg.star for arg in node.args):
             # `re.match(PATTERN, IMAGE)` on constants: the same answer at run time.
             patterns, texts = (self._values(arg.value, state) for arg in node.args)
@@ -474,7 +474,7 @@ class ScopeFlow:
     def _assign(self, target, value, state: State, statement, how: str | None = None) -> None:
         if isinstance(target, cst.Name):
             if self._own(target):
-                known = self._values(value, state) if isinstance(value, cst.Call) and not self._loops else None
+                known = self._values(value, state) if _may_match(value) and not self._loops else None
                 self._define(target.value, target, value, state, how if value is None else None)
                 if known is not None:
                     next(iter(state[target.value])).known = tuple(known)
@@ -696,6 +696,16 @@ _NUMBER_SEQUENCES = frozenset({"builtins.range", "numpy.linspace", "numpy.arange
                                "numpy.geomspace"})
 _MATCHES_BY_NAME = {"re.match": re.match, "re.search": re.search, "re.fullmatch": re.fullmatch}
 _MATCHES = frozenset(_MATCHES_BY_NAME)
+_MATCH_WORDS = frozenset(name.rpartition(".")[2] for name in _MATCHES)
+
+
+def _may_match(node) -> bool:
+    """A call spelled `match(...)`, `x.search(...)`, ...: worth asking its qualified name."""
+    if type(node) is not cst.Call:
+        return False
+    func = node.func
+    word = func.attr.value if type(func) is cst.Attribute else func.value if type(func) is cst.Name else None
+    return word in _MATCH_WORDS
 # A quantified group that holds a quantifier, `(a+)+`: the shape of catastrophic backtracking.
 _NESTED_QUANTIFIER = re.compile(r"\([^()]*[*+?}][^()]*\)[*+{]")
 _NO_VALUE = object()
