@@ -236,25 +236,25 @@ def _hyperdrive_copies(call: EstimatorCall, rendered: list[str]) -> list[tuple[c
         if sent == list(range(len(rendered))):
             continue
         name = call.code(use.node)
-        if all(literal(cst.parse_expression(rendered[i]))[0] for i in sent):
-            # Literals mean the same written again: the list as HyperDrive sent it reads best.
-            edits.append((use.node, cst.parse_expression(
-                f"ScriptRunConfig(source_directory={name}.source_directory, script={name}.script, "
-                f"arguments=[{', '.join(rendered[i] for i in sent)}], run_config={name}.run_config)")))
-            continue
-        runs, start = [], None
-        for position, index in enumerate(sent):
-            if start is None:
-                start = index
-            if position + 1 == len(sent) or sent[position + 1] != index + 1:
-                stop = "" if index + 1 == len(rendered) else str(index + 1)
-                runs.append(f"{name}.arguments[{start or ''}:{stop}]")
-                start = None
-        arguments = " + ".join(runs) or "[]"
         edits.append((use.node, cst.parse_expression(
             f"ScriptRunConfig(source_directory={name}.source_directory, script={name}.script, "
-            f"arguments={arguments}, run_config={name}.run_config)")))
+            f"arguments={_sent_code(name, rendered, sent)}, run_config={name}.run_config)")))
     return edits
+
+
+def _sent_code(name: str, rendered: list[str], sent: list[int]) -> str:
+    """The arguments at positions `sent`: written out when they are literals (they mean the same
+    written again, and read best), else as slices of `name.arguments`, which re-evaluate nothing."""
+    if all(literal(cst.parse_expression(rendered[i]))[0] for i in sent):
+        return "[" + ", ".join(rendered[i] for i in sent) + "]"
+    runs, start = [], None
+    for position, index in enumerate(sent):
+        start = index if start is None else start
+        if position + 1 == len(sent) or sent[position + 1] != index + 1:
+            stop = "" if index + 1 == len(rendered) else str(index + 1)
+            runs.append(f"{name}.arguments[{start or ''}:{stop}]")
+            start = None
+    return " + ".join(runs) or "[]"
 
 
 def _render_pair(call: EstimatorCall, key: cst.BaseExpression, value: cst.BaseExpression, options,
