@@ -210,12 +210,17 @@ _SPLIT = object()
 
 
 def _sent_to_hyperdrive(rendered: list[str], names: set[str]) -> list[int]:
-    """Positions in the arguments of what HyperDriveConfig(estimator=) sends: the list paired up
-    (a repeated key keeps its first place and its last value, an odd last item is lost), without the
-    sampled keys."""
+    """Positions in the arguments (their code) of what HyperDriveConfig(estimator=) sends."""
+    return sent_positions([literal(cst.parse_expression(code))[1] for code in rendered], names)
+
+
+def sent_positions(values: list, names: set[str]) -> list[int]:
+    """Positions in the arguments (their values; the --target v2 `arguments` concern asks too) of
+    what HyperDriveConfig(estimator=) sends: the list paired up (a repeated key keeps its first place
+    and its last value, an odd last item is lost), without the sampled keys."""
     pairs: dict = {}
-    for index in range(0, len(rendered) - 1, 2):
-        key = literal(cst.parse_expression(rendered[index]))[1]
+    for index in range(0, len(values) - 1, 2):
+        key = values[index]
         first = pairs.get(key, (index, None))[0]
         pairs[key] = (first, index + 1)
     return [i for key, places in pairs.items() if not (isinstance(key, str) and key.lstrip("-") in names)

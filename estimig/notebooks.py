@@ -435,6 +435,9 @@ def migrate_notebook(text: str, migrate: Migrate, *, path: str = "notebook.ipynb
         had_newline = masks[cell.index].code.endswith("\n")
         if not had_newline and piece.endswith("\n"):
             piece = piece[:-1]
+        if piece.startswith(("\n", "\r\n")) and not masks[cell.index].code.startswith(("\n", "\r\n")):
+            # The cell's first lines were removed (v2 leftovers) and left the blank line below them on top.
+            piece = piece.lstrip("\r\n")
         restored = _unmask(piece, masks[cell.index].restore)
         if restored is None:
             out.findings.append(_error("an IPython line did not survive the migration; notebook left untouched",

@@ -40,13 +40,32 @@ class Field:
 
 
 def _v1_argv(d: dict, _) -> list[str]:
-    """What the v1 service ran: `python <script> <str(argument)>...`, each dataset by its input."""
+    """What the v1 service ran: `python <script> <str(argument)>...`, each dataset by its input; in a
+    HyperDrive child run, each sampled parameter appended as `name <sampled name>`."""
     tokens = ["python", d["script"]]
     for argument in d.get("arguments") or []:
         text = str(argument)
         if text.startswith("DatasetConsumptionConfig:"):
             text = "${{inputs.%s}}" % text.split(":", 1)[1]
         tokens.append(text)
+    for flag in (d.get("hyperdrive") or {}).get("space", {}):
+        tokens += [flag, _SAMPLED % flag]
+    return tokens
+
+
+# A sampled value on the command line, by the name it follows (v1's parameter name).
+_SAMPLED = "<sampled %s>"
+
+
+def _v2_argv(job: dict, _) -> list[str]:
+    """`shlex.split(command)`; in a sweep trial, `${{inputs.x}}` of a searched x as the sampled value
+    of the name before it (v1 named a sampled parameter by its flag, v2 by its input)."""
+    tokens = shlex.split(job["component"]["command"])
+    searched = set(job.get("search_space") or {})
+    for index, token in enumerate(tokens):
+        found = re.fullmatch(r"\$\{\{inputs\.(\w+)\}\}", token)
+        if found and found.group(1) in searched and index > 0:
+            tokens[index] = _SAMPLED % tokens[index - 1]
     return tokens
 
 
@@ -63,8 +82,87 @@ def _v1_inputs(d: dict, _) -> dict:
 
 
 def _v2_inputs(job: dict, _) -> dict:
+    searched = set(job.get("search_space") or {})  # a sweep's searched inputs are its `sweep` field
     return {name: {"path": value.get("path"), "mode": value.get("mode"), "path_on_compute": None}
-            for name, value in (job.get("inputs") or {}).items() if isinstance(value, dict)}
+            for name, value in (job.get("inputs") or {}).items() if isinstance(value, dict) and name not in searched}
+
+
+# HyperDrive's names for the sampling algorithms and parameter expressions' parameters, as v2's.
+_ALGORITHMS = {"RANDOM": "random", "GRID": "grid", "BayesianOptimization": "bayesian"}
+_EXPRESSION_PARAMETERS = {
+    "choice": ("values",), "randint": ("upper",), "uniform": ("min_value", "max_value"),
+    "loguniform": ("min_value", "max_value"), "quniform": ("min_value", "max_value", "q"),
+    "qloguniform": ("min_value", "max_value", "q"), "normal": ("mu", "sigma"), "lognormal": ("mu", "sigma"),
+    "qnormal": ("mu", "sigma", "q"), "qlognormal": ("mu", "sigma", "q"),
+}
+_POLICIES = {"Bandit": "bandit", "MedianStopping": "median_stopping", "TruncationSelection": "truncation_selection"}
+
+
+def hyperdrive_settings(config) -> dict:
+    """What a HyperDriveConfig tells the HyperDrive service besides the child runs' configuration,
+    in v2's terms (the v1 side of the `sweep` field)."""
+    generator = config._generator_config
+    policy = config._policy_config
+    return {
+        "algorithm": _ALGORITHMS.get(generator["name"], generator["name"]),
+        "algorithm_properties": generator.get("properties") or None,
+        "space": {flag: {"type": kind, **dict(zip(_EXPRESSION_PARAMETERS.get(kind, ()), arguments))}
+                  for flag, (kind, arguments) in generator["parameter_space"].items()},
+        "objective": {"goal": config._primary_metric_config["goal"].lower(),
+                      "primary_metric": config._primary_metric_config["name"]},
+        "max_total_trials": config._max_total_runs, "max_concurrent_trials": config._max_concurrent_runs,
+        "timeout": config._max_duration_minutes * 60,
+        "early_termination": None if policy["name"] == "Default" else {
+            "type": _POLICIES.get(policy["name"], policy["name"]), **policy.get("properties", {})},
+    }
+
+
+def _v1_sweep(d: dict, _) -> dict | None:
+    return d.get("hyperdrive")
+
+
+def _v2_sweep(job: dict, _) -> dict | None:
+    """A sweep job's search, with each searched input named by the flag before it on the command line
+    (`_v2_argv`), as v1 named it."""
+    if "search_space" not in job:
+        return None
+    tokens = shlex.split(job["component"]["command"])
+    flags = {found.group(1): tokens[index - 1] for index, token in enumerate(tokens) if index > 0
+             for found in [re.fullmatch(r"\$\{\{inputs\.(\w+)\}\}", token)] if found}
+    algorithm = job.get("sampling_algorithm")
+    properties = None
+    if isinstance(algorithm, dict):
+        properties = {k: v for k, v in algorithm.items() if k != "type"} or None
+        algorithm = algorithm.get("type")
+    limits = job.get("sweep_limits") or {}
+    policy = job.get("early_termination")
+    return {
+        "algorithm": algorithm, "algorithm_properties": properties,
+        "space": {flags.get(name, f"<input {name} not on the command line>"): dict(space)
+                  for name, space in job["search_space"].items()},
+        "objective": dict(job.get("objective") or {}),
+        "max_total_trials": limits.get("max_total_trials"), "max_concurrent_trials": limits.get("max_concurrent_trials"),
+        "timeout": limits.get("timeout"),
+        "early_termination": None if not policy else {k: v for k, v in policy.items()
+                                                     if not (k in ("slack_factor", "slack_amount") and not v)},
+    }
+
+
+def _as_command(job: dict) -> dict:
+    """A sweep job read as the command job its trials run (their command, environment, resources,
+    distribution and variables are the trial's; the compute and the inputs' data are the sweep's, and
+    each trial's time limit is the sweep's trial_timeout), with the sweep's own settings beside it."""
+    if job.get("type") != "sweep":
+        return job
+    trial = job["trial"]
+    limits = dict(job.get("limits") or {})
+    command = {key: trial.get(key) for key in ("environment", "environment_variables", "resources", "distribution")}
+    # The sweep's inputs bind the data; the trial's only declare them.
+    command.update(inputs=job.get("inputs"), component=trial, compute=job.get("compute"), limits={"timeout": limits.get("trial_timeout")},
+                   search_space=job.get("search_space"), sampling_algorithm=job.get("sampling_algorithm"),
+                   objective=job.get("objective"), early_termination=job.get("early_termination"),
+                   sweep_limits={k: v for k, v in limits.items() if k != "trial_timeout"})
+    return command
 
 
 def _v1_conda(d: dict, _):
@@ -130,7 +228,7 @@ ESSENCE: tuple[Field, ...] = (
     Field("argv", "the command line the script sees: v1 runs `python script str(arg)...` with each dataset "
           "replaced by its path; v2 runs the command string through the shell with ${{inputs.x}} replaced by "
           "the path; both are compared as argv with the dataset placeholders unreplaced",
-          _v1_argv, lambda j, e: shlex.split(j["component"]["command"])),
+          _v1_argv, _v2_argv),
     Field("inputs", "each dataset input by name: the data asset (registered name and version; 'latest' when "
           "the v1 code asked for the latest), and how it is delivered (v1 mount = v2 ro_mount, download = "
           "download)", _v1_inputs, _v2_inputs),
@@ -162,6 +260,14 @@ ESSENCE: tuple[Field, ...] = (
           "own datastore (set for node_count > 1) is how v1 shipped the snapshot, not data the script reads",
           lambda d, e: sorted(k for k in (d.get("dataReferences") or {}) if k != d.get("sourceDirectoryDataStore")),
           lambda j, e: []),
+    Field("sweep", "a HyperDrive run's search (None for a plain job), in v2's terms: the sampling algorithm; "
+          "each sampled parameter's distribution by the flag it follows on the command line (HyperDrive "
+          "appended `name value` to the child runs' arguments, v2 substitutes ${{inputs.x}}); the primary "
+          "metric and goal; max total and concurrent trials (v1 runs max_total_runs at once when "
+          "max_concurrent_runs is not given); the whole run's timeout in seconds (v1's "
+          "max_duration_minutes, 10080 by default); the early termination policy with every count (v1's "
+          "NoTerminationPolicy is none); the trials' own command line, environment and time limit are the "
+          "fields above", _v1_sweep, _v2_sweep),
 )
 
 
@@ -211,6 +317,7 @@ def essence_v1(serialized: dict, experiment: str) -> dict:
 
 
 def essence_v2(job: dict, experiment: str | None) -> dict:
+    job = _as_command(job)
     return {f.name: f.v2(job, experiment) for f in ESSENCE}
 
 
@@ -247,8 +354,18 @@ def execute_v1(code: str, filename: str, workdir: str, patch: Callable[[], Any] 
     with offline_sdk() as session, _registered_datasets(), (patch() if patch is not None else contextlib.nullcontext()):
         _run(code, filename, workdir, session)
         submissions = list(session.submissions)
-        found = [essence_v1(normalize(serialize(as_submitted(s, session))), s.experiment) for s in submissions]
+        found = [essence_v1(_with_hyperdrive(as_submitted(s, session)), s.experiment) for s in submissions]
     return _relative_code(found, workdir)
+
+
+def _with_hyperdrive(config) -> dict:
+    """The normalized RunConfiguration a submission's runs get, and for a HyperDriveConfig its search."""
+    from azureml.train.hyperdrive import HyperDriveConfig
+
+    serialized = normalize(serialize(config))
+    if isinstance(config, HyperDriveConfig):
+        serialized["hyperdrive"] = hyperdrive_settings(config)
+    return serialized
 
 
 def execute_v2(code: str, filename: str, workdir: str) -> list[dict]:

@@ -111,6 +111,21 @@ WRONG = [
                  id="full-build-with-another-pin"),
     pytest.param("pytorch_prebuilt_image_becomes_its_full_build", "openmpi4.1.0-cuda11.1", "openmpi4.1.0-cuda10.1",
                  "image", id="full-build-on-another-base-image"),
+    # HyperDrive -> sweep: the search, its limits and policy, and what the trials run.
+    pytest.param("pytorch_hyperdrive_becomes_a_sweep", "min_value=0.001", "min_value=0.01", "sweep",
+                 id="sweep-other-bound"),
+    pytest.param("pytorch_hyperdrive_becomes_a_sweep", 'goal="Maximize"', 'goal="Minimize"', "sweep",
+                 id="sweep-other-goal"),
+    pytest.param("pytorch_hyperdrive_becomes_a_sweep", "evaluation_interval=2, delay_evaluation=0",
+                 "evaluation_interval=0, delay_evaluation=0", "sweep", id="sweep-policy-left-to-v2-default"),
+    pytest.param("pytorch_hyperdrive_becomes_a_sweep", "--lr ${{inputs.lr}} --batch-size ${{inputs.batch_size}}",
+                 "--lr ${{inputs.batch_size}} --batch-size ${{inputs.lr}}", "sweep", id="sweep-inputs-swapped"),
+    pytest.param("pytorch_hyperdrive_becomes_a_sweep", "--epochs 10 --lr", "--epochs 10 --lr 0.01 --lr", "argv",
+                 id="sweep-keeps-the-sampled-fixed-value"),
+    pytest.param("pytorch_hyperdrive_becomes_a_sweep", "timeout=604800", "timeout=3600", "sweep",
+                 id="sweep-other-duration"),
+    pytest.param("pytorch_hyperdrive_becomes_a_sweep", "max_concurrent_trials=4", "max_concurrent_trials=20", "sweep",
+                 id="sweep-other-concurrency"),
 ]
 
 

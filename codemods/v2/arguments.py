@@ -34,9 +34,11 @@ class _RunTime(str):
 def plan(call: EstimatorCall, options) -> CallPlan:
     try:
         tokens = ["python", _script(call)]
+        arguments: list[tuple[str, object]] = []
         if call.has("script_params"):
             for key, value in script_params_items(call):
-                tokens.extend(_tokens(call, key, value, options))
+                arguments.extend(_tokens(call, key, value, options))
+        tokens.extend(token for token, _ in _swept(call, arguments))
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
     imports = frozenset()
@@ -77,10 +79,45 @@ def _script(call: EstimatorCall) -> str:
     return _quoted(call, value.value, "entry_script")
 
 
-def _tokens(call: EstimatorCall, key, value, options) -> list[str]:
+# The value of an argument only known at run time (or a dataset), for HyperDrive's pairing rule.
+_UNSEEN = object()
+
+
+def _swept(call: EstimatorCall, arguments: list[tuple[str, object]]) -> list[tuple[str, object]]:
+    """The arguments a HyperDrive sweep of the estimator (`codemods/v2/uses.py`) sends: what
+    HyperDriveConfig(estimator=) kept of the fixed ones (`sent_positions`), then each sampled
+    parameter as `--name ${{inputs.name}}`, as HyperDrive appended `name value`."""
+    from estimig.codemods.arguments import sent_positions
+    from estimig.codemods.v2 import Blocked
+    from estimig.codemods.v2.uses import sweep_of
+
+    try:
+        found = sweep_of(call)
+    except Blocked:
+        return arguments  # the uses concern leaves the call, with its reason
+    if found is None:
+        return arguments
+    names = {p.flag.lstrip("-") for p in found.parameters}
+    keys = [value for _, value in arguments[::2]]
+    if any(value is not _UNSEEN and not isinstance(value, str) for value in keys):
+        raise Unprovable("HyperDriveConfig(estimator=) reads every other argument as a name, and one is not a "
+                         "string, so the original fails when it is submitted; fix the arguments first")
+    if any(isinstance(key, str) and key.lstrip("-") in names for key in keys):
+        if any(key is _UNSEEN for key in keys):
+            raise Unprovable("a script_param is also sampled by HyperDrive, which pairs the arguments up to drop "
+                             "it, and an argument in a key's place is only known at run time; migrate by hand")
+        arguments = [arguments[i] for i in sent_positions([value for _, value in arguments], names)]
+    for parameter in found.parameters:
+        arguments += [(shlex.quote(parameter.flag), parameter.flag), ("${{inputs.%s}}" % parameter.name, _UNSEEN)]
+    return arguments
+
+
+def _tokens(call: EstimatorCall, key, value, options) -> list[tuple[str, object]]:
+    """The command-line tokens of one script_params item, each with its value (`_UNSEEN` when only
+    known at run time)."""
     shown = f"script_params[{call.code(key)}]"
     key_value = classify(call, key)
-    tokens = [] if key_value.value in (None, "") else [_quoted(call, key_value.value, shown)]
+    tokens = [] if key_value.value in (None, "") else [(_quoted(call, key_value.value, shown), key_value.value)]
     found = classify(call, value)
     if found.kind is Kind.LITERAL:
         items = found.value if isinstance(found.value, (list, tuple)) else [found.value]
@@ -89,11 +126,11 @@ def _tokens(call: EstimatorCall, key, value, options) -> list[str]:
                 raise Unprovable(f"{shown} holds a {type(item).__name__}, which the estimator passed as its str() "
                                  "or key by key; migrate by hand")
             if item is not None and item != "":
-                tokens.append(_quoted(call, item, shown))
+                tokens.append((_quoted(call, item, shown), item))
         return tokens
     if found.kind is Kind.SCALAR and found.nonempty:
         # The estimator passed str(value); a value that may be '' was dropped, so it must be provably not.
-        return [*tokens, _RunTime(call.code(found.node))]
+        return [*tokens, (_RunTime(call.code(found.node)), _UNSEEN)]
     if found.kind is Kind.SCALAR:
         raise Unprovable(f"{shown} = {call.code(value)} may be '' at run time, which the estimator drops; make it "
                          "a literal or prove it non-empty, then run estimig again")
@@ -101,7 +138,7 @@ def _tokens(call: EstimatorCall, key, value, options) -> list[str]:
         renderer = getattr(options.concerns.get("datasets"), "render_token", None)
         if renderer is None:
             raise Unprovable(f"{shown} is a dataset, which needs the 'datasets' concern")
-        return [*tokens, renderer(call, found)]
+        return [*tokens, (renderer(call, found), _UNSEEN)]
     if found.kind in (Kind.DATA_REFERENCE, Kind.DATASTORE):
         raise Unprovable(f"{shown} = {call.code(value)} is a datastore path or DataReference, which --target v2 does "
                          "not migrate yet (a v1 mount of it was writable, a v2 input mount is read-only)")

@@ -38,6 +38,10 @@ def plan(call: EstimatorCall, options) -> CallPlan:
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
     handles = frozenset({"inputs"} & set(call.kwargs))
+    for name, code in _sampled_inputs(call):
+        if name in inputs:
+            return CallPlan(NAME, blocked=f"the sampled parameter {name} has the name of a dataset input")
+        inputs[name] = code
     if not inputs:
         return CallPlan(NAME, handles=handles)
     clash = taken(call, {INPUT})
@@ -45,6 +49,19 @@ def plan(call: EstimatorCall, options) -> CallPlan:
         return CallPlan(NAME, blocked=f"the file already binds the name '{clash}', which the v2 job needs")
     code = "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in inputs.items()) + "}"
     return CallPlan(NAME, handles=handles, arguments=(NewArg("inputs", code=code),), imports=frozenset({INPUT}))
+
+
+def _sampled_inputs(call: EstimatorCall) -> list[tuple[str, str]]:
+    """A typed input per parameter a HyperDrive sweep of the estimator samples (`codemods/v2/uses.py`):
+    the sweep sets its value in each trial."""
+    from estimig.codemods.v2 import Blocked
+    from estimig.codemods.v2.uses import sweep_of
+
+    try:
+        found = sweep_of(call)
+    except Blocked:
+        return []  # the uses concern leaves the call, with its reason
+    return [(p.name, f"Input(type={json.dumps(p.input_type)})") for p in found.parameters] if found else []
 
 
 def render_token(call: EstimatorCall, value: Value) -> str:

@@ -27,7 +27,15 @@ LOOKUPS = frozenset({
     "azureml.core.runconfig.MpiConfiguration", "azureml.core.runconfig.TensorflowConfiguration",
     "azureml.core.MpiConfiguration", "azureml.core.TensorflowConfiguration",
     "azureml.train.estimator.Mpi", "azureml.train.dnn.Mpi", "azureml.train.dnn.ParameterServer",
+    # HyperDrive's sampling and policies, which the v2 sweep replaced (codemods/v2/uses.py).
+    *(f"azureml.train.hyperdrive.{path}{name}" for path in ("", "sampling.", "policy.")
+      for name in ("RandomParameterSampling", "GridParameterSampling", "BayesianParameterSampling", "BanditPolicy",
+                   "MedianStoppingPolicy", "NoTerminationPolicy", "TruncationSelectionPolicy")),
 })
+# HyperDrive's parameter expressions (`uniform(0.1, 1)`), which only build a value.
+EXPRESSIONS = frozenset(f"azureml.train.hyperdrive.{path}{name}" for path in ("", "parameter_expressions.")
+                        for name in ("choice", "randint", "uniform", "quniform", "loguniform", "qloguniform",
+                                     "normal", "qnormal", "lognormal", "qlognormal"))
 _LOOKUP_ATTRIBUTES = frozenset({"datasets", "compute_targets", "datastores"})
 _METHODS = frozenset({"get_default_datastore"})
 
@@ -41,21 +49,28 @@ def remove(original: cst.Module, code: str) -> str:
         unread = read_before - _read_names(analysis)
         if not unread:
             return code
-        kept, spacing = [], None
+        kept, spacing, gap = [], None, False
         for statement in module.body:
             new = None if _removable(statement, unread, analysis) else _without_imports(statement, unread)
             if new is None:
                 # The blank lines above a removed statement stay, above the next one.
                 spacing = spacing if spacing is not None else statement.leading_lines
+                gap = gap or bool(statement.leading_lines)
                 continue
             if spacing is not None and not new.leading_lines:
+                if not spacing and gap and kept and _is_import(kept[-1]) and not _is_import(new):
+                    spacing = [cst.EmptyLine()]  # the removed lines held the blank line after the imports
                 new = new.with_changes(leading_lines=spacing)
-            spacing = None
+            spacing, gap = None, False
             kept.append(new)
         if len(kept) == len(module.body) and all(a is b for a, b in zip(kept, module.body)):
             return code
         code = module.with_changes(body=kept).code
     return code
+
+
+def _is_import(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[0], (cst.Import, cst.ImportFrom))
 
 
 def _read_names(analysis: Analysis) -> set[str]:
@@ -80,26 +95,28 @@ def _inert(value: cst.BaseExpression, analysis: Analysis) -> bool:
     """A v1 lookup or a literal: evaluating it again, or not at all, changes nothing the job sees."""
     if isinstance(value, cst.Call):
         if analysis.qualified_names(value.func) & LOOKUPS:
-            return all(_inert_argument(a.value) for a in value.args)
+            return all(_inert_argument(a.value, analysis) for a in value.args)
         return isinstance(value.func, cst.Attribute) and value.func.attr.value in _METHODS and not value.args
     if isinstance(value, cst.Subscript):
         return isinstance(value.value, cst.Attribute) and value.value.attr.value in _LOOKUP_ATTRIBUTES
-    return _inert_argument(value)
+    return _inert_argument(value, analysis)
 
 
-def _inert_argument(value: cst.BaseExpression) -> bool:
+def _inert_argument(value: cst.BaseExpression, analysis: Analysis) -> bool:
     if isinstance(value, (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.ConcatenatedString)):
         return True
     if isinstance(value, (cst.List, cst.Tuple, cst.Set)):
-        return all(isinstance(e, cst.Element) and _inert_argument(e.value) for e in value.elements)
+        return all(isinstance(e, cst.Element) and _inert_argument(e.value, analysis) for e in value.elements)
     if isinstance(value, cst.Dict):
-        return all(isinstance(e, cst.DictElement) and _inert_argument(e.key) and _inert_argument(e.value)
-                   for e in value.elements)
-    if isinstance(value, cst.Call):  # a nested lookup: dataset.as_named_input("x").as_mount()
+        return all(isinstance(e, cst.DictElement) and _inert_argument(e.key, analysis)
+                   and _inert_argument(e.value, analysis) for e in value.elements)
+    if isinstance(value, cst.Call):  # a nested lookup: dataset.as_named_input("x").as_mount(); uniform(0, 1)
+        arguments = all(not a.star and _inert_argument(a.value, analysis) for a in value.args)
+        if analysis.qualified_names(value.func) & EXPRESSIONS:
+            return arguments
         return isinstance(value.func, cst.Attribute) and value.func.attr.value in (
-            "as_mount", "as_download", "as_named_input") and _inert_argument(value.func.value) \
-            and all(_inert_argument(a.value) for a in value.args)
-    return isinstance(value, cst.UnaryOperation) and _inert_argument(value.expression)
+            "as_mount", "as_download", "as_named_input") and _inert_argument(value.func.value, analysis) and arguments
+    return isinstance(value, cst.UnaryOperation) and _inert_argument(value.expression, analysis)
 
 
 class _Comments(cst.CSTVisitor):
