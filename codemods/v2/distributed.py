@@ -16,7 +16,8 @@ import libcst as cst
 from estimig.codemods.v2 import MPI, TENSORFLOW, Blocked, planner
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
-from estimig.values import Kind, classify, literal
+from estimig.codemods.distributed import _reads_for
+from estimig.values import Kind, classify, folded_attributes, literal
 
 NAME = "distributed"
 SUMMARY = "node_count -> instance_count; MPI and TensorFlow parameter-server configurations -> v2 distributions"
@@ -84,9 +85,9 @@ def _int(call: EstimatorCall, name: str, default):
 
 
 def _from_configuration(call: EstimatorCall, node: cst.BaseExpression, per_node: int | None) -> str:
-    found = call.resolve(node) if isinstance(node, cst.Name) else node
+    found, later = _built(call, node) if isinstance(node, cst.Name) else (node, {})
     names = call.module.qualified_names(found.func) if isinstance(found, cst.Call) else set()
-    if not names or (isinstance(node, cst.Name) and _written_later(call, node)):
+    if not names:
         raise Blocked(f"distributed_training={call.code(node)}: estimig cannot prove which configuration it is "
                       "(bind it to one MpiConfiguration(...) or TensorflowConfiguration(...) call with literal counts)")
     counts = {}
@@ -95,6 +96,11 @@ def _from_configuration(call: EstimatorCall, node: cst.BaseExpression, per_node:
         if arg.keyword is None or not ok or not isinstance(value, int) or isinstance(value, bool):
             raise Blocked(f"distributed_training={call.code(node)}: its arguments are not literal keyword counts")
         counts[arg.keyword.value] = value
+    for name, value in later.items():  # `mpi.process_count_per_node = 2` after it is built, folded
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise Blocked(f"distributed_training={call.code(node)}: {node.value}.{name} is set to something other "
+                          "than an int")
+        counts[name] = value
     if names & _MPI:
         if per_node is not None:
             raise Blocked("process_count_per_node is given beside an MPI configuration")
@@ -112,10 +118,31 @@ def _from_configuration(call: EstimatorCall, node: cst.BaseExpression, per_node:
                   "configurations only (for now; PyTorch's process_count counts all nodes, v2's one instance)")
 
 
-def _written_later(call: EstimatorCall, node: cst.Name) -> bool:
-    """Whether the configuration object has attributes set after it is built (`mpi.process_count_per_node = 4`)."""
+def _built(call: EstimatorCall, node: cst.Name) -> tuple[cst.BaseExpression | None, dict]:
+    """The call a configuration name is bound to, and the attributes set on it before this call
+    (`mpi.process_count_per_node = 4`, to literals or constants; estimig/flow.py folds them). The
+    estimator keeps the object by reference, so one changed after this call is refused."""
     found = call.definition(node)
-    return isinstance(found, str) or bool(found.changes)
+    if isinstance(found, str):
+        raise Blocked(f"distributed_training={node.value}: estimig cannot prove which configuration it is ({found})")
+    attributes = folded_attributes(found)
+    if attributes is None:
+        raise Blocked(f"distributed_training={node.value}: the object is changed before this call in a way estimig "
+                      "cannot fold (only attributes set to literals or constants are)")
+    later = {}
+    for name, value in attributes.items():
+        known = classify(call, value)
+        if known.kind is not Kind.LITERAL:
+            raise Blocked(f"distributed_training={node.value}: {node.value}.{name} is not set to a literal or constant")
+        later[name] = known.value
+    folded = {id(change.node) for change in found.changes}
+    for read in found.root.reads:
+        if _reads_for(call, read, node, folded):
+            continue
+        if isinstance(call.module.parent(call.module.parent(read)), cst.AssignTarget):
+            raise Blocked(f"distributed_training={node.value}: the object is changed after this call, and the "
+                          "estimator keeps it by reference, so the job sees the change; migrate it by hand")
+    return found.value, later
 
 
 plan = planner(NAME, _plan)

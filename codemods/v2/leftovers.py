@@ -3,11 +3,12 @@
 After the calls are migrated, a module-level `name = <value>` goes when its name was read in the
 original file and is read nowhere now, and its value only looks something up or builds a value: a
 v1 lookup (`Workspace.from_config()`, `ComputeTarget(ws, name)`, `Dataset.get_by_name(...)`,
-`ws.datasets[...]`, `Experiment(ws, name)`, a distributed configuration) or a literal (the old
-`script_params` dict, a package list). Anything that may do something (`ComputeTarget.create`,
-`Dataset.register`, ...) stays, and so does a statement with a comment of the user's above, beside
-or inside it. Then the
-azureml imports nothing reads any more go. Repeated until nothing changes, so one run is a fixed point.
+`ws.datasets[...]`, `Experiment(ws, name)`, a distributed configuration, HyperDrive's sampling and
+policy) or a literal (the old `script_params` dict, a package list); so do the lines that set an
+attribute of such an object to a literal (`mpi.process_count_per_node = 2`). Anything that may do
+something (`ComputeTarget.create`, `Dataset.register`, ...) stays, and so does a statement with a
+comment of the user's above, beside or inside it. Then the azureml imports nothing reads any more
+go. Repeated until nothing changes, so one run is a fixed point.
 """
 
 from __future__ import annotations
@@ -49,19 +50,17 @@ def remove(original: cst.Module, code: str) -> str:
         unread = read_before - _read_names(analysis)
         if not unread:
             return code
-        kept, spacing, gap = [], None, False
+        kept, spacing = [], None
         for statement in module.body:
             new = None if _removable(statement, unread, analysis) else _without_imports(statement, unread)
             if new is None:
-                # The blank lines above a removed statement stay, above the next one.
-                spacing = spacing if spacing is not None else statement.leading_lines
-                gap = gap or bool(statement.leading_lines)
+                # The blank lines above a run of removed statements (the first that has any: they
+                # hold no comments) stay, above the next one.
+                spacing = spacing if spacing else statement.leading_lines
                 continue
             if spacing is not None and not new.leading_lines:
-                if not spacing and gap and kept and _is_import(kept[-1]) and not _is_import(new):
-                    spacing = [cst.EmptyLine()]  # the removed lines held the blank line after the imports
                 new = new.with_changes(leading_lines=spacing)
-            spacing, gap = None, False
+            spacing = None
             kept.append(new)
         if len(kept) == len(module.body) and all(a is b for a, b in zip(kept, module.body)):
             return code
@@ -69,21 +68,36 @@ def remove(original: cst.Module, code: str) -> str:
     return code
 
 
-def _is_import(statement: cst.CSTNode) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[0], (cst.Import, cst.ImportFrom))
-
-
 def _read_names(analysis: Analysis) -> set[str]:
-    """Module-level names something reads."""
+    """Module-level names something reads; setting an attribute to a literal (`mpi.process_count_per_node
+    = 2`) does not count: such a line goes with the object (`_attribute_set`)."""
     module_scope = analysis.all_scopes[0]
-    return {name for name, bindings in module_scope.bindings.items() if any(b.references for b in bindings)} \
+    return {name for name, bindings in module_scope.bindings.items()
+            if any(_attribute_set(analysis, r) is None for b in bindings for r in b.references)} \
         | (analysis.string_references & set(module_scope.bindings))
+
+
+def _attribute_set(analysis: Analysis, read: cst.CSTNode) -> cst.SimpleStatementLine | None:
+    """The module-level line `name.attr = <literal>` whose target this read of `name` is, or None."""
+    attribute = analysis.parents.get(read)
+    target = analysis.parents.get(attribute)
+    assign = analysis.parents.get(target)
+    line = analysis.parents.get(assign)
+    if not (isinstance(attribute, cst.Attribute) and attribute.value is read and isinstance(target, cst.AssignTarget)
+            and isinstance(assign, cst.Assign) and len(assign.targets) == 1 and isinstance(line, cst.SimpleStatementLine)
+            and len(line.body) == 1 and isinstance(analysis.parents.get(line), cst.Module)):
+        return None
+    return line if _inert_argument(assign.value, analysis) else None
 
 
 def _removable(statement: cst.CSTNode, unread: set[str], analysis: Analysis) -> bool:
     if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
         return False
     small = statement.body[0]
+    if (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Attribute)
+            and isinstance(small.targets[0].target.value, cst.Name) and small.targets[0].target.value.value in unread):
+        # `mpi.process_count_per_node = 2` on an object nothing reads any more goes with it.
+        return _attribute_set(analysis, small.targets[0].target.value) is statement and not _has_comment(statement)
     if not (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)):
         return False
     if small.targets[0].target.value not in unread or _has_comment(statement):
