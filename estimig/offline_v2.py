@@ -33,8 +33,9 @@ class V2Session:
 
 
 @contextlib.contextmanager
-def offline_ml_client():
-    """Patch azure-ai-ml's service boundary for the duration of the block; yield the session."""
+def offline_ml_client(on_submit=None):
+    """Patch azure-ai-ml's service boundary for the duration of the block; yield the session.
+    `on_submit(submission)`, when given, runs each job (the runtime shim) as it is recorded."""
     try:
         from azure.ai.ml import MLClient
         from azure.ai.ml.operations import JobOperations
@@ -50,8 +51,11 @@ def offline_ml_client():
     def create_or_update(self, job, *, experiment_name=None, tags=None, **kwargs):
         if kwargs:
             raise TypeError(f"the offline stand-in does not model create_or_update({', '.join(kwargs)}=...)")
-        session.submissions.append(V2Submission(experiment_name or job.experiment_name, job._to_dict(), tags))
+        submission = V2Submission(experiment_name or job.experiment_name, job._to_dict(), tags)
+        session.submissions.append(submission)
         job.name = job.name or f"offline_job_{len(session.submissions)}"
+        if on_submit is not None:
+            on_submit(submission)
         return job
 
     def stream(self, name, *args, **kwargs):

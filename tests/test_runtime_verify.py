@@ -92,3 +92,41 @@ def test_a_pair_whose_jobs_fail_is_never_verified(tmp_path):
     output = result.stdout + result.stderr
     assert result.exit_code == errors.JOB_FAILED, output
     assert "exited 7" in output and "Traceback" not in output
+
+
+# A v1 job and its `--target v2` migration (after_v2.py, what `estimig rewrite --target v2` writes):
+# the v2 job runs under the shim's v2 launcher, and verify compares what the scripts saw.
+V2_PAIRS = [
+    pytest.param("v2_dataset_mpi", marks=[pytest.mark.mpi, needs_mpi], id="v2_dataset_mpi"),
+    pytest.param("tf_ps", id="tf_ps"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("job", V2_PAIRS)
+def test_v1_job_and_its_v2_migration_run_unchanged(job, tmp_path):
+    from estimig.engine import migrate_source
+    from estimig.options import Options
+
+    folder = JOBS / job
+    migrated = migrate_source((folder / "before.py").read_text(), path=str(folder / "before.py"),
+                              options=Options.create(target="v2"))
+    assert migrated.code == (folder / "after_v2.py").read_text(), "after_v2.py is not what --target v2 writes"
+    report = tmp_path / "report.json"
+    result = invoke("verify", folder / "before.py", folder / "after_v2.py", "--timeout", 240,
+                    "--report", report, "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    data = json.loads(report.read_text())
+    assert data["unchanged"] is True and data["pairs"][0]["jobs"] == 1
+    assert data["cross_target"], "a v1/v2 comparison says which v1 platform variables it leaves out"
+
+
+@pytest.mark.slow
+@pytest.mark.mpi
+@needs_mpi
+def test_a_script_reading_a_v1_platform_variable_differs_under_v2():
+    """mpi_ranks reads AZ_BATCH_MASTER_NODE, which only v1's launcher sets: its outputs differ."""
+    folder = JOBS / "mpi_ranks"
+    result = invoke("verify", folder / "before.py", folder / "after_v2.py", "--timeout", 240)
+    output = result.stdout + result.stderr
+    assert result.exit_code == 1 and "outputs.node0.ranks.json" in output, output

@@ -57,14 +57,43 @@ class Comparison:
     new: str
     differences: list[Difference] = field(default_factory=list)
     jobs: int = 0
+    cross_target: bool = False  # a v1 job against a v2 one: CROSS_TARGET applied
 
     @property
     def unchanged(self) -> bool:
         return not self.differences
 
 
-def _prepare(trace: dict) -> dict:
+# A v1 job compared with its v2 migration: the variables only v1's platform sets, with why leaving
+# them out of the comparison is safe. The v2 migration refuses any argument that names one
+# ($AZ_BATCHAI_*, codemods/v2/arguments.py); a script that reads one itself fails or acts
+# differently, which its exit codes, outputs and metrics (compared as always) show.
+CROSS_TARGET = {
+    "AZUREML_DATAREFERENCE_<name>": "v1 also gave each input's path in a variable; v2 gives it on the command line",
+    "AZ_BATCH_MASTER_NODE, AZ_BATCHAI_*": "v1's Batch AI launcher variables; v2's launcher sets the standard ones "
+                                          "(OMPI_*, RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT)",
+    "EXAMPLE_ENV_VAR=EXAMPLE_VALUE": "the placeholder the v1 SDK puts in every Environment; no v2 environment "
+                                     "has it (the v2 oracle leaves it out too)",
+}
+_V1_PLATFORM = ("AZUREML_DATAREFERENCE_", "AZ_BATCH_MASTER_NODE", "AZ_BATCHAI_")
+_PLACEHOLDER = ("EXAMPLE_ENV_VAR", "EXAMPLE_VALUE")
+
+
+def _v1_platform_removed(trace: dict) -> dict:
+    def kept(variables: dict) -> dict:
+        return {k: v for k, v in variables.items() if not k.startswith(_V1_PLATFORM) and (k, v) != _PLACEHOLDER}
+
+    trace["spec"]["environment_variables"] = kept(trace["spec"].get("environment_variables") or {})
+    for process in trace.get("processes", {}).values():
+        process["env"] = kept(process["env"])
+    return trace
+
+
+def _prepare(trace: dict, cross_target: bool = False) -> dict:
     trace = json.loads(json.dumps(trace))
+    if cross_target:
+        trace["spec"].pop("platform", None)
+        trace = _v1_platform_removed(trace)
     for name in BACKEND_FIELDS.get(trace.get("backend"), ()):
         trace["spec"].pop(name, None)
     # An Estimator leaves it None; a ScriptRunConfig fills in the service's own default (SPEC.md).
@@ -99,5 +128,7 @@ def compare_traces(old_traces: list[dict], new_traces: list[dict], old_name="OLD
     if len(old_traces) != len(new_traces):
         comparison.differences.append(Difference(0, "submitted jobs", len(old_traces), len(new_traces)))
     for index, (old, new) in enumerate(zip(old_traces, new_traces)):
-        _walk(index, "", _prepare(old), _prepare(new), comparison.differences)
+        cross = old["spec"].get("platform", "v1") != new["spec"].get("platform", "v1")
+        comparison.cross_target = comparison.cross_target or cross
+        _walk(index, "", _prepare(old, cross), _prepare(new, cross), comparison.differences)
     return comparison

@@ -58,10 +58,12 @@ def resolve_arguments(arguments: list[str], paths: dict[str, str]) -> list[str]:
 
 
 def input_variables(spec: JobSpec, paths: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    """AZUREML_DATAREFERENCE_<name> for every input, and the named datasets for run.input_datasets."""
+    """AZUREML_DATAREFERENCE_<name> for every input of a v1 job (v2 puts inputs on the command line
+    only), and the named datasets for run.input_datasets."""
     env, datasets = {}, {}
     for key, binding in spec.inputs.items():
-        env[f"AZUREML_DATAREFERENCE_{binding.name}"] = paths[key]
+        if spec.platform == "v1":
+            env[f"AZUREML_DATAREFERENCE_{binding.name}"] = paths[key]
         if binding.kind == "dataset":
             datasets[binding.name] = paths[key]
     return env, datasets

@@ -50,21 +50,20 @@ def plan_launch(spec: JobSpec, command: list[str], node_address) -> LaunchPlan:
     if dist.kind == "none":
         return LaunchPlan([NodePlan(0, [ProcessPlan("rank0", command)])], env)
 
+    v1 = spec.platform == "v1"  # v1's Batch AI variables; v2's launcher sets only the standard ones
     if dist.kind == "mpi":
         total = dist.process_count
-        env["AZ_BATCH_MASTER_NODE"] = f"{node_address(0)}:{MPI_MASTER_PORT}"
-        env["AZ_BATCHAI_MPI_MASTER_NODE"] = node_address(0)
+        if v1:
+            env["AZ_BATCH_MASTER_NODE"] = f"{node_address(0)}:{MPI_MASTER_PORT}"
+            env["AZ_BATCHAI_MPI_MASTER_NODE"] = node_address(0)
         launcher = ["mpirun", "-np", str(total), "--oversubscribe", "--allow-run-as-root", "--bind-to", "none", *command]
         return LaunchPlan([NodePlan(0, [ProcessPlan("mpirun", launcher)], mpi=True)], env)
 
     if dist.kind == "pytorch":
         port = free_port()
-        env.update(
-            MASTER_ADDR=node_address(0),
-            MASTER_PORT=str(port),
-            WORLD_SIZE=str(dist.process_count),
-            AZ_BATCHAI_PYTORCH_INIT_METHOD=f"tcp://{node_address(0)}:{port}",
-        )
+        env.update(MASTER_ADDR=node_address(0), MASTER_PORT=str(port), WORLD_SIZE=str(dist.process_count))
+        if v1:
+            env["AZ_BATCHAI_PYTORCH_INIT_METHOD"] = f"tcp://{node_address(0)}:{port}"
         nodes = []
         for node in range(dist.node_count):
             processes = []
@@ -75,7 +74,7 @@ def plan_launch(spec: JobSpec, command: list[str], node_address) -> LaunchPlan:
                         f"rank{rank}",
                         command,
                         {"RANK": str(rank), "LOCAL_RANK": str(local), "NODE_RANK": str(node),
-                         "AZ_BATCHAI_TASK_INDEX": str(node)},
+                         **({"AZ_BATCHAI_TASK_INDEX": str(node)} if v1 else {})},
                     )
                 )
             nodes.append(NodePlan(node, processes))

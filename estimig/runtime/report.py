@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from estimig.runtime.compare import Comparison
+from estimig.runtime.compare import CROSS_TARGET, Comparison
 from estimig.runtime.trace import NORMALIZED
 
 
@@ -18,6 +18,9 @@ def render_text(comparisons: list[Comparison]) -> str:
             lines.append(f"{head}: {len(comparison.differences)} difference(s)")
             lines.extend("  " + d.describe() for d in comparison.differences)
     lines.append("normalized (random by nature): " + ", ".join(NORMALIZED))
+    if any(c.cross_target for c in comparisons):
+        lines.append("v1 against v2, not compared (only v1's platform sets them): " + "; ".join(
+            f"{name} ({why})" for name, why in CROSS_TARGET.items()))
     return "\n".join(lines) + "\n"
 
 
@@ -26,6 +29,7 @@ def render_json(comparisons: list[Comparison]) -> str:
         {
             "unchanged": all(c.unchanged for c in comparisons),
             "normalized": NORMALIZED,
+            "cross_target": CROSS_TARGET if any(c.cross_target for c in comparisons) else {},
             "pairs": [
                 {"old": c.old, "new": c.new, "jobs": c.jobs, "unchanged": c.unchanged,
                  "differences": [d.as_dict() for d in c.differences]}

@@ -94,6 +94,13 @@ def _tag_registered_datasets(stack: contextlib.ExitStack) -> None:
     stack.enter_context(mock.patch.object(Dataset, "get_by_name", staticmethod(get_by_name)))
 
 
+def _submits_through_v2(script: Path) -> bool:
+    """Whether the script imports azure-ai-ml (a `--target v2` migration): then its
+    `ml_client.jobs.create_or_update(job)` runs the job too. A cheap text test: azure-ai-ml is only
+    imported (it takes a second) when the script names it."""
+    return "azure.ai.ml" in script.read_text(encoding="utf-8", errors="replace")
+
+
 def run_script(script: Path, options: RunOptions, config: RuntimeConfig | None = None) -> ScriptOutcome:
     script = Path(script).resolve()
     if not script.is_file():
@@ -113,7 +120,16 @@ def run_script(script: Path, options: RunOptions, config: RuntimeConfig | None =
     base_env = dict(os.environ)
 
     def on_submit(submission):
-        spec = build_spec(submission.experiment, submission.config)
+        return run_spec(build_spec(submission.experiment, submission.config))
+
+    def on_submit_v2(submission):
+        from azureml.core import Workspace
+
+        from estimig.runtime.spec_v2 import build_spec_v2
+
+        run_spec(build_spec_v2(submission.experiment, submission.job, Workspace.from_config()))
+
+    def run_spec(spec):
         layout = config.layout(spec.target)
         if layout.nodes is not None and spec.distribution.node_count > layout.nodes:
             raise UsageError(
@@ -123,7 +139,12 @@ def run_script(script: Path, options: RunOptions, config: RuntimeConfig | None =
         run_root = new_run_root()
         outcome.run_roots.append(run_root)
         kwargs = {"use_venv": use_venv} if backend_name == "local" else {"layout": layout, "use_venv": use_venv}
-        result = backend.run(spec, config, run_root, options.timeout, **kwargs)
+        # The job starts from this process's environment as it was before the script ran: what the
+        # submit script or an SDK set in it since (azure-ai-ml's AZUREML_CURRENT_CLOUD) is not the job's.
+        from unittest import mock
+
+        with mock.patch.dict(os.environ, base_env, clear=True):
+            result = backend.run(spec, config, run_root, options.timeout, **kwargs)
         trace = build_trace(result, base_env)
         outcome.results.append(result)
         outcome.traces.append(trace)
@@ -135,6 +156,10 @@ def run_script(script: Path, options: RunOptions, config: RuntimeConfig | None =
     try:
         with offline_sdk(on_submit=on_submit), contextlib.ExitStack() as stack, _as_main(script):
             _tag_registered_datasets(stack)
+            if _submits_through_v2(script):
+                from estimig.offline_v2 import offline_ml_client
+
+                stack.enter_context(offline_ml_client(on_submit=on_submit_v2))
             try:
                 runpy.run_path(str(script), run_name="__main__")
             except SystemExit as exc:

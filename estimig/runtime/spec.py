@@ -71,6 +71,9 @@ class JobSpec:
     shm_size: str | None = None
     user_managed: bool = False
     max_run_duration_seconds: int | None = None
+    # Which SDK submitted it, so which launcher runs it: "v1" (Experiment.submit) or "v2"
+    # (ml_client.jobs.create_or_update, estimig.runtime.spec_v2), whose platform variables differ.
+    platform: str = "v1"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
