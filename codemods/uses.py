@@ -304,6 +304,11 @@ def _check_sampling(call: EstimatorCall, use: Use, params: tuple[str, ...], opti
             keys[value.value.lstrip("-")] = value.value
     if not keys:
         return
+    unknown = sorted(a.keyword.value for a in use.call.args if a.keyword is not None and a.keyword.value not in params)
+    if unknown:
+        # A misspelt keyword (`hyperparametr_sampling=`): the original raises TypeError there.
+        raise Blocked(f"{use.description}: HyperDriveConfig has no parameter '{unknown[0]}', so the original fails "
+                      "when it builds the config; fix the name, then run estimig again")
     sampled = _sampled_names(call, use, params)
     if sampled is None and options.assumes(LAST_WINS):
         assumes.add(LAST_WINS)

@@ -550,6 +550,9 @@ def _classify_call(call: EstimatorCall, node: cst.Call, depth: int) -> Value:
         ok, text = literal(func.value)
         nonempty = func.attr.value == "format" and isinstance(text, str) and bool(text.replace("{}", ""))
         return Value(Kind.SCALAR, node, nonempty=nonempty)
+    path = _path_call(call, node, depth)
+    if path is not None:
+        return path
     if call.module.qualified_names(func) & {"os.path.join", "posixpath.join", "ntpath.join"} \
             and not any(a.star or a.keyword for a in node.args) and node.args:
         parts = [classify(call, a.value, depth + 1) for a in node.args]
@@ -563,6 +566,61 @@ def _classify_call(call: EstimatorCall, node: cst.Call, depth: int) -> Value:
     if isinstance(func, cst.Attribute) and func.attr.value in _CONSUMPTION_METHODS:
         return Value(Kind.UNKNOWN, node, shape=Kind.DATASET)
     return Value(Kind.UNKNOWN, node)
+
+
+# os.path functions that return a str path when given one.
+_PATH_MODULES = ("os.path", "posixpath", "ntpath")
+_PATH_FUNCTIONS = frozenset(f"{module}.{name}" for module in _PATH_MODULES
+                            for name in ("abspath", "realpath", "normpath", "dirname", "basename", "join"))
+
+
+def _path_call(call: EstimatorCall, node: cst.Call, depth: int) -> Value | None:
+    """`os.path.abspath(x)`, `os.path.join(os.path.dirname(os.path.realpath(__file__)), "data")`,
+    `os.getcwd()`: a str, never '' when `_path` proves so; None when it is not such a call of str paths."""
+    names = call.module.qualified_names(node.func)
+    if not names & (_PATH_FUNCTIONS | {"os.getcwd"}):
+        return None
+    found = _path(call, node, depth)
+    return Value(Kind.SCALAR, node, nonempty=found[0]) if found is not None else None
+
+
+def _path(call: EstimatorCall, node: cst.BaseExpression, depth: int) -> tuple[bool, bool] | None:
+    """(never '', absolute) for an expression that is provably a str path, else None: a str literal,
+    `__file__`, a name holding one, or an os.path call of them. abspath, realpath and getcwd are
+    absolute, so never ''; normpath('') is '.'; the dirname of an absolute path is absolute (dirname of
+    'file' is ''); a join is never '' when a part is not, and absolute when a part is."""
+    if depth > 8:
+        return None
+    if isinstance(node, cst.Name) and node.value == "__file__" and not _bound_here(call, node):
+        return True, False
+    if not isinstance(node, cst.Call):
+        value = classify(call, node, depth + 1)
+        if value.kind is Kind.LITERAL:
+            return (value.value != "", value.value.startswith("/")) if isinstance(value.value, str) else None
+        if isinstance(node, cst.Name):  # `here = os.path.dirname(os.path.realpath(__file__))`
+            # A str cannot be changed in place: only which value the name holds matters.
+            found = call.definition(node, content=False)
+            if not isinstance(found, str) and isinstance(found.value, cst.Call):
+                return _path(call, found.value, depth + 1)
+        return None
+    names = call.module.qualified_names(node.func)
+    if any(a.star or a.keyword for a in node.args):
+        return None
+    if "os.getcwd" in names:
+        return (True, True) if not node.args else None
+    function = next((n.rsplit(".", 1)[1] for n in names if n in _PATH_FUNCTIONS), None)
+    if function is None or not node.args:
+        return None
+    parts = [_path(call, a.value, depth + 1) for a in node.args]
+    if None in parts:
+        return None
+    if function == "join":
+        return any(nonempty for nonempty, _ in parts), any(absolute for _, absolute in parts)
+    if len(parts) != 1:
+        return None
+    nonempty, absolute = parts[0]
+    return {"abspath": (True, True), "realpath": (True, True), "normpath": (True, absolute),
+            "dirname": (absolute, absolute), "basename": (False, False)}[function]
 
 
 # Methods whose result is a DatasetConsumptionConfig when called on a dataset (or on one).
@@ -611,6 +669,17 @@ def _subscript_kind(call: EstimatorCall, node: cst.Subscript) -> Kind | None:
 
 _OBJECT_KINDS = frozenset({Kind.DATASET, Kind.DATA_REFERENCE, Kind.DATASTORE, Kind.DATASET_OBJECT, Kind.DATA_PATH,
                            Kind.COMPUTE, Kind.OTHER_COMPUTE})
+
+
+def _bound_here(call: EstimatorCall, name: cst.Name) -> bool:
+    """Whether the program binds the name itself in the read's scope or one around it (`__file__`
+    is otherwise the path Python sets for the running file)."""
+    scope = call.module.scope_of(name)
+    while scope is not None:
+        if name.value in scope.bindings:
+            return True
+        scope = scope.parent
+    return False
 
 
 def _shadowed(call: EstimatorCall, name: cst.Name) -> bool:

@@ -55,3 +55,45 @@ def test_classify(code, kind):
     call = collect(module).calls[0]
     value = call.kwargs["script_params"].value.elements[0].value
     assert classify(call, value).kind is kind
+
+
+# os.path results: a str, and whether it can be '' (abspath('') is the working directory, dirname of
+# a relative name is '', the dirname of an absolute path is absolute).
+PATHS = [
+    ('os.path.abspath("")', True),
+    ("os.path.realpath(__file__)", True),
+    ("os.path.dirname(os.path.realpath(__file__))", True),
+    ("os.path.dirname(__file__)", False),
+    ('os.path.dirname("train.csv")', False),
+    ("os.path.basename(os.getcwd())", False),
+    ('os.path.normpath("")', True),
+    ('os.path.join(os.path.dirname(__file__), "data")', True),
+    ("os.path.join(os.path.dirname(__file__))", False),
+    ("os.path.abspath(here)", True),
+    ("os.path.join(here, os.path.basename(here))", True),
+    ("os.getcwd()", True),
+]
+
+
+@pytest.mark.parametrize("code,nonempty", [pytest.param(c, n, id=c) for c, n in PATHS])
+def test_os_path_results_are_strings(code, nonempty):
+    module = cst.parse_module("import os\n" + PREAMBLE + "here = os.path.dirname(os.path.abspath(__file__))\n"
+                              + f"est = Estimator('src', script_params={{'--v': {code}}})\n")
+    call = collect(module).calls[0]
+    value = classify(call, call.kwargs["script_params"].value.elements[0].value)
+    assert value.kind is Kind.SCALAR and value.nonempty is nonempty
+
+
+@pytest.mark.parametrize("code", ["os.path.abspath(ds)", "os.path.dirname(unknown)", "os.path.join(ds, 'a')",
+                                  "os.path.abspath(__file__, 'x')"])
+def test_os_path_of_what_may_not_be_a_str_is_not_a_str(code):
+    module = cst.parse_module("import os\n" + PREAMBLE + f"est = Estimator('src', script_params={{'--v': {code}}})\n")
+    call = collect(module).calls[0]
+    assert classify(call, call.kwargs["script_params"].value.elements[0].value).kind is not Kind.SCALAR
+
+
+def test_a_bound_file_name_is_not_the_running_file():
+    module = cst.parse_module("import os\n" + PREAMBLE + "__file__ = ''\n"
+                              + "est = Estimator('src', script_params={'--v': os.path.dirname(__file__)})\n")
+    call = collect(module).calls[0]
+    assert classify(call, call.kwargs["script_params"].value.elements[0].value).nonempty is False
