@@ -47,10 +47,24 @@ def _v1_argv(d: dict, _) -> list[str]:
         text = str(argument)
         if text.startswith("DatasetConsumptionConfig:"):
             text = "${{inputs.%s}}" % text.split(":", 1)[1]
+        text = _REFERENCE.sub(lambda m: "${{inputs.%s}}" % m.group(1), text)
         tokens.append(text)
     for flag in (d.get("hyperdrive") or {}).get("space", {}):
         tokens += [flag, _SAMPLED % flag]
     return tokens
+
+
+# How a DataReference is written in v1 arguments (the v1 oracle renames random ones <data_reference_i>).
+_REFERENCE = re.compile(r"\$AZUREML_DATAREFERENCE_(<data_reference_\d+>|\w+)")
+# A DataReference's v1 mode -> the v2 input mode; a v1 mount of a datastore path was writable, which
+# no v2 input is, so it reads as itself and differs from any v2 mode.
+_REFERENCE_MODES = {"download": "download", "mount": "<v1 writable mount>"}
+
+
+def _v1_references(d: dict) -> dict:
+    """The run's DataReferences but the source directory's own datastore (how v1 shipped the
+    snapshot for node_count > 1, not data the script reads)."""
+    return {name: ref for name, ref in (d.get("dataReferences") or {}).items() if name != d.get("sourceDirectoryDataStore")}
 
 
 # A sampled value on the command line, by the name it follows (v1's parameter name).
@@ -78,6 +92,12 @@ def _v1_inputs(d: dict, _) -> dict:
             if dataset.get("name") else f"<unregistered dataset {dataset.get('id')}>"
         inputs[name] = {"path": path, "mode": _MODES.get(data["mechanism"], data["mechanism"]),
                         "path_on_compute": data.get("pathOnCompute")}
+    for name, ref in _v1_references(d).items():
+        inputs[name] = {"path": f"azureml://datastores/{ref['dataStoreName']}/paths/{ref.get('pathOnDataStore') or ''}",
+                        "mode": _REFERENCE_MODES.get(ref.get("mode"), f"<v1 {ref.get('mode')}>"),
+                        "path_on_compute": ref.get("pathOnCompute")}
+        if ref.get("overwrite"):
+            inputs[name]["overwrite"] = True
     return inputs
 
 
@@ -231,7 +251,8 @@ ESSENCE: tuple[Field, ...] = (
           _v1_argv, _v2_argv),
     Field("inputs", "each dataset input by name: the data asset (registered name and version; 'latest' when "
           "the v1 code asked for the latest), and how it is delivered (v1 mount = v2 ro_mount, download = "
-          "download)", _v1_inputs, _v2_inputs),
+          "download); each DataReference as azureml://datastores/<store>/paths/<path>, downloaded (a v1 mount "
+          "of it was writable, which no v2 input is; v1's overwrite has no v2 form)", _v1_inputs, _v2_inputs),
     Field("container", "whether the job runs in a Docker container: v2 jobs always do",
           lambda d, e: bool(d["docker"]["useDocker"]), lambda j, e: True),
     Field("image", "the base image of the environment", lambda d, e: d["environment"]["docker"]["baseImage"],
@@ -256,9 +277,10 @@ ESSENCE: tuple[Field, ...] = (
     Field("shm_size", "the container's shared memory (v1's default already filled in by the v1 oracle; v2 "
           "documents no default, so a migrated job must state it)", lambda d, e: d["docker"]["shmSize"],
           lambda j, e: (j.get("resources") or {}).get("shm_size")),
-    Field("data_references", "DataReferences and datastore paths: v2 has none of them; the v1 source directory's "
-          "own datastore (set for node_count > 1) is how v1 shipped the snapshot, not data the script reads",
-          lambda d, e: sorted(k for k in (d.get("dataReferences") or {}) if k != d.get("sourceDirectoryDataStore")),
+    Field("data_references", "DataReferences that are not a mount or download of a datastore path (an upload): "
+          "v2 has no form for them (the rest are inputs); the v1 source directory's own datastore (set for "
+          "node_count > 1) is how v1 shipped the snapshot, not data the script reads",
+          lambda d, e: sorted(k for k, ref in _v1_references(d).items() if ref.get("mode") not in _REFERENCE_MODES),
           lambda j, e: []),
     Field("sweep", "a HyperDrive run's search (None for a plain job), in v2's terms: the sampling algorithm; "
           "each sampled parameter's distribution by the flag it follows on the command line (HyperDrive "
@@ -303,7 +325,7 @@ def _paired(before: list[dict], after: list[dict]) -> list[dict]:
     for v1, v2 in zip(before, after):
         v1 = dict(v1, argv=list(v1["argv"]), inputs=dict(v1["inputs"]))
         for index, token in enumerate(v1["argv"]):
-            generated = re.fullmatch(r"\$\{\{inputs\.(<dataset_input_\d+>)\}\}", token)
+            generated = re.fullmatch(r"\$\{\{inputs\.(<dataset_input_\d+>|<data_reference_\d+>)\}\}", token)
             theirs = re.fullmatch(r"\$\{\{inputs\.(\w+)\}\}", v2["argv"][index]) if index < len(v2["argv"]) else None
             if generated and theirs and generated.group(1) in v1["inputs"] and theirs.group(1) not in v1["inputs"]:
                 v1["inputs"][theirs.group(1)] = v1["inputs"].pop(generated.group(1))

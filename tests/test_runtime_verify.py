@@ -99,6 +99,7 @@ def test_a_pair_whose_jobs_fail_is_never_verified(tmp_path):
 V2_PAIRS = [
     pytest.param("v2_dataset_mpi", marks=[pytest.mark.mpi, needs_mpi], id="v2_dataset_mpi"),
     pytest.param("tf_ps", id="tf_ps"),
+    pytest.param("v2_datastore_download", id="v2_datastore_download"),
 ]
 
 

@@ -111,6 +111,13 @@ WRONG = [
                  id="full-build-with-another-pin"),
     pytest.param("pytorch_prebuilt_image_becomes_its_full_build", "openmpi4.1.0-cuda11.1", "openmpi4.1.0-cuda10.1",
                  "image", id="full-build-on-another-base-image"),
+    # Datastore paths: where the data is, and that it is downloaded (a v1 mount was writable).
+    pytest.param("datastore_paths_downloaded", "paths/census/labels/", "paths/census/labels", "inputs",
+                 id="datastore-path-without-its-slash"),
+    pytest.param("datastore_paths_downloaded", '"/paths/census/train", mode="download"',
+                 '"/paths/census/train", mode="ro_mount"', "inputs", id="datastore-path-mounted-read-only"),
+    pytest.param("datastore_paths_downloaded", "datastores/labelstore/", "datastores/workspaceblobstore/", "inputs",
+                 id="datastore-path-on-another-store"),
     # HyperDrive -> sweep: the search, its limits and policy, and what the trials run.
     pytest.param("pytorch_hyperdrive_becomes_a_sweep", "min_value=0.001", "min_value=0.01", "sweep",
                  id="sweep-other-bound"),

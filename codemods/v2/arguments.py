@@ -139,9 +139,14 @@ def _tokens(call: EstimatorCall, key, value, options) -> list[tuple[str, object]
         if renderer is None:
             raise Unprovable(f"{shown} is a dataset, which needs the 'datasets' concern")
         return [*tokens, (renderer(call, found), _UNSEEN)]
-    if found.kind in (Kind.DATA_REFERENCE, Kind.DATASTORE):
-        raise Unprovable(f"{shown} = {call.code(value)} is a datastore path or DataReference, which --target v2 does "
-                         "not migrate yet (a v1 mount of it was writable, a v2 input mount is read-only)")
+    if found.kind is Kind.DATA_REFERENCE:
+        renderer = getattr(options.concerns.get("datasets"), "render_reference", None)
+        if renderer is None:
+            raise Unprovable(f"{shown} is a datastore path, which needs the 'datasets' concern")
+        return [*tokens, (renderer(call, found), _UNSEEN)]
+    if found.kind is Kind.DATASTORE:
+        raise Unprovable(f"{shown} = {call.code(value)} is a whole datastore, which --target v2 does not migrate yet "
+                         "(pass a path on it: store.path(\"...\").as_mount())")
     raise Unprovable(f"{shown} = {call.code(value)}: estimig cannot prove it is a str, int, float or bool (a list "
                      "would be flattened, None or '' dropped, a datastore path mounted), which --target v2 migrates")
 

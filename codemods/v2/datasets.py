@@ -5,7 +5,9 @@ named mount or download becomes a v2 input of the same name: the data asset of t
 version (`@latest` when the v1 code asked for the latest), a folder, mounted read-only or
 downloaded, and the script receives its path on the command line as it did. Unregistered
 datasets, `inputs=[...]` (read through `Run.input_datasets`, which v2 does not have) and other
-modes are left for a later version.
+modes are left for a later version. A datastore path downloaded in script_params becomes a folder
+input at `azureml://datastores/<store>/paths/<path>` (`_references`); a mounted one is refused (v1's
+mount was writable, a v2 input mounts read-only).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from estimig.plan import CallPlan, NewArg
 from estimig.values import Kind, Value, classify, literal
 
 NAME = "datasets"
-SUMMARY = "registered datasets as named mounts/downloads -> inputs={name: Input(path='azureml:name:version')}"
+SUMMARY = ("registered datasets as named mounts/downloads -> inputs={name: Input(path='azureml:name:version')}; "
+           "downloaded datastore paths -> Input(path='azureml://datastores/<store>/paths/<path>')")
 MODES = {"as_mount": "ro_mount", "as_download": "download"}
 _GET_BY_NAME = frozenset({"azureml.core.Dataset.get_by_name", "azureml.core.dataset.Dataset.get_by_name"})
 
@@ -38,6 +41,11 @@ def plan(call: EstimatorCall, options) -> CallPlan:
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
     handles = frozenset({"inputs"} & set(call.kwargs))
+    try:
+        references = _references(call, set(inputs))
+    except Unprovable as exc:
+        return CallPlan(NAME, blocked=str(exc))
+    inputs.update((name, code) for _, name, code in references)
     for name, code in _sampled_inputs(call):
         if name in inputs:
             return CallPlan(NAME, blocked=f"the sampled parameter {name} has the name of a dataset input")
@@ -62,6 +70,83 @@ def _sampled_inputs(call: EstimatorCall) -> list[tuple[str, str]]:
     except Blocked:
         return []  # the uses concern leaves the call, with its reason
     return [(p.name, f"Input(type={json.dumps(p.input_type)})") for p in found.parameters] if found else []
+
+
+# A DataReference's delivery. A v1 mount of a datastore path was writable; a v2 input mounts read-only
+# (azure-ai-ml's schema refuses rw_mount on an input), so only a download is the same.
+REFERENCE_MODES = {"as_download": "download"}
+_DATASTORE_LOOKUPS = frozenset({"azureml.core.Datastore.get", "azureml.core.datastore.Datastore.get",
+                                "azureml.core.Datastore", "azureml.core.datastore.Datastore"})
+
+
+def _references(call: EstimatorCall, taken_names: set[str]) -> list[tuple[cst.BaseExpression, str, str]]:
+    """(script_params value, input name, `Input(...)` code) of each datastore path in script_params
+    (`ds.path("mnist").as_download()`): a folder input at `azureml://datastores/<store>/paths/<path>`,
+    downloaded (a mount is refused: v1's was writable, v2's is read-only). A store whose name is not a literal
+    (`ws.get_default_datastore()`) is named by the v1 object at run time (`ds.name`), as v1 read it.
+    v1 named the reference with a random id no script could know; the v2 input is named after its
+    script_params key (`--data-folder` -> `data_folder`)."""
+    found, names = [], set(taken_names)
+    for key, value in (script_params_items(call) if call.has("script_params") else []):
+        if classify(call, value).kind is not Kind.DATA_REFERENCE:
+            continue
+        shown = call.code(value)
+        node = call.resolve(value) if isinstance(value, cst.Name) else value
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "as_mount":
+            raise Unprovable(f"{shown}: a v1 mount of a datastore path was writable, and a v2 input mounts read-only; "
+                             "use .as_download() if the script only reads it, or migrate it by hand (a v2 output)")
+        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value in REFERENCE_MODES and not node.args):
+            raise Unprovable(f"{shown}: --target v2 migrates a datastore path as .path(\"...\").as_download() "
+                             "without arguments only (for now)")
+        path_call = node.func.value
+        if not (isinstance(path_call, cst.Call) and isinstance(path_call.func, cst.Attribute)
+                and path_call.func.attr.value == "path" and len(path_call.args) == 1
+                and path_call.args[0].keyword is None):
+            raise Unprovable(f"{shown}: --target v2 migrates a datastore path given as store.path(\"...\") only "
+                             "(for now; a whole datastore or a named DataReference is left)")
+        ok, path = literal(path_call.args[0].value)
+        if not ok or not isinstance(path, str) or not path.strip("/"):
+            raise Unprovable(f"{shown}: the path on the datastore is not a non-empty string literal")
+        store = path_call.func.value
+        if classify(call, store).kind is not Kind.DATASTORE:
+            raise Unprovable(f"{shown}: estimig cannot prove which datastore the path is on")
+        location = _location(call, store, path)
+        ok, label = literal(key)
+        base = re.sub(r"\W", "_", label.lstrip("-")) if ok and isinstance(label, str) else ""
+        base = base if base.isidentifier() else "data"
+        name, n = base, 2
+        while name in names:
+            name, n = f"{base}_{n}", n + 1
+        names.add(name)
+        found.append((value, name, f'Input(type="uri_folder", path={location}, '
+                                   f'mode={json.dumps(REFERENCE_MODES[node.func.attr.value])})'))
+    return found
+
+
+def _location(call: EstimatorCall, store: cst.BaseExpression, path: str) -> str:
+    """The code of `azureml://datastores/<store>/paths/<path>`: the store's literal name, or its
+    `.name` read from the v1 object (a name bound to it, or the workspace's default datastore)."""
+    looked_up = call.resolve(store) if isinstance(store, cst.Name) else store
+    if isinstance(looked_up, cst.Call) and call.module.qualified_names(looked_up.func) & _DATASTORE_LOOKUPS:
+        positional = [a.value for a in looked_up.args if a.keyword is None]
+        keywords = {a.keyword.value: a.value for a in looked_up.args if a.keyword is not None}
+        named = keywords.get("name", keywords.get("datastore_name", positional[1] if len(positional) > 1 else None))
+        ok, text = literal(named) if named is not None else (False, None)
+        if ok and isinstance(text, str) and text:
+            return json.dumps(f"azureml://datastores/{text}/paths/{path}")
+    if isinstance(store, cst.Name) or (isinstance(store, cst.Call) and isinstance(store.func, cst.Attribute)
+                                       and store.func.attr.value == "get_default_datastore" and not store.args):
+        return f'"azureml://datastores/" + {call.code(store)}.name + {json.dumps("/paths/" + path)}'
+    raise Unprovable(f"{call.code(store)}: estimig cannot write which datastore this is by name")
+
+
+def render_reference(call: EstimatorCall, value: Value) -> str:
+    """The command-line token for a datastore path in script_params (the `arguments` concern asks)."""
+    for node, name, _ in _references(call, {n for n, _ in _inputs(call)}):
+        if node is value.node:
+            return "${{inputs.%s}}" % name
+    raise Unprovable(f"{call.code(value.node)}: not a datastore path of script_params")  # pragma: no cover - a bug
 
 
 def render_token(call: EstimatorCall, value: Value) -> str:

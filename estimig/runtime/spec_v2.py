@@ -5,7 +5,8 @@ So that `estimig verify old.py new.py` can compare a v1 original with its `--tar
 every field is put in the v1 spec's terms: the command line split into script and arguments, each
 `${{inputs.x}}` the input it names; a registered data asset (`azureml:name:version`) looked up the
 way the v1 program looked up its dataset (through the same offline stand-in, so it stages the same
-local folder); `ro_mount` as a mount; the environment's conda file as its conda and pip packages.
+local folder), a datastore path (`azureml://datastores/<store>/paths/<path>`) as the DataReference
+it was; `ro_mount` as a mount; the environment's conda file as its conda and pip packages.
 What differs in how v2 launches a job is the launcher's (`estimig.runtime.distribution`), marked by
 `platform="v2"`.
 """
@@ -21,6 +22,7 @@ from estimig.runtime.spec import Distribution, InputBinding, JobSpec, _dataset_b
 
 _INPUT = re.compile(r"\$\{\{inputs\.(\w+)\}\}")
 _ASSET = re.compile(r"azureml:(?P<name>[^:@/]+)(?::(?P<version>[^:@/]+)|@(?P<label>latest))?$")
+_DATASTORE_PATH = re.compile(r"azureml://datastores/(?P<store>[^/]+)/paths/(?P<path>.*)$")
 _MODES = {"ro_mount": "mount", "rw_mount": "mount", "download": "download", "direct": "direct"}
 
 
@@ -77,10 +79,14 @@ def build_spec_v2(experiment: str | None, job: dict, workspace) -> JobSpec:
 def _binding(name: str, value, workspace) -> InputBinding:
     if not isinstance(value, dict) or value.get("type") not in ("uri_folder", "uri_file"):
         raise UsageError(f"cannot run the v2 input {name} locally: only data assets (uri_folder, uri_file) are staged")
+    store = _DATASTORE_PATH.match(str(value.get("path") or ""))
+    if store is not None:  # a datastore path (a v1 DataReference's), staged from the datastore's folder
+        return InputBinding(kind="datareference", name=name, datastore=store["store"], path=store["path"].strip("/"),
+                            mode=_MODES.get(str(value.get("mode") or "ro_mount"), str(value.get("mode"))))
     found = _ASSET.match(str(value.get("path") or ""))
     if found is None:
         raise UsageError(f"cannot run the v2 input {name} locally: its path {value.get('path')!r} is not a "
-                         "registered data asset (azureml:<name>:<version>)")
+                         "registered data asset (azureml:<name>:<version>) or a datastore path")
     from azureml.core import Dataset
 
     # Looked up as the v1 program looked its dataset up, so both stage the same local folder.
