@@ -316,7 +316,7 @@ def compare_jobs(before: list[dict], after: list[dict], *alternatives: list[dict
     counterpart in one of `alternatives` (the original under a `rerun` normalization) is equal too. A
     v1 input the SDK named itself (`<dataset_input_i>` after the v1 oracle's normalization: no script
     could know the name) is paired with the v2 input at the same place on the command line, and takes
-    its name."""
+    its name; one on no command line, with the one v2 input on none that delivers the same data."""
     return compare(_paired(before, after), after, *(_paired(other, after) for other in alternatives))
 
 
@@ -330,8 +330,25 @@ def _paired(before: list[dict], after: list[dict]) -> list[dict]:
             if generated and theirs and generated.group(1) in v1["inputs"] and theirs.group(1) not in v1["inputs"]:
                 v1["inputs"][theirs.group(1)] = v1["inputs"].pop(generated.group(1))
                 v1["argv"] = [t.replace(generated.group(1), theirs.group(1)) for t in v1["argv"]]
+        _pair_unlisted(v1, v2)
         paired.append(v1)
     return paired + before[len(after):]
+
+
+def _pair_unlisted(v1: dict, v2: dict) -> None:
+    """A generated v1 input on no command line (its argument was dropped: a sampled key, say) was
+    mounted under a name no script could know: it pairs with the one v2 input on no command line that
+    names the same data, delivered the same way."""
+    def unlisted(essence, name):
+        return not any(f"${{{{inputs.{name}}}}}" in token for token in essence["argv"])
+
+    for name in [n for n in v1["inputs"] if re.fullmatch(r"<dataset_input_\d+>|<data_reference_\d+>", n)]:
+        if not unlisted(v1, name):
+            continue
+        matches = [other for other, value in v2["inputs"].items() if other not in v1["inputs"]
+                   and unlisted(v2, other) and value == v1["inputs"][name]]
+        if len(matches) == 1:
+            v1["inputs"][matches[0]] = v1["inputs"].pop(name)
 
 
 def essence_v1(serialized: dict, experiment: str) -> dict:

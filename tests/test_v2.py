@@ -111,6 +111,10 @@ WRONG = [
                  id="full-build-with-another-pin"),
     pytest.param("pytorch_prebuilt_image_becomes_its_full_build", "openmpi4.1.0-cuda11.1", "openmpi4.1.0-cuda10.1",
                  "image", id="full-build-on-another-base-image"),
+    pytest.param("cluster_and_workspace_read_at_run_time", "compute=cluster.name", 'compute="gpu-cluster"', "compute",
+                 id="another-cluster-than-the-v1-object-names"),
+    pytest.param("cluster_and_workspace_read_at_run_time", 'experiment_name="nightly"', 'experiment_name="daily"',
+                 "experiment", id="client-experiment-renamed"),
     # Datastore paths: where the data is, and that it is downloaded (a v1 mount was writable).
     pytest.param("datastore_paths_downloaded", "paths/census/labels/", "paths/census/labels", "inputs",
                  id="datastore-path-without-its-slash"),
@@ -271,3 +275,22 @@ def test_leftovers_keep_a_statement_with_a_comment_inside(comment):
     result = migrate(source)
     assert result.migrated == 1
     assert ("params = {" in result.code) == bool(comment), result.code
+
+
+def _essence(argv, inputs):
+    from estimig.oracle_v2 import ESSENCE
+
+    return {**{field.name: None for field in ESSENCE}, "argv": argv, "inputs": inputs}
+
+
+@pytest.mark.parametrize("v2_path, equal", [("azureml:mnist@latest", True), ("azureml:mnist:2", False)])
+def test_a_generated_input_on_no_command_line_pairs_only_with_the_same_data(v2_path, equal):
+    """A fixed dataset argument that HyperDrive also samples is dropped from the command line, and its
+    input stays mounted under the name the v1 SDK made up: it pairs with the v2 input that delivers the
+    same data (and no other)."""
+    from estimig.oracle_v2 import compare_jobs
+
+    mount = {"path": "azureml:mnist@latest", "mode": "ro_mount", "path_on_compute": None}
+    before = [_essence(["python", "train.py"], {"<dataset_input_0>": mount})]
+    after = [_essence(["python", "train.py"], {"mnist": dict(mount, path=v2_path)})]
+    assert (compare_jobs(before, after) == []) is equal

@@ -66,7 +66,7 @@ def _plan(call: EstimatorCall, submits: frozenset[int]) -> CallPlan:
     edits: list = []
     if submits:
         client = call.module.fresh_name("ml_client")
-        edits.append(_client(call, client))
+        edits.extend(clients(call, [use for use in call.uses if is_submit(use)], client))
         imports |= {ML_CLIENT, CREDENTIAL}
         for use in call.uses:
             if is_submit(use):
@@ -88,11 +88,15 @@ def _compute(call: EstimatorCall) -> str:
         return call.code(node)
     if value.kind is Kind.COMPUTE:
         # Every object the name may hold (`try: ComputeTarget(ws, name) except: ComputeTarget.create(ws, name, ...)`)
-        # must be looked up or created under one literal name.
+        # looked up or created under one literal name: that name.
         built = call.values(node) if isinstance(node, cst.Name) else [node]
         names = {_named(call, found) for found in built} if not isinstance(built, str) else {None}
         if len(names) == 1 and None not in names:
             return json.dumps(names.pop())
+        # Else the cluster's own name, read from the v1 object where the estimator read the object:
+        # an estimator sends a ComputeTarget as its name (RunConfiguration.target).
+        code = call.code(node)
+        return f"{code}.name" if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)) else f"({code}).name"
     raise Blocked(f"compute_target={call.code(node)}: v2 names the compute, and estimig cannot prove this one's name "
                   "(bind it to ComputeTarget(workspace=ws, name=\"...\") or pass the name)")
 
@@ -126,6 +130,44 @@ def _argument(node: cst.Call, keyword: str, position: int):
             return arg.value
         if arg.keyword is None and arg.star == "" and index == position:
             return arg.value
+    return None
+
+
+def clients(call: EstimatorCall, submits: list, client: str) -> list:
+    """The edits that bind the MLClient the submissions use: one after the module's workspace
+    lookup (`_client`); where there is none (the workspace is a function's parameter, a
+    `Workspace(...)` or `Run.get_context()` one), one right before each submitting statement, built
+    from the v1 workspace that Experiment belongs to, so it names the same workspace."""
+    try:
+        return [_client(call, client)]
+    except Blocked as exc:
+        reason = exc
+    from estimig.assemble import enclosing_statement
+
+    facts = call.module
+    edits = []
+    for use in submits:
+        experiment = use.call.func.value
+        workspace = _workspace_of(call, experiment)
+        statement = enclosing_statement(facts, use.call)
+        if workspace is None or not isinstance(statement, cst.SimpleStatementLine):
+            raise reason
+        new = cst.parse_statement(
+            f"{client} = MLClient(DefaultAzureCredential(), subscription_id={workspace}.subscription_id, "
+            f"resource_group_name={workspace}.resource_group, workspace_name={workspace}.name)\n")
+        edits.append((statement, lambda updated, new=new: cst.FlattenSentinel(
+            [new.with_changes(leading_lines=updated.leading_lines), updated.with_changes(leading_lines=())])))
+    return edits
+
+
+def _workspace_of(call: EstimatorCall, experiment: cst.BaseExpression) -> str | None:
+    """The code of the v1 workspace an Experiment belongs to: its `workspace` argument when built in
+    place from a name (`Experiment(ws, "x")`), else `exp.workspace` for an experiment bound to a name."""
+    if isinstance(experiment, cst.Call) and call.module.qualified_names(experiment.func) & _EXPERIMENTS:
+        found = _argument(experiment, "workspace", 0)
+        return call.code(found) if isinstance(found, cst.Name) else None
+    if isinstance(experiment, cst.Name):
+        return f"{experiment.value}.workspace"
     return None
 
 
