@@ -288,9 +288,8 @@ def _helper(call: EstimatorCall) -> Helper | None:
             raise Unprovable(f"distributed_training={shown}: the object is changed after it is built in a way "
                              "estimig cannot fold (only attributes set to literals or constants are); write "
                              "distributed_job_config by hand")
-        folded = {id(c.node) for c in found.changes}
-        others = [read for read in found.root.reads if not _reads_for(call, read, node, folded)]
-        if any(isinstance(call.module.parent(call.module.parent(read)), cst.AssignTarget) for read in others):
+        others = other_reads(call, node, found)
+        if changed_after(call, others):
             raise Unprovable(f"distributed_training={shown}: the object is changed after this call, and the estimator "
                              "keeps it by reference, so the job sees the change; write distributed_job_config by hand")
         if not all(_given_to_estimator(call, read) for read in others):
@@ -366,6 +365,19 @@ def _given_to_estimator(call: EstimatorCall, read: cst.CSTNode) -> bool:
     outer = call.module.parent(arg)
     return isinstance(arg, cst.Arg) and arg.keyword is not None and arg.keyword.value == "distributed_training" \
         and isinstance(outer, cst.Call) and bool(call.module.qualified_names(outer.func) & ESTIMATOR_CLASSES.keys())
+
+
+def other_reads(call: EstimatorCall, node: cst.Name, found) -> list[cst.CSTNode]:
+    """The reads of a configuration object's name (bound by `found`) other than this estimator's own
+    and the `name.attr = value` lines folded into it (the --target v2 `distributed` concern asks too)."""
+    folded = {id(change.node) for change in found.changes}
+    return [read for read in found.root.reads if not _reads_for(call, read, node, folded)]
+
+
+def changed_after(call: EstimatorCall, reads: list[cst.CSTNode]) -> bool:
+    """Whether one of those reads sets an attribute: the estimator keeps the object by reference, so
+    a change after the call reaches the job."""
+    return any(isinstance(call.module.parent(call.module.parent(read)), cst.AssignTarget) for read in reads)
 
 
 def _reads_for(call: EstimatorCall, read: cst.CSTNode, kwarg_value: cst.CSTNode, folded: set[int]) -> bool:

@@ -67,6 +67,8 @@ def _v1_references(d: dict) -> dict:
     return {name: ref for name, ref in (d.get("dataReferences") or {}).items() if name != d.get("sourceDirectoryDataStore")}
 
 
+# A v2 command-line token that is one input: `${{inputs.<name>}}`.
+_INPUT_TOKEN = re.compile(r"\$\{\{inputs\.(\w+)\}\}")
 # A sampled value on the command line, by the name it follows (v1's parameter name).
 _SAMPLED = "<sampled %s>"
 
@@ -77,7 +79,7 @@ def _v2_argv(job: dict, _) -> list[str]:
     tokens = shlex.split(job["component"]["command"])
     searched = set(job.get("search_space") or {})
     for index, token in enumerate(tokens):
-        found = re.fullmatch(r"\$\{\{inputs\.(\w+)\}\}", token)
+        found = _INPUT_TOKEN.fullmatch(token)
         if found and found.group(1) in searched and index > 0:
             tokens[index] = _SAMPLED % tokens[index - 1]
     return tokens
@@ -148,7 +150,7 @@ def _v2_sweep(job: dict, _) -> dict | None:
         return None
     tokens = shlex.split(job["component"]["command"])
     flags = {found.group(1): tokens[index - 1] for index, token in enumerate(tokens) if index > 0
-             for found in [re.fullmatch(r"\$\{\{inputs\.(\w+)\}\}", token)] if found}
+             for found in [_INPUT_TOKEN.fullmatch(token)] if found}
     algorithm = job.get("sampling_algorithm")
     properties = None
     if isinstance(algorithm, dict):
@@ -326,7 +328,7 @@ def _paired(before: list[dict], after: list[dict]) -> list[dict]:
         v1 = dict(v1, argv=list(v1["argv"]), inputs=dict(v1["inputs"]))
         for index, token in enumerate(v1["argv"]):
             generated = re.fullmatch(r"\$\{\{inputs\.(<dataset_input_\d+>|<data_reference_\d+>)\}\}", token)
-            theirs = re.fullmatch(r"\$\{\{inputs\.(\w+)\}\}", v2["argv"][index]) if index < len(v2["argv"]) else None
+            theirs = _INPUT_TOKEN.fullmatch(v2["argv"][index]) if index < len(v2["argv"]) else None
             if generated and theirs and generated.group(1) in v1["inputs"] and theirs.group(1) not in v1["inputs"]:
                 v1["inputs"][theirs.group(1)] = v1["inputs"].pop(generated.group(1))
                 v1["argv"] = [t.replace(generated.group(1), theirs.group(1)) for t in v1["argv"]]

@@ -32,7 +32,7 @@ class Row(NamedTuple):
 _DATASET = ("azureml.core.Dataset", "azureml.core.dataset.Dataset")
 _FACTORIES = (*(f"{d}.File" for d in _DATASET), *(f"{d}.Tabular" for d in _DATASET),
               "azureml.data.dataset_factory.FileDatasetFactory", "azureml.data.dataset_factory.TabularDatasetFactory")
-_DATASTORE = ("azureml.core.Datastore", "azureml.core.datastore.Datastore")
+DATASTORE_CLASS = ("azureml.core.Datastore", "azureml.core.datastore.Datastore")
 _COMPUTE = ("azureml.core.ComputeTarget", "azureml.core.compute.ComputeTarget", "azureml.core.compute.compute.ComputeTarget",
             "azureml.core.compute.AmlCompute", "azureml.core.compute.amlcompute.AmlCompute")
 # Targets that are not AmlCompute: framework estimators built their full environment on them.
@@ -52,14 +52,14 @@ ROWS: tuple[Row, ...] = (
         "DataReference(datastore=ws.get_default_datastore(), data_reference_name='x', path_on_datastore='p')"),
     Row("class", ("azureml.data.datapath.DataPath",), "DATA_PATH",
         "DataPath(datastore=ws.get_default_datastore(), path_on_datastore='p')"),
-    Row("class", _DATASTORE, "DATASTORE", "Datastore(ws, 'workspaceblobstore')"),
+    Row("class", DATASTORE_CLASS, "DATASTORE", "Datastore(ws, 'workspaceblobstore')"),
     Row("class", _COMPUTE, "COMPUTE", "ComputeTarget(workspace=ws, name='cpu-cluster')"),
     Row("static", tuple(f"{d}.{m}" for d in _DATASET for m in ("get_by_name", "get_by_id")), "DATASET_OBJECT",
         "Dataset.get_by_name(ws, name='mnist')"),
     Row("static", tuple(f"{f}.{m}" for f in _FACTORIES for m in ("from_files", "from_delimited_files", "from_parquet_files",
                                                                  "from_json_lines_files", "from_sql_query")),
         "DATASET_OBJECT", _TABLE),
-    Row("static", tuple(f"{d}.{m}" for d in _DATASTORE for m in (
+    Row("static", tuple(f"{d}.{m}" for d in DATASTORE_CLASS for m in (
         "get", "get_default", "register_azure_blob_container", "register_azure_file_share", "register_azure_data_lake",
         "register_azure_data_lake_gen2")), "DATASTORE",
         "Datastore.register_azure_blob_container(ws, 'store', 'container', 'account', account_key='k')"),

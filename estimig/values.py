@@ -553,13 +553,6 @@ def _classify_call(call: EstimatorCall, node: cst.Call, depth: int) -> Value:
     path = _path_call(call, node, depth)
     if path is not None:
         return path
-    if call.module.qualified_names(func) & {"os.path.join", "posixpath.join", "ntpath.join"} \
-            and not any(a.star or a.keyword for a in node.args) and node.args:
-        parts = [classify(call, a.value, depth + 1) for a in node.args]
-        if all(p.kind in (Kind.LITERAL, Kind.SCALAR) for p in parts) \
-                and all(isinstance(p.value, str) for p in parts if p.kind is Kind.LITERAL):
-            return Value(Kind.SCALAR, node, nonempty=any(
-                (p.kind is Kind.LITERAL and p.value) or (p.kind is Kind.SCALAR and p.nonempty) for p in parts))
     data = _data_call_kind(call, node, depth)
     if data is not None:
         return Value(data, node, origin=node)
@@ -572,13 +565,14 @@ def _classify_call(call: EstimatorCall, node: cst.Call, depth: int) -> Value:
 _PATH_MODULES = ("os.path", "posixpath", "ntpath")
 _PATH_FUNCTIONS = frozenset(f"{module}.{name}" for module in _PATH_MODULES
                             for name in ("abspath", "realpath", "normpath", "dirname", "basename", "join"))
+_PATH_CALLS = _PATH_FUNCTIONS | {"os.getcwd"}
 
 
 def _path_call(call: EstimatorCall, node: cst.Call, depth: int) -> Value | None:
     """`os.path.abspath(x)`, `os.path.join(os.path.dirname(os.path.realpath(__file__)), "data")`,
     `os.getcwd()`: a str, never '' when `_path` proves so; None when it is not such a call of str paths."""
     names = call.module.qualified_names(node.func)
-    if not names & (_PATH_FUNCTIONS | {"os.getcwd"}):
+    if not names & _PATH_CALLS:
         return None
     found = _path(call, node, depth)
     return Value(Kind.SCALAR, node, nonempty=found[0]) if found is not None else None
@@ -586,41 +580,42 @@ def _path_call(call: EstimatorCall, node: cst.Call, depth: int) -> Value | None:
 
 def _path(call: EstimatorCall, node: cst.BaseExpression, depth: int) -> tuple[bool, bool] | None:
     """(never '', absolute) for an expression that is provably a str path, else None: a str literal,
-    `__file__`, a name holding one, or an os.path call of them. abspath, realpath and getcwd are
+    `__file__`, a name holding one, an os.path call of them, or a scalar known only at run time (a str
+    in a path; a number raises in os.path, in both programs alike). abspath, realpath and getcwd are
     absolute, so never ''; normpath('') is '.'; the dirname of an absolute path is absolute (dirname of
     'file' is ''); a join is never '' when a part is not, and absolute when a part is."""
     if depth > 8:
         return None
     if isinstance(node, cst.Name) and node.value == "__file__" and not _bound_here(call, node):
         return True, False
-    if not isinstance(node, cst.Call):
-        value = classify(call, node, depth + 1)
-        if value.kind is Kind.LITERAL:
-            return (value.value != "", value.value.startswith("/")) if isinstance(value.value, str) else None
-        if isinstance(node, cst.Name):  # `here = os.path.dirname(os.path.realpath(__file__))`
-            # A str cannot be changed in place: only which value the name holds matters.
-            found = call.definition(node, content=False)
-            if not isinstance(found, str) and isinstance(found.value, cst.Call):
-                return _path(call, found.value, depth + 1)
-        return None
-    names = call.module.qualified_names(node.func)
-    if any(a.star or a.keyword for a in node.args):
-        return None
-    if "os.getcwd" in names:
-        return (True, True) if not node.args else None
-    function = next((n.rsplit(".", 1)[1] for n in names if n in _PATH_FUNCTIONS), None)
-    if function is None or not node.args:
-        return None
-    parts = [_path(call, a.value, depth + 1) for a in node.args]
-    if None in parts:
-        return None
-    if function == "join":
-        return any(nonempty for nonempty, _ in parts), any(absolute for _, absolute in parts)
-    if len(parts) != 1:
-        return None
-    nonempty, absolute = parts[0]
-    return {"abspath": (True, True), "realpath": (True, True), "normpath": (True, absolute),
-            "dirname": (absolute, absolute), "basename": (False, False)}[function]
+    if isinstance(node, cst.Name):  # `here = os.path.dirname(os.path.realpath(__file__))`
+        # A str cannot be changed in place: only which value the name holds matters.
+        found = call.definition(node, content=False)
+        if not isinstance(found, str) and isinstance(found.value, cst.Call):
+            held = _path(call, found.value, depth + 1)
+            if held is not None:
+                return held
+    names = call.module.qualified_names(node.func) if isinstance(node, cst.Call) else set()
+    function = next((n.rsplit(".", 1)[1] for n in names if n in _PATH_CALLS), None)
+    if function is not None:
+        if any(a.star or a.keyword for a in node.args):
+            return None
+        if function == "getcwd":
+            return (True, True) if not node.args else None
+        parts = [_path(call, a.value, depth + 1) for a in node.args]
+        if not parts or None in parts:
+            return None
+        if function == "join":
+            return any(nonempty for nonempty, _ in parts), any(absolute for _, absolute in parts)
+        if len(parts) != 1:
+            return None
+        nonempty, absolute = parts[0]
+        return {"abspath": (True, True), "realpath": (True, True), "normpath": (True, absolute),
+                "dirname": (absolute, absolute), "basename": (False, False)}[function]
+    value = classify(call, node, depth + 1)
+    if value.kind is Kind.LITERAL:
+        return (value.value != "", value.value.startswith("/")) if isinstance(value.value, str) else None
+    return (value.nonempty, False) if value.kind is Kind.SCALAR else None
 
 
 # Methods whose result is a DatasetConsumptionConfig when called on a dataset (or on one).

@@ -19,17 +19,21 @@ PAIRS = [
 ]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("job", PAIRS)
-def test_fixture_pair_unchanged(job, tmp_path):
-    folder = JOBS / job
+def verified_unchanged(old, new, tmp_path) -> dict:
+    """`estimig verify OLD NEW` with a JSON report: it must exit 0, say unchanged, for one job."""
     report = tmp_path / "report.json"
-    result = invoke("verify", folder / "before.py", folder / "after.py", "--timeout", 240,
-                    "--report", report, "--format", "json")
+    result = invoke("verify", old, new, "--timeout", 240, "--report", report, "--format", "json")
     assert result.exit_code == 0, result.stdout + result.stderr
     data = json.loads(report.read_text())
     assert data["unchanged"] is True
     assert data["pairs"][0]["jobs"] == 1
+    return data
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("job", PAIRS)
+def test_fixture_pair_unchanged(job, tmp_path):
+    verified_unchanged(JOBS / job / "before.py", JOBS / job / "after.py", tmp_path)
 
 
 WRONG = [
@@ -113,12 +117,7 @@ def test_v1_job_and_its_v2_migration_run_unchanged(job, tmp_path):
     migrated = migrate_source((folder / "before.py").read_text(), path=str(folder / "before.py"),
                               options=Options.create(target="v2"))
     assert migrated.code == (folder / "after_v2.py").read_text(), "after_v2.py is not what --target v2 writes"
-    report = tmp_path / "report.json"
-    result = invoke("verify", folder / "before.py", folder / "after_v2.py", "--timeout", 240,
-                    "--report", report, "--format", "json")
-    assert result.exit_code == 0, result.stdout + result.stderr
-    data = json.loads(report.read_text())
-    assert data["unchanged"] is True and data["pairs"][0]["jobs"] == 1
+    data = verified_unchanged(folder / "before.py", folder / "after_v2.py", tmp_path)
     assert data["cross_target"], "a v1/v2 comparison says which v1 platform variables it leaves out"
 
 

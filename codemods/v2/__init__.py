@@ -81,15 +81,14 @@ def extra_plans(call, options) -> tuple[CallPlan, ...]:
     the estimator other than `exp.submit(est)` and HyperDriveConfig(estimator=est) (the `uses`
     concern's sweep): pipeline steps, run_config writes, hand-offs."""
     from estimig.codemods import ARGUMENT_OWNERS
-    from estimig.codemods.uses import HYPERDRIVE_CONFIG, HYPERDRIVE_CONFIG_PARAMS, _call_is, _param
+    from estimig.codemods.v2.uses import is_sweep
 
     plans = []
     for name, reason in NOT_YET.items():
         needing = [kwarg for kwarg in call.kwargs if ARGUMENT_OWNERS.get(kwarg) == name]
         if needing:
             plans.append(CallPlan(name, blocked=f"{reason} ({', '.join(needing)})"))
-    others = [use for use in call.uses if not is_submit(use) and not (
-        _call_is(call, use, HYPERDRIVE_CONFIG) and _param(use, HYPERDRIVE_CONFIG_PARAMS) == "estimator")]
+    others = [use for use in call.uses if not is_submit(use) and not is_sweep(call, use)]
     if others:
         use = others[0]
         # No line number: the comment above the call moves the lines, and a second run must change nothing.

@@ -21,6 +21,7 @@ from estimig.codemods.arguments import Unprovable, script_params_items
 from estimig.codemods.v2 import INPUT, taken
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
+from estimig.sdk_types import DATASTORE_CLASS
 from estimig.values import Kind, Value, classify, literal
 
 NAME = "datasets"
@@ -75,8 +76,7 @@ def _sampled_inputs(call: EstimatorCall) -> list[tuple[str, str]]:
 # A DataReference's delivery. A v1 mount of a datastore path was writable; a v2 input mounts read-only
 # (azure-ai-ml's schema refuses rw_mount on an input), so only a download is the same.
 REFERENCE_MODES = {"as_download": "download"}
-_DATASTORE_LOOKUPS = frozenset({"azureml.core.Datastore.get", "azureml.core.datastore.Datastore.get",
-                                "azureml.core.Datastore", "azureml.core.datastore.Datastore"})
+_DATASTORE_LOOKUPS = frozenset({*DATASTORE_CLASS, *(f"{name}.get" for name in DATASTORE_CLASS)})
 
 
 def _references(call: EstimatorCall, taken_names: set[str]) -> list[tuple[cst.BaseExpression, str, str]]:
@@ -113,25 +113,33 @@ def _references(call: EstimatorCall, taken_names: set[str]) -> list[tuple[cst.Ba
             raise Unprovable(f"{shown}: estimig cannot prove which datastore the path is on")
         location = _location(call, store, path)
         ok, label = literal(key)
-        base = re.sub(r"\W", "_", label.lstrip("-")) if ok and isinstance(label, str) else ""
-        base = base if base.isidentifier() else "data"
-        name, n = base, 2
-        while name in names:
-            name, n = f"{base}_{n}", n + 1
+        name = _unique_name(label.lstrip("-") if ok and isinstance(label, str) else "", "data", names)
         names.add(name)
         found.append((value, name, f'Input(type="uri_folder", path={location}, '
                                    f'mode={json.dumps(REFERENCE_MODES[node.func.attr.value])})'))
     return found
 
 
+def _unique_name(text: str, prefix: str, taken: set[str]) -> str:
+    """A v2 input name from `text` (`mnist-dataset` -> `mnist_dataset`, `--train-dir` -> `train_dir`;
+    `<prefix>_...` when that is no identifier), made unlike the names in `taken`."""
+    base = re.sub(r"\W", "_", text)
+    base = base if base.isidentifier() else (f"{prefix}_{base}" if base else prefix)
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    return name
+
+
 def _location(call: EstimatorCall, store: cst.BaseExpression, path: str) -> str:
     """The code of `azureml://datastores/<store>/paths/<path>`: the store's literal name, or its
     `.name` read from the v1 object (a name bound to it, or the workspace's default datastore)."""
+    from estimig.codemods.v2.core import _argument
+
     looked_up = call.resolve(store) if isinstance(store, cst.Name) else store
     if isinstance(looked_up, cst.Call) and call.module.qualified_names(looked_up.func) & _DATASTORE_LOOKUPS:
-        positional = [a.value for a in looked_up.args if a.keyword is None]
-        keywords = {a.keyword.value: a.value for a in looked_up.args if a.keyword is not None}
-        named = keywords.get("name", keywords.get("datastore_name", positional[1] if len(positional) > 1 else None))
+        # Datastore.get(workspace, datastore_name) and Datastore(workspace, name)
+        named = _argument(looked_up, "datastore_name", 1) or _argument(looked_up, "name", 1)
         ok, text = literal(named) if named is not None else (False, None)
         if ok and isinstance(text, str) and text:
             return json.dumps(f"azureml://datastores/{text}/paths/{path}")
@@ -177,11 +185,7 @@ def _inputs(call: EstimatorCall) -> list[tuple[str, str]]:
         if name is None and asset in by_asset:
             name = by_asset[asset]
         elif name is None:
-            base = re.sub(r"\W", "_", asset.split(":")[1].split("@")[0])
-            base = base if base.isidentifier() else f"input_{base}"
-            name, n = base, 2
-            while name in named or name in names:
-                name, n = f"{base}_{n}", n + 1
+            name = _unique_name(asset.split(":")[1].split("@")[0], "input", named | set(names))
             by_asset[asset] = name
         names.append(name)
         last[name] = code

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import libcst as cst
 
+from estimig.codemods.distributed import changed_after, other_reads
 from estimig.codemods.v2 import MPI, TENSORFLOW, Blocked, planner
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
-from estimig.codemods.distributed import _reads_for
 from estimig.values import Kind, classify, folded_attributes, literal
 
 NAME = "distributed"
@@ -135,13 +135,9 @@ def _built(call: EstimatorCall, node: cst.Name) -> tuple[cst.BaseExpression | No
         if known.kind is not Kind.LITERAL:
             raise Blocked(f"distributed_training={node.value}: {node.value}.{name} is not set to a literal or constant")
         later[name] = known.value
-    folded = {id(change.node) for change in found.changes}
-    for read in found.root.reads:
-        if _reads_for(call, read, node, folded):
-            continue
-        if isinstance(call.module.parent(call.module.parent(read)), cst.AssignTarget):
-            raise Blocked(f"distributed_training={node.value}: the object is changed after this call, and the "
-                          "estimator keeps it by reference, so the job sees the change; migrate it by hand")
+    if changed_after(call, other_reads(call, node, found)):
+        raise Blocked(f"distributed_training={node.value}: the object is changed after this call, and the "
+                      "estimator keeps it by reference, so the job sees the change; migrate it by hand")
     return found.value, later
 
 

@@ -35,7 +35,7 @@ import libcst as cst
 
 from estimig.codemods.uses import (HYPERDRIVE_CONFIG, HYPERDRIVE_CONFIG_PARAMS, SAMPLINGS, _argument, _call_is,
                                    _param, _resolved)
-from estimig.codemods.v2 import CREDENTIAL, INPUT, ML_CLIENT, Blocked, is_submit, taken
+from estimig.codemods.v2 import CREDENTIAL, INPUT, ML_CLIENT, Blocked, taken
 from estimig.facts import EstimatorCall, Use
 from estimig.plan import CallPlan
 from estimig.values import literal
@@ -83,12 +83,16 @@ class Sweep:
     settings: tuple[tuple[str, str], ...]  # .sweep(...) keyword -> code, compute and trial_timeout aside
 
 
+def is_sweep(call: EstimatorCall, use: Use) -> bool:
+    """`HyperDriveConfig(estimator=est)`: the use this concern answers for."""
+    return _call_is(call, use, HYPERDRIVE_CONFIG) and _param(use, HYPERDRIVE_CONFIG_PARAMS) == "estimator"
+
+
 def sweep_of(call: EstimatorCall) -> Sweep | None:
     """The one HyperDrive sweep over this estimator, None when HyperDrive does not take it; Blocked
     when it does in a way --target v2 cannot prove (the `arguments` and `datasets` concerns ask
     this too: the sampled parameters are inputs of the command job)."""
-    found = [use for use in call.uses if _call_is(call, use, HYPERDRIVE_CONFIG)
-             and _param(use, HYPERDRIVE_CONFIG_PARAMS) == "estimator"]
+    found = [use for use in call.uses if is_sweep(call, use)]
     if not found:
         return None
     others = [use for use in call.uses if use not in found and use.kind != "attribute"]
@@ -121,8 +125,7 @@ def sweep_of(call: EstimatorCall) -> Sweep | None:
 
 
 def plan(call: EstimatorCall, options) -> CallPlan:
-    hyperdrive = [use for use in call.uses if _call_is(call, use, HYPERDRIVE_CONFIG)]
-    handled = frozenset(id(use.node) for use in hyperdrive)
+    handled = frozenset(id(use.node) for use in call.uses if is_sweep(call, use))
     try:
         found = sweep_of(call)
         if found is None:
@@ -133,12 +136,10 @@ def plan(call: EstimatorCall, options) -> CallPlan:
 
 
 def _plan(call: EstimatorCall, found: Sweep) -> CallPlan:
-    from estimig.codemods.v2.core import _client, _compute, _submission
+    from estimig.codemods.v2.core import _compute, _submission, clients
 
     if call.target is None:
         raise Blocked("the swept estimator is not bound to a name, which the sweep job calls")
-    if any(is_submit(use) for use in call.uses):
-        raise Blocked("the estimator is submitted and also swept")  # pragma: no cover - sweep_of refuses it
     facts = call.module
     reads = facts.accesses(found.target)
     submits = [read for read in reads if _submitted(facts, read)]
@@ -156,7 +157,7 @@ def _plan(call: EstimatorCall, found: Sweep) -> CallPlan:
     arg = facts.parent(read)
     submit = facts.parent(arg)
     shim = Use(read, "submit", facts.line_of(read), f"{facts.code_for(submit)}", call=submit)
-    edits = [(found.config, sweep), _client(call, client), *_submission(call, shim, client)]
+    edits = [(found.config, sweep), *clients(call, [shim], client), *_submission(call, shim, client)]
     imports = {SWEEP, ML_CLIENT, CREDENTIAL, INPUT}
     clash = taken(call, imports)
     if clash is not None:
