@@ -94,6 +94,8 @@ WRONG = [
                  id="other-dataset-version"),
     pytest.param("estimator_mpi_registered_dataset", "process_count_per_instance=2", "process_count_per_instance=1",
                  "distribution", id="processes-per-node"),
+    pytest.param("notebook_local_runs", "compute='local'", "compute='cpu-cluster'", "compute",
+                 id="local-run-sent-to-a-cluster"),
     pytest.param("tensorflow_parameter_server", ", parameter_server_count=1", "", "distribution",
                  id="parameter-server-left-to-v2-default"),
     pytest.param("pytorch_pip_packages", 'environment_variables={"NCCL_TREE_THRESHOLD": "0"},', "",
@@ -143,9 +145,10 @@ WRONG = [
 @pytest.mark.parametrize("name, old, new, field", WRONG)
 def test_oracle_tells_a_wrong_migration(name, old, new, field, tmp_path):
     folder = FIXTURES / name
-    after = (folder / "after.py").read_text()
+    before = next(folder.glob("before.*"))
+    after = _after(before).read_text()
     assert old in after, "the mutation must change the migrated file"
-    differences = oracle_differences(folder, (folder / "before.py").read_text(), after.replace(old, new, 1), tmp_path)
+    differences = oracle_differences(folder, before.read_text(), after.replace(old, new, 1), tmp_path, before.suffix)
     assert any(f": {field}" in d for d in differences), differences
 
 

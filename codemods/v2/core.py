@@ -81,10 +81,13 @@ def _plan(call: EstimatorCall, submits: frozenset[int]) -> CallPlan:
 def _compute(call: EstimatorCall) -> str:
     """The cluster's name: v2 names compute, it never takes a ComputeTarget object."""
     if not call.has("compute_target"):
-        raise Blocked("no compute_target: the estimator ran locally, and --target v2 does not migrate local runs yet")
+        raise Blocked("no compute_target: the estimator ran on run-based compute (vm_size=) or raised, and "
+                      "--target v2 does not migrate run-based compute yet")
     node = call.kwargs["compute_target"].value
     value = classify(call, node)
-    if value.kind is Kind.LITERAL and isinstance(value.value, str) and value.value not in ("", "amlcompute", "local"):
+    if value.kind is Kind.LITERAL and isinstance(value.value, str) and value.value not in ("", "amlcompute"):
+        # "local" too: v2 runs compute="local" on this machine in a container, as a v1 local run
+        # with use_docker (the estimators' default; use_docker=False is left by the environment).
         return call.code(node)
     if value.kind is Kind.COMPUTE:
         # Every object the name may hold (`try: ComputeTarget(ws, name) except: ComputeTarget.create(ws, name, ...)`)
