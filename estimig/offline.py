@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -126,6 +127,32 @@ class _FakeRun:
 
     def __getattr__(self, name):  # anything else a notebook pokes at is a harmless no-op
         return lambda *args, **kwargs: None
+
+
+def _widget_stand_in() -> list:
+    """`azureml.widgets` (a separate package, not installed here) for notebooks that show a run:
+    `RunDetails(run).show()` renders nothing offline, but takes only a v1 run, as the widget does."""
+    import importlib.util
+    import types
+    from unittest import mock
+
+    if importlib.util.find_spec("azureml.widgets") is not None:
+        return []
+
+    class RunDetails:
+        def __init__(self, run_instance):
+            from azureml.core import Run
+
+            if not isinstance(run_instance, (Run, _FakeRun)):
+                raise TypeError(f"RunDetails takes a v1 Run, not {type(run_instance).__name__}")
+            self.run = run_instance
+
+        def show(self, *args, **kwargs):
+            return None
+
+    module = types.ModuleType("azureml.widgets")
+    module.RunDetails = RunDetails
+    return [mock.patch.dict(sys.modules, {"azureml.widgets": module})]
 
 
 @contextlib.contextmanager
@@ -282,6 +309,7 @@ def offline_sdk(on_submit: Callable[[Submission], Any] | None = None):
         *(mock.patch.object(factory, name, offline_factory(getattr(factory, name), *no_reading))
           for factory, name, no_reading in dataset_factories),
     ]
+    patches.extend(_widget_stand_in())
     # The SDK logs deprecation warnings on every Estimator; they are noise here.
     previous_disable = logging.root.manager.disable
     logging.disable(logging.WARNING)

@@ -161,6 +161,17 @@ def test_a_v1_submission_left_in_the_migrated_program_fails(tmp_path):
         oracle_differences(folder, before, before, tmp_path)
 
 
+def test_the_v1_widget_left_on_a_v2_job_fails(tmp_path):
+    from estimig.oracle import ExecutionFailed
+
+    folder = FIXTURES / "notebook_run_shown_by_widget"
+    after = (folder / "after.ipynb").read_text()
+    kept = after.replace('"print(run.studio_url)"', '"from azureml.widgets import RunDetails\\n", "RunDetails(run).show()"')
+    assert kept != after
+    with pytest.raises(ExecutionFailed, match="RunDetails takes a v1 Run"):
+        oracle_differences(folder, (folder / "before.ipynb").read_text(), kept, tmp_path, ".ipynb")
+
+
 def test_essence_fields_have_reasons_and_docs():
     from estimig.oracle_v2 import ESSENCE
 

@@ -3,7 +3,7 @@
 Also owns the job's submission and the client it needs: `Experiment(ws, name).submit(est, tags=...)`
 becomes `ml_client.jobs.create_or_update(est, experiment_name=name, tags=...)`, a later
 `run.wait_for_completion()` becomes `ml_client.jobs.stream(run.name)`, `run.get_portal_url()`
-`run.studio_url`, and
+`run.studio_url`, `RunDetails(run).show()` `print(run.studio_url)` (`print(run)` stays), and
 `ml_client = MLClient.from_config(credential=DefaultAzureCredential())` (or `MLClient(...)` from a
 `Workspace.get(...)`'s settings) is added after the module's workspace lookup, which stays while other
 v1 code reads it (`leftovers`).
@@ -18,7 +18,8 @@ import libcst as cst
 
 from estimig.codemods.v2 import COMMAND, CREDENTIAL, ML_CLIENT, Blocked, is_submit, taken
 from estimig.facts import EstimatorCall
-from estimig.plan import CallPlan, NewArg
+from estimig.plan import CallPlan, NewArg, finding
+from estimig.result import Severity
 from estimig.values import Kind, classify
 
 NAME = "core"
@@ -30,6 +31,7 @@ _COMPUTE_CLASSES = frozenset({"azureml.core.compute.ComputeTarget", "azureml.cor
                               "azureml.core.compute.compute.ComputeTarget"})
 _EXPERIMENTS = frozenset({"azureml.core.Experiment", "azureml.core.experiment.Experiment"})
 _FROM_CONFIG = frozenset({"azureml.core.Workspace.from_config", "azureml.core.workspace.Workspace.from_config"})
+_RUN_DETAILS = frozenset({"azureml.widgets.RunDetails", "azureml.widgets.run_details.RunDetails"})
 _GET = frozenset({"azureml.core.Workspace.get", "azureml.core.workspace.Workspace.get"})
 
 
@@ -64,18 +66,20 @@ def _plan(call: EstimatorCall, submits: frozenset[int]) -> CallPlan:
         arguments.append(NewArg("timeout", from_kwarg="max_run_duration_seconds"))
     imports = {COMMAND}
     edits: list = []
+    notes: list[str] = []
     if submits:
         client = call.module.fresh_name("ml_client")
         edits.extend(clients(call, [use for use in call.uses if is_submit(use)], client))
         imports |= {ML_CLIENT, CREDENTIAL}
         for use in call.uses:
             if is_submit(use):
-                edits.extend(_submission(call, use, client))
+                edits.extend(_submission(call, use, client, notes))
     clash = taken(call, imports)
     if clash is not None:
         raise Blocked(f"the file already binds the name '{clash}', which the v2 job needs; rename yours first")
     return CallPlan(NAME, handles=HANDLES & set(call.kwargs), handles_uses=submits, arguments=tuple(arguments),
-                    imports=frozenset(imports), edits=tuple(edits))
+                    imports=frozenset(imports), edits=tuple(edits),
+                    findings=tuple(finding(call.line, NAME, note, Severity.INFO) for note in notes))
 
 
 def _compute(call: EstimatorCall) -> str:
@@ -222,7 +226,7 @@ def _from_get(facts, lookup: cst.Call) -> str:
             f"resource_group_name={shown['resource_group']}, workspace_name={shown['name']})")
 
 
-def _submission(call: EstimatorCall, use, client: str) -> list:
+def _submission(call: EstimatorCall, use, client: str, notes: list) -> list:
     """`exp.submit(est, tags=...)` -> `ml_client.jobs.create_or_update(est, experiment_name=..., tags=...)`,
     and the run it returns."""
     facts = call.module
@@ -243,7 +247,7 @@ def _submission(call: EstimatorCall, use, client: str) -> list:
     job = use.node.value
     new = cst.parse_expression(f"{client}.jobs.create_or_update({job}, experiment_name={json.dumps(name)}"
                                f"{''.join(extra)})")
-    return [(submit, new), *_run_uses(call, submit, client)]
+    return [(submit, new), *_run_uses(call, submit, client, notes)]
 
 
 def _experiment_name(call: EstimatorCall, node) -> str | None:
@@ -252,7 +256,7 @@ def _experiment_name(call: EstimatorCall, node) -> str | None:
     return None
 
 
-def _run_uses(call: EstimatorCall, submit: cst.Call, client: str) -> list:
+def _run_uses(call: EstimatorCall, submit: cst.Call, client: str, notes: list) -> list:
     """`run.wait_for_completion(...)` on the submitted run -> `ml_client.jobs.stream(run.name)`; the v2
     Job has no other v1 Run method, so any other use of the run leaves the call as it was."""
     facts = call.module
@@ -275,7 +279,38 @@ def _run_uses(call: EstimatorCall, submit: cst.Call, client: str) -> list:
             # The v2 Job's link to the run in the studio.
             edits.append((method, cst.parse_expression(f"{read.value}.studio_url")))
             continue
+        if _printed(facts, read):
+            # print(run): the v2 Job prints its own description (name, status, studio link).
+            continue
+        shown_widget = _run_details(facts, read)
+        if shown_widget is not None:
+            # The widget reads a v1 Run; its own fallback, where it cannot render, is the run's studio link.
+            edits.append((shown_widget, cst.parse_expression(f"print({read.value}.studio_url)")))
+            notes.append(f"RunDetails({read.value}).show() becomes print({read.value}.studio_url): v2 has no "
+                         "notebook widget, and the link is the widget's own fallback")
+            continue
         shown = facts.code_for(attribute) if isinstance(attribute, cst.Attribute) else read.value
         raise Blocked(f"the submitted run is used as {shown}, which has no v2 form yet (only "
-                      "run.wait_for_completion() and run.get_portal_url() do: ml_client.jobs.stream, job.studio_url)")
+                      "run.wait_for_completion(), run.get_portal_url(), print(run) and RunDetails(run).show() do)")
     return edits
+
+
+def _printed(facts, read: cst.Name) -> bool:
+    """`print(run)`, the run its only argument."""
+    arg = facts.parent(read)
+    printing = facts.parent(arg) if isinstance(arg, cst.Arg) else None
+    return (isinstance(printing, cst.Call) and len(printing.args) == 1 and arg.keyword is None and arg.star == ""
+            and "builtins.print" in facts.qualified_names(printing.func))
+
+
+def _run_details(facts, read: cst.Name) -> cst.Call | None:
+    """The `RunDetails(run).show()` statement's call, when that is how `read` is used."""
+    arg = facts.parent(read)
+    widget = facts.parent(arg) if isinstance(arg, cst.Arg) else None
+    if not (isinstance(widget, cst.Call) and len(widget.args) == 1 and arg.keyword is None and arg.star == ""
+            and facts.qualified_names(widget.func) & _RUN_DETAILS):
+        return None
+    show = facts.parent(widget)
+    shown = facts.parent(show) if isinstance(show, cst.Attribute) and show.attr.value == "show" else None
+    return shown if isinstance(shown, cst.Call) and not shown.args and isinstance(facts.parent(shown), cst.Expr) \
+        else None
