@@ -79,7 +79,7 @@ def _plan(call: EstimatorCall, submits: frozenset[int]) -> CallPlan:
         raise Blocked(f"the file already binds the name '{clash}', which the v2 job needs; rename yours first")
     return CallPlan(NAME, handles=HANDLES & set(call.kwargs), handles_uses=submits, arguments=tuple(arguments),
                     imports=frozenset(imports), edits=tuple(edits),
-                    findings=tuple(finding(call.line, NAME, note, Severity.INFO) for note in notes))
+                    findings=noted(call, NAME, notes))
 
 
 def _compute(call: EstimatorCall) -> str:
@@ -248,6 +248,11 @@ def _submission(call: EstimatorCall, use, client: str, notes: list) -> list:
     new = cst.parse_expression(f"{client}.jobs.create_or_update({job}, experiment_name={json.dumps(name)}"
                                f"{''.join(extra)})")
     return [(submit, new), *_run_uses(call, submit, client, notes)]
+
+
+def noted(call: EstimatorCall, concern: str, notes: list[str]) -> tuple:
+    """The info findings of what a submission's run uses became (`_run_uses`' notes)."""
+    return tuple(finding(call.line, concern, note, Severity.INFO) for note in notes)
 
 
 def _experiment_name(call: EstimatorCall, node) -> str | None:

@@ -136,7 +136,7 @@ def plan(call: EstimatorCall, options) -> CallPlan:
 
 
 def _plan(call: EstimatorCall, found: Sweep) -> CallPlan:
-    from estimig.codemods.v2.core import _compute, _submission, clients
+    from estimig.codemods.v2.core import _compute, _submission, clients, noted
 
     if call.target is None:
         raise Blocked("the swept estimator is not bound to a name, which the sweep job calls")
@@ -157,13 +157,14 @@ def _plan(call: EstimatorCall, found: Sweep) -> CallPlan:
     arg = facts.parent(read)
     submit = facts.parent(arg)
     shim = Use(read, "submit", facts.line_of(read), f"{facts.code_for(submit)}", call=submit)
-    edits = [(found.config, sweep), *clients(call, [shim], client), *_submission(call, shim, client)]
+    notes: list[str] = []
+    edits = [(found.config, sweep), *clients(call, [shim], client), *_submission(call, shim, client, notes)]
     imports = {SWEEP, ML_CLIENT, CREDENTIAL, INPUT}
     clash = taken(call, imports)
     if clash is not None:
         raise Blocked(f"the file already binds the name '{clash}', which the v2 sweep needs; rename yours first")
     return CallPlan(NAME, handles_uses=frozenset({id(found.use.node)}), imports=frozenset(imports),
-                    edits=tuple(edits))
+                    edits=tuple(edits), findings=noted(call, NAME, notes))
 
 
 def _trial_timeout(call: EstimatorCall) -> str:
