@@ -94,6 +94,8 @@ WRONG = [
                  id="other-dataset-version"),
     pytest.param("estimator_mpi_registered_dataset", "process_count_per_instance=2", "process_count_per_instance=1",
                  "distribution", id="processes-per-node"),
+    pytest.param("user_managed_image_python", 'cudnn7-ubuntu16.04")', 'cudnn7-ubuntu16.04", conda_file={"name": '
+                 '"project_environment", "dependencies": ["python=3.8.13"]})', "conda", id="conda-built-on-a-user-managed-image"),
     pytest.param("notebook_local_runs", "compute='local'", "compute='cpu-cluster'", "compute",
                  id="local-run-sent-to-a-cluster"),
     pytest.param("tensorflow_parameter_server", ", parameter_server_count=1", "", "distribution",

@@ -1,4 +1,4 @@
-"""environment: pip_packages=, conda_packages=, custom_docker_image=, use_gpu=, framework_version=, environment_variables=, shm_size= -> environment=Environment(image=..., conda_file={...}), environment_variables=, shm_size=.
+"""environment: pip_packages=, conda_packages=, custom_docker_image=, user_managed=, use_gpu=, framework_version=, environment_variables=, shm_size= -> environment=Environment(image=..., conda_file={...}), environment_variables=, shm_size=.
 
 The v2 Environment is written out as the estimator built its v1 one: the same base image and the
 same conda specification, computed here at migration time from the SDK's defaults and framework
@@ -26,12 +26,12 @@ from estimig.values import Kind, classify, folded_elements
 NAME = "environment"
 SUMMARY = "pip/conda packages, Docker image, GPU, framework version -> Environment(image, conda_file); variables and shm_size -> the job"
 HANDLES = frozenset({"pip_packages", "conda_packages", "custom_docker_image", "use_gpu", "framework_version",
-                     "environment_variables", "shm_size", "use_docker"})
+                     "environment_variables", "shm_size", "use_docker", "user_managed"})
 # The v1 default (azureml.core.environment._DEFAULT_SHM_SIZE, which the estimator's DockerConfiguration
 # falls back to); v2 documents no default, so the job states it (tests/test_v2.py checks the SDK's).
 V1_SHM_SIZE = "2g"
 NOT_YET = ("pip_requirements_file", "pip_requirements_file_path", "conda_dependencies_file",
-           "conda_dependencies_file_path", "custom_docker_base_image", "image_registry_details", "user_managed",
+           "conda_dependencies_file_path", "custom_docker_base_image", "image_registry_details",
            "environment_definition")
 
 
@@ -55,7 +55,9 @@ def _plan(call: EstimatorCall) -> CallPlan:
             raise Blocked("the file already binds both 'Environment' and 'entities', which the v2 job needs; rename "
                           "one first")
     env = call.fresh_name("env")
-    conda = "{\n" + "".join(f"    {json.dumps(k)}: {json.dumps(v)},\n" for k, v in spec.items()) + "}"
+    # user_managed=True: the image's own python runs the script, with no conda environment built on it.
+    conda = "" if spec is None else \
+        ", conda_file={\n" + "".join(f"    {json.dumps(k)}: {json.dumps(v)},\n" for k, v in spec.items()) + "}"
     arguments = [NewArg("environment", code=env)]
     variables = _variables(call)
     if variables is not None:
@@ -70,7 +72,7 @@ def _plan(call: EstimatorCall) -> CallPlan:
                             "public base image, python and pinned packages); on AmlCompute the estimator ran a private "
                             "prebuilt copy of it, which v2 cannot name", Severity.INFO),)
     return CallPlan(NAME, handles=HANDLES & set(call.kwargs), arguments=tuple(arguments),
-                    before=(f"{env} = {constructor}(image={json.dumps(image)}, conda_file={conda})",),
+                    before=(f"{env} = {constructor}(image={json.dumps(image)}{conda})",),
                     imports=frozenset(imports), findings=findings)
 
 
@@ -105,13 +107,19 @@ def _strings(call: EstimatorCall, name: str) -> list[str]:
     return list(items)
 
 
-def _image_and_conda(call: EstimatorCall) -> tuple[str, dict, str | None]:
-    """The image, the conda specification, and the framework whose private prebuilt image the
-    estimator would have run on AmlCompute instead (None when it built this itself)."""
+def _image_and_conda(call: EstimatorCall) -> tuple[str, dict | None, str | None]:
+    """The image, the conda specification (None: the image's own python, user_managed=True), and the
+    framework whose private prebuilt image the estimator would have run on AmlCompute instead (None
+    when it built this itself)."""
     data = frameworks()
     default = data["default_conda"]
     pip = _strings(call, "pip_packages")
     conda = _strings(call, "conda_packages")
+    user_managed = _value(call, "user_managed", default=False)
+    if not isinstance(user_managed, bool):
+        raise Blocked(f"user_managed={call.value_code('user_managed')} is not True or False")
+    if user_managed and (pip or conda):
+        raise Blocked("user_managed=True with packages: the estimator raises on this")
     names = [package_name(p) for p in pip + conda]
     if len(set(names)) != len(names) or {"azureml-defaults", "python"} & set(names):
         raise Blocked("pip_packages/conda_packages repeat a package, or name azureml-defaults or python, which the "
@@ -128,6 +136,8 @@ def _image_and_conda(call: EstimatorCall) -> tuple[str, dict, str | None]:
         raise Blocked("framework_version on a plain Estimator")
     elif image is None:
         image = data["default_images"]["DEFAULT_GPU_IMAGE" if use_gpu else "DEFAULT_CPU_IMAGE"]
+    if user_managed:
+        return image, None, None
     spec = {"name": "project_environment",
             "dependencies": [f"python={state['python']}", {"pip": state["pip"]}, *state["conda"]],
             "channels": state["channels"]}
