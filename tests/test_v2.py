@@ -96,6 +96,8 @@ WRONG = [
                  "distribution", id="processes-per-node"),
     pytest.param("user_managed_image_python", 'cudnn7-ubuntu16.04")', 'cudnn7-ubuntu16.04", conda_file={"name": '
                  '"project_environment", "dependencies": ["python=3.8.13"]})', "conda", id="conda-built-on-a-user-managed-image"),
+    pytest.param("tensorflow_ps_backend_string", "worker_count=2, parameter_server_count=1",
+                 "worker_count=3, parameter_server_count=1", "distribution", id="deprecated-worker-count-misread"),
     pytest.param("notebook_local_runs", "compute='local'", "compute='cpu-cluster'", "compute",
                  id="local-run-sent-to-a-cluster"),
     pytest.param("tensorflow_parameter_server", ", parameter_server_count=1", "", "distribution",

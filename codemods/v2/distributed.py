@@ -4,7 +4,8 @@
   both SDKs: `MpiDistribution(process_count_per_instance=...)`. MpiConfiguration's own node_count is
   ignored by an estimator (its node count is the estimator's), so it is dropped.
 - TensorFlow parameter server: TensorflowConfiguration defaults to one parameter server and v2's
-  TensorFlowDistribution to none, so both counts are always written out.
+  TensorFlowDistribution to none, so both counts are always written out; so is the deprecated
+  `worker_count=, parameter_server_count=, distributed_backend="ps"` (ignored without "ps").
 - PyTorch (Nccl, Gloo, PyTorchConfiguration, whose process_count counts processes on all nodes while
   v2 counts them per instance) and Horovod-style backends given as strings are left for a later version.
 """
@@ -21,7 +22,8 @@ from estimig.values import Kind, classify, folded_attributes, literal
 
 NAME = "distributed"
 SUMMARY = "node_count -> instance_count; MPI and TensorFlow parameter-server configurations -> v2 distributions"
-HANDLES = frozenset({"node_count", "distributed_training", "process_count_per_node", "distributed_backend"})
+HANDLES = frozenset({"node_count", "distributed_training", "process_count_per_node", "distributed_backend",
+                     "worker_count", "parameter_server_count"})
 _MPI = frozenset({"azureml.train.estimator.Mpi", "azureml.train.dnn.Mpi", "azureml.core.runconfig.MpiConfiguration",
                   "azureml.core.MpiConfiguration"})
 _TENSORFLOW = frozenset({"azureml.core.runconfig.TensorflowConfiguration", "azureml.train.dnn.ParameterServer",
@@ -29,9 +31,6 @@ _TENSORFLOW = frozenset({"azureml.core.runconfig.TensorflowConfiguration", "azur
 
 
 def _plan(call: EstimatorCall) -> CallPlan:
-    for name in ("worker_count", "parameter_server_count"):
-        if call.has(name):
-            raise Blocked(f"--target v2 does not migrate the deprecated '{name}' argument yet")
     arguments = []
     nodes = _int(call, "node_count", 1)
     if nodes != 1:
@@ -47,9 +46,18 @@ def _plan(call: EstimatorCall) -> CallPlan:
         if backend is not None:
             raise Blocked("distributed_training and distributed_backend are both given")
         distribution = _from_configuration(call, configuration, per_node)
+    elif isinstance(backend, str) and backend.lower() == "ps" and call.kind == "TensorFlow":
+        # TensorFlow(distributed_backend="ps") sets its deprecated worker_count and
+        # parameter_server_count (1 each by default) on the run; both are written, as for
+        # TensorflowConfiguration. Without "ps" the estimator ignores them.
+        if per_node not in (None, 1):
+            raise Blocked("process_count_per_node beside the 'ps' backend")
+        distribution = (f"TensorFlowDistribution(worker_count={_int(call, 'worker_count', 1)}, "
+                        f"parameter_server_count={_int(call, 'parameter_server_count', 1)})")
     elif backend is not None:
         if not isinstance(backend, str) or backend.lower() != "mpi":  # the SDK compares it lowercased
-            raise Blocked(f"distributed_backend={backend!r}: --target v2 migrates the 'mpi' backend only (for now)")
+            raise Blocked(f"distributed_backend={backend!r}: --target v2 migrates the 'mpi' backend, and 'ps' on "
+                          "TensorFlow, only (for now)")
         distribution = f"MpiDistribution(process_count_per_instance={per_node or 1})"
     elif per_node not in (None, 1):
         raise Blocked("process_count_per_node without a distributed backend")
