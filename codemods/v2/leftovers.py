@@ -148,16 +148,23 @@ def _has_comment(statement: cst.SimpleStatementLine) -> bool:
 
 
 def _without_imports(statement: cst.CSTNode, unread: set[str]):
-    """An azureml `from ... import` line less the names nothing reads now (None when none is left)."""
+    """An azureml `from ... import` or `import ...` line less the names nothing reads now (None when
+    none is left)."""
     if not isinstance(statement, cst.SimpleStatementLine):
         return statement
     small = statement.body[0]
-    if len(statement.body) != 1 or not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar) \
+    code = cst.Module(body=[]).code_for_node
+    if len(statement.body) == 1 and isinstance(small, cst.Import):
+        # `import azureml.train.hyperdrive as hd`: each azureml module whose bound name nothing reads.
+        names = [a for a in small.names if not code(a.name).startswith("azureml")
+                 or (a.asname.name.value if a.asname else code(a.name).split(".")[0]) not in unread]
+    elif len(statement.body) != 1 or not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar) \
             or small.module is None or small.relative:
         return statement
-    if not cst.Module(body=[]).code_for_node(small.module).startswith("azureml"):
+    elif not code(small.module).startswith("azureml"):
         return statement
-    names = [a for a in small.names if (a.asname.name.value if a.asname else a.name.value) not in unread]
+    else:
+        names = [a for a in small.names if (a.asname.name.value if a.asname else a.name.value) not in unread]
     if len(names) == len(small.names):
         return statement
     if not names:

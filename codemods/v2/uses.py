@@ -33,7 +33,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from estimig.codemods.uses import (HYPERDRIVE_CONFIG, HYPERDRIVE_CONFIG_PARAMS, SAMPLINGS, _argument, _call_is,
+from estimig.codemods.uses import (HYPERDRIVE_CONFIG, HYPERDRIVE_CONFIG_PARAMS, HYPERDRIVE_RUN_CONFIG,
+                                   HYPERDRIVE_RUN_CONFIG_PARAMS, SAMPLINGS, _argument, _call_is,
                                    _param, _resolved)
 from estimig.codemods.v2 import CREDENTIAL, INPUT, ML_CLIENT, Blocked, taken
 from estimig.facts import EstimatorCall, Use
@@ -84,8 +85,19 @@ class Sweep:
 
 
 def is_sweep(call: EstimatorCall, use: Use) -> bool:
-    """`HyperDriveConfig(estimator=est)`: the use this concern answers for."""
-    return _call_is(call, use, HYPERDRIVE_CONFIG) and _param(use, HYPERDRIVE_CONFIG_PARAMS) == "estimator"
+    """`HyperDriveConfig(estimator=est)` (or the deprecated `HyperDriveRunConfig(est, ...)`, which
+    builds that HyperDriveConfig): the use this concern answers for."""
+    return any(_call_is(call, use, names) and _param(use, params) == "estimator" for names, params in _CONFIGS)
+
+
+# Each HyperDrive config class and its parameters in positional order (HyperDriveRunConfig.__new__
+# takes the estimator first, and returns a HyperDriveConfig of the same settings).
+_CONFIGS = ((HYPERDRIVE_CONFIG, HYPERDRIVE_CONFIG_PARAMS), (HYPERDRIVE_RUN_CONFIG, HYPERDRIVE_RUN_CONFIG_PARAMS))
+
+
+def _params(call: EstimatorCall, config: cst.Call) -> tuple[str, ...]:
+    names = call.module.qualified_names(config.func)
+    return next(params for classes, params in _CONFIGS if names & classes)
 
 
 def sweep_of(call: EstimatorCall) -> Sweep | None:
@@ -102,7 +114,7 @@ def sweep_of(call: EstimatorCall) -> Sweep | None:
                       "whose one use is one HyperDriveConfig")
     use = found[0]
     config = use.call
-    given = {_name_of(config, index, arg) for index, arg in enumerate(config.args)}
+    given = {_name_of(_params(call, config), index, arg) for index, arg in enumerate(config.args)}
     unknown = sorted(given - _KNOWN)
     if unknown:
         raise Blocked(f"HyperDriveConfig(...) sets {unknown[0]}, which --target v2 does not migrate yet")
@@ -184,10 +196,12 @@ def _submitted(facts, read: cst.Name) -> bool:
             and (arg.keyword is None and submit.args[0] is arg or arg.keyword is not None and arg.keyword.value == "config"))
 
 
-def _name_of(config: cst.Call, index: int, arg: cst.Arg) -> str:
+def _name_of(params: tuple[str, ...], index: int, arg: cst.Arg) -> str:
     if arg.star:
         raise Blocked("HyperDriveConfig(...) unpacks arguments estimig cannot see")
-    return arg.keyword.value if arg.keyword is not None else HYPERDRIVE_CONFIG_PARAMS[index]
+    if arg.keyword is None and index >= len(params):
+        raise Blocked("HyperDriveConfig(...) has more positional arguments than it takes")
+    return arg.keyword.value if arg.keyword is not None else params[index]
 
 
 def _bound_name(call: EstimatorCall, config: cst.Call) -> cst.Name:
@@ -215,7 +229,7 @@ def _value(node: cst.BaseExpression, shown: str):
 
 
 def _space(call: EstimatorCall, config: cst.Call) -> tuple[tuple[Sampled, ...], str]:
-    node = _resolved(call, _argument(config, HYPERDRIVE_CONFIG_PARAMS, "hyperparameter_sampling"))
+    node = _resolved(call, _argument(config, _params(call, config), "hyperparameter_sampling"))
     if not (isinstance(node, cst.Call) and call.module.qualified_names(node.func) & SAMPLINGS):
         raise Blocked("estimig cannot see which sampling the HyperDrive config uses (bind it once to "
                       "RandomParameterSampling({...}), GridParameterSampling or BayesianParameterSampling)")
@@ -288,7 +302,7 @@ def _choice_type(values: list, shown: str) -> str:
 
 
 def _string(call: EstimatorCall, config: cst.Call, name: str) -> str:
-    node = _argument(config, HYPERDRIVE_CONFIG_PARAMS, name)
+    node = _argument(config, _params(call, config), name)
     value = _value(node, f"HyperDriveConfig's {name}") if node is not None else None
     if not isinstance(value, str) or not value:
         raise Blocked(f"HyperDriveConfig's {name} is not a string literal")
@@ -296,7 +310,7 @@ def _string(call: EstimatorCall, config: cst.Call, name: str) -> str:
 
 
 def _goal(call: EstimatorCall, config: cst.Call) -> str:
-    node = _argument(config, HYPERDRIVE_CONFIG_PARAMS, "primary_metric_goal")
+    node = _argument(config, _params(call, config), "primary_metric_goal")
     names = call.module.qualified_names(node) if node is not None else set()
     for name in names:
         for goal in ("MAXIMIZE", "MINIMIZE"):
@@ -306,7 +320,7 @@ def _goal(call: EstimatorCall, config: cst.Call) -> str:
 
 
 def _count(call: EstimatorCall, config: cst.Call, name: str, default: str | None = None) -> str:
-    node = _argument(config, HYPERDRIVE_CONFIG_PARAMS, name)
+    node = _argument(config, _params(call, config), name)
     if node is None and default is not None:
         return _count(call, config, default)
     if node is None:
@@ -318,7 +332,7 @@ def _count(call: EstimatorCall, config: cst.Call, name: str, default: str | None
 
 
 def _minutes(call: EstimatorCall, config: cst.Call) -> int:
-    node = _argument(config, HYPERDRIVE_CONFIG_PARAMS, "max_duration_minutes")
+    node = _argument(config, _params(call, config), "max_duration_minutes")
     if node is None:
         return _V1_DEFAULT_DURATION_MINUTES
     value = _value(node, "HyperDriveConfig's max_duration_minutes")
@@ -328,7 +342,7 @@ def _minutes(call: EstimatorCall, config: cst.Call) -> int:
 
 
 def _policy(call: EstimatorCall, config: cst.Call) -> str | None:
-    given = _argument(config, HYPERDRIVE_CONFIG_PARAMS, "policy")
+    given = _argument(config, _params(call, config), "policy")
     if given is None or literal(given) == (True, None):
         return None
     node = _resolved(call, given)
