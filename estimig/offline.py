@@ -134,7 +134,6 @@ def _widget_stand_in() -> list:
     `RunDetails(run).show()` renders nothing offline, but takes only a v1 run, as the widget does."""
     import importlib.util
     import types
-    from unittest import mock
 
     if importlib.util.find_spec("azureml.widgets") is not None:
         return []
@@ -152,7 +151,16 @@ def _widget_stand_in() -> list:
 
     module = types.ModuleType("azureml.widgets")
     module.RunDetails = RunDetails
-    return [mock.patch.dict(sys.modules, {"azureml.widgets": module})]
+
+    @contextlib.contextmanager
+    def installed():
+        # Only this key: mock.patch.dict(sys.modules) would drop every module imported meanwhile.
+        sys.modules["azureml.widgets"] = module
+        try:
+            yield
+        finally:
+            sys.modules.pop("azureml.widgets", None)
+    return [installed()]
 
 
 @contextlib.contextmanager
