@@ -293,6 +293,34 @@ class ModuleFacts:
             return f"{shown} is a parameter of {function.name.value}(), which is never called in this file"
         return found
 
+    def returned(self, func: cst.Name) -> list[cst.BaseExpression] | str:
+        """Every value a call of the function this name binds may return: the function is defined
+        once in this file (no decorators, no yield), every `return` in it has a value, and its body
+        ends with one, so no path falls off the end (None); else why not. Nested functions and
+        classes return their own values."""
+        scope = self.scope_of(func)
+        bindings = [b for b in scope.lookup(func.value) if b.node is not None] if scope is not None else []
+        function = bindings[0].node if len(bindings) == 1 else None
+        if not isinstance(function, cst.FunctionDef) or function.decorators or function.asynchronous:
+            return f"{func.value}() is not one plain function defined in this file"
+        body = function.body.body if isinstance(function.body, cst.IndentedBlock) else ()
+        last = body[-1] if body else None
+        if not (isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Return)):
+            return f"{func.value}() does not end with a return"
+        found, stack = [], list(children(function.body))
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            if isinstance(node, (cst.Yield, cst.Await)):
+                return f"{func.value}() is a generator or coroutine"
+            if isinstance(node, cst.Return):
+                if node.value is None:
+                    return f"{func.value}() may return None"
+                found.append(node.value)
+            stack.extend(children(node))
+        return found
+
     def imported(self, name: cst.Name, content: bool = False) -> "tuple[ModuleFacts, tuple[Definition, ...]] | str":
         """What an imported name holds, when `from helpers import name` loads a module next to this
         file (estimig/project.py): the definitions that module ends with (several after a branch),

@@ -135,7 +135,7 @@ def _widget_stand_in() -> list:
     import importlib.util
     import types
 
-    if importlib.util.find_spec("azureml.widgets") is not None:
+    if "azureml.widgets" in sys.modules or importlib.util.find_spec("azureml.widgets") is not None:
         return []
 
     class RunDetails:

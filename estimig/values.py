@@ -558,7 +558,23 @@ def _classify_call(call: EstimatorCall, node: cst.Call, depth: int) -> Value:
         return Value(data, node, origin=node)
     if isinstance(func, cst.Attribute) and func.attr.value in _CONSUMPTION_METHODS:
         return Value(Kind.UNKNOWN, node, shape=Kind.DATASET)
+    if isinstance(func, cst.Name):
+        returned = _returned_kind(call, func, depth)
+        if returned is not None:
+            return Value(returned, node, origin=node)
     return Value(Kind.UNKNOWN, node)
+
+
+def _returned_kind(call: EstimatorCall, func: cst.Name, depth: int) -> Kind | None:
+    """The SDK object kind a call of a function of this file returns on every path
+    (`def find_or_create(ws, name): try: target = ComputeTarget(ws, name) except ...: target =
+    ComputeTarget.create(...); return target`), or None. Only kinds: what is an object's type
+    does not depend on the arguments the function was called with."""
+    returned = call.module.returned(func)
+    if isinstance(returned, str) or not returned:
+        return None
+    kinds = {classify(call, value, depth + 1).kind for value in returned}
+    return kinds.pop() if len(kinds) == 1 and kinds <= _OBJECT_KINDS else None
 
 
 # os.path functions that return a str path when given one.

@@ -17,7 +17,7 @@ could-not-run with a one-line reason; PASS-prefix when the jobs submitted before
 offline (stand-in gaps after the submit) are equal. Could-not-run (including "submits nothing") is never
 a pass.
 
-    python3 scripts/measure_reach.py /tmp/heldout [--json reach.json] [--no-oracle] [--top 25]
+    python3 scripts/measure_reach.py /tmp/heldout [--json reach.json] [--no-oracle] [--top 25] [--target v2]
 
 The held-out files are measurement data only: keep them outside the repository.
 """
@@ -430,29 +430,6 @@ def _execute_prefix(code: str, filename: str, workdir: str, patch=None):
         return [normalize(serialize(config)) for config in submitted_configs(session)], error
 
 
-def _widgets_stand_in() -> None:
-    """azureml-widgets is a notebook display package, not installed here: `RunDetails(run).show()`
-    does nothing."""
-    import types
-
-    try:
-        import azureml.widgets  # noqa: F401
-        return
-    except ImportError:
-        pass
-    module = types.ModuleType("azureml.widgets")
-
-    class RunDetails:
-        def __init__(self, *args, **kwargs):
-            pass
-
-        def show(self, *args, **kwargs):
-            return None
-
-    module.RunDetails = RunDetails
-    sys.modules["azureml.widgets"] = module
-
-
 def _world_stand_ins() -> None:
     """What public notebooks reach for before they submit, answered the same way for the original
     and the migrated program (so a comparison stays fair): downloads write empty files, web pages
@@ -514,8 +491,7 @@ def _oracle_worker() -> None:
 
     ASSUMED_IN_WORKER[:] = job.get("assume", [])
 
-    _widgets_stand_in()
-    _world_stand_ins()
+    _world_stand_ins()  # azureml.widgets is estimig.offline's own stand-in
 
     status, detail = "could-not-run", ""
     with tempfile.TemporaryDirectory(prefix="estimig-reach-") as workdir:
@@ -527,6 +503,10 @@ def _oracle_worker() -> None:
             if not os.path.exists(target):
                 os.makedirs(os.path.dirname(target) or workdir, exist_ok=True)
                 open(target, "w").close()
+        if job.get("target") == "v2":
+            status, detail = _oracle_v2(job, workdir)
+            sys.stdout.write("\n" + json.dumps({"status": status, "detail": detail}))
+            return
         try:
             before, before_error = _execute_prefix(job["before"], "before.py", workdir)
         except BaseException as exc:  # noqa: BLE001 - any failure of public code is "could not run"
@@ -565,12 +545,26 @@ def _oracle_worker() -> None:
     sys.stdout.write("\n" + json.dumps({"status": status, "detail": detail}))
 
 
+def _oracle_v2(job: dict, workdir: str) -> tuple[str, str]:
+    """--target v2: the v2 oracle's own check (the v1 original's job essences against the v2
+    program's); a program that stops before it submits could not run (no prefix comparison)."""
+    from estimig.oracle import ExecutionFailed
+    from estimig.oracle_v2 import check
+
+    try:
+        differences = check(job["before"], job["after"], workdir, require_jobs=True)
+    except (ExecutionFailed, Exception) as exc:  # noqa: BLE001 - any failure of public code is "could not run"
+        return "could-not-run", _one_line(str(exc))
+    return ("DIFF", " | ".join(differences[:6])) if differences else ("PASS", "job essences equal")
+
+
 def run_oracle(before: str, after: str, drop_prints: bool = True) -> tuple[str, str]:
     before, after = oracle_source(before, drop_prints), oracle_source(after, drop_prints)
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
         proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--_oracle-worker"],
-                              input=json.dumps({"before": before, "after": after, "assume": sorted(OPTIONS.assume) if OPTIONS else []}), capture_output=True,
+                              input=json.dumps({"before": before, "after": after, "assume": sorted(OPTIONS.assume) if OPTIONS else [],
+                                                "target": OPTIONS.target if OPTIONS else "v1"}), capture_output=True,
                               text=True, timeout=ORACLE_TIMEOUT_S, env=env, cwd=tempfile.gettempdir())
     except subprocess.TimeoutExpired:
         return "could-not-run", f"timed out after {ORACLE_TIMEOUT_S}s"
@@ -722,11 +716,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="the engine's --environment (cached-image: the environments of before the full build)")
     parser.add_argument("--assume", action="append", default=[], metavar="NAME",
                         help="migrate with this named assumption (repeatable, or 'all'), as estimig --assume")
+    parser.add_argument("--target", default="v1", choices=("v1", "v2"),
+                        help="as estimig --target (v2: the v2 oracle checks each migrated file)")
     args = parser.parse_args(argv)
     global OPTIONS
     from estimig.options import Options
 
-    OPTIONS = Options.create(environment=args.environment, assume=args.assume)
+    OPTIONS = Options.create(environment=args.environment, assume=args.assume, target=args.target)
     if not args.directory.is_dir():
         parser.error(f"{args.directory} is not a directory")
     started = time.monotonic()

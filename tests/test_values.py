@@ -97,3 +97,27 @@ def test_a_bound_file_name_is_not_the_running_file():
                               + "est = Estimator('src', script_params={'--v': os.path.dirname(__file__)})\n")
     call = collect(module).calls[0]
     assert classify(call, call.kwargs["script_params"].value.elements[0].value).nonempty is False
+
+
+# A function of this file returns an SDK object kind only when every path returns one.
+HELPERS = [
+    ("def f(name):\n    try:\n        t = ComputeTarget(ws, name)\n    except Exception:\n"
+     "        t = ComputeTarget.create(ws, name, None)\n    return t\n", Kind.COMPUTE),
+    ("def f(name):\n    if name:\n        return Datastore.get(ws, name)\n    return ws.get_default_datastore()\n",
+     Kind.DATASTORE),
+    ("def f(name):\n    if name:\n        return ComputeTarget(ws, name)\n", Kind.UNKNOWN),  # falls off: None
+    ("def f(name):\n    if not name:\n        return\n    return ComputeTarget(ws, name)\n", Kind.UNKNOWN),
+    ("def f(name):\n    if name:\n        return ComputeTarget(ws, name)\n    return name\n", Kind.UNKNOWN),
+    ("def f(name):\n    yield ComputeTarget(ws, name)\n    return ComputeTarget(ws, name)\n", Kind.UNKNOWN),
+    ("@cache\ndef f(name):\n    return ComputeTarget(ws, name)\n", Kind.UNKNOWN),
+    ("def f(name):\n    def g():\n        return 1\n    return ComputeTarget(ws, name)\n", Kind.COMPUTE),
+    ("def f(name):\n    return ComputeTarget(ws, name)\ndef f(name):\n    return name\n", Kind.UNKNOWN),
+]
+
+
+@pytest.mark.parametrize("helper,kind", [pytest.param(h, k, id=str(i)) for i, (h, k) in enumerate(HELPERS)])
+def test_what_a_helper_function_returns(helper, kind):
+    module = cst.parse_module("from azureml.core.compute import ComputeTarget\n" + PREAMBLE + helper
+                              + "est = Estimator('src', compute_target=f('gpu'))\n")
+    call = collect(module).calls[0]
+    assert classify(call, call.kwargs["compute_target"].value).kind is kind
