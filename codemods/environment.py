@@ -28,7 +28,7 @@ import libcst as cst
 from estimig.facts import FRAMEWORK_KINDS, EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
 from estimig.result import Severity
-from estimig.assumptions import AMLCOMPUTE, NONEMPTY_IMAGE, PACKAGE_LIST, hint
+from estimig.assumptions import AMLCOMPUTE, NONEMPTY_IMAGE, PACKAGE_LIST, PYTHON_ENTRY, hint
 from estimig.values import Kind, Value, classify, folded_elements, why
 
 NAME = "environment"
@@ -152,9 +152,13 @@ class _Planner:
         if not self.call.has("entry_script"):
             return
         value = classify(self.call, self.call.kwargs["entry_script"].value)
+        if value.kind in (Kind.SCALAR, Kind.UNKNOWN) and self.options.assumes(PYTHON_ENTRY):
+            self.assumes.add(PYTHON_ENTRY)
+            return
         if value.kind is not Kind.LITERAL or not isinstance(value.value, str):
             raise Blocked(f"entry_script={self.code('entry_script')} is not a literal: a notebook (.ipynb) entry "
-                          "script gets other Docker images, so estimig must know which it is")
+                          "script gets other Docker images, so estimig must know which it is; "
+                          f"{hint(PYTHON_ENTRY)}")
         if value.value.lower().endswith(".ipynb"):
             raise Blocked("the entry script is a notebook, for which the estimator swaps in OpenMPI images and "
                           "papermill; migrate it by hand with an explicit environment")

@@ -28,6 +28,7 @@ AMLCOMPUTE, SCALARS, DATASET, PACKAGE_LIST = "amlcompute-target", "scalar-script
     "package-list"
 NONEMPTY_IMAGE, HANDOFF, EXPERIMENT_SUBMIT, LAST_WINS = "nonempty-image", "estimator-handoff", "experiment-submit", \
     "last-argument-wins"
+PYTHON_ENTRY = "python-entry-script"
 
 ASSUMPTIONS: dict[str, Assumption] = {a.name: a for a in (
     Assumption(AMLCOMPUTE, "the compute target is an AmlCompute cluster", ("core", "environment")),
@@ -43,6 +44,8 @@ ASSUMPTIONS: dict[str, Assumption] = {a.name: a for a in (
                "serves it as well", ("uses",)),
     Assumption(EXPERIMENT_SUBMIT, "the estimator, not submitted here, is submitted with Experiment.submit",
                ("distributed",)),
+    Assumption(PYTHON_ENTRY, "the entry script, not visible here, is a Python file, not a notebook (.ipynb)",
+               ("environment",)),
     Assumption(LAST_WINS, "the entry script takes the last value of a repeated option, as argparse "
                "does", ("arguments",)),
 )}
