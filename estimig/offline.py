@@ -277,7 +277,22 @@ def offline_sdk(on_submit: Callable[[Submission], Any] | None = None):
 
     from azureml._vendor.azure_cli_core.azureml_cloud import _Clouds
 
+    from azureml.core.authentication import AbstractAuthentication, AzureCliAuthentication
+
+    original_workspace_init = Workspace.__init__
+
+    def workspace_init(self, *args, **kwargs):
+        # `Workspace(subscription_id, resource_group, name)` checks the workspace with the service.
+        kwargs.update(auth=_auth(), _disable_service_check=True)
+        original_workspace_init(self, *args, **kwargs)
+
+    def cli_auth_init(self, cloud=None, **kwargs):
+        # AzureCliAuthentication needs the azure-cli package installed; offline no token is asked for.
+        AbstractAuthentication.__init__(self, cloud)
+
     patches = [
+        mock.patch.object(Workspace, "__init__", workspace_init),
+        mock.patch.object(AzureCliAuthentication, "__init__", cli_auth_init),
         # The SDK fetches cloud endpoints over the network; offline it uses its built-in list.
         mock.patch.object(_Clouds, "_get_clouds_by_metadata_url", staticmethod(lambda *a, **k: None)),
         mock.patch.object(Workspace, "from_config", staticmethod(lambda *a, **k: session.workspace)),
