@@ -1,4 +1,4 @@
-"""The MLClient line goes right after the workspace lookup, which may come before the place the
+"""The MLClient line (`MLClient.from_config(...)` or `MLClient(DefaultAzureCredential(), ...)`) goes right after the workspace lookup, which may come before the place the
 assembler puts new imports (the estimator class's import, in a notebook often a later cell): then
 the v2 imports the job added move up to just before the client, so every name is bound before use.
 """
@@ -43,10 +43,13 @@ def _builds_client(statement: cst.CSTNode) -> bool:
     if not isinstance(statement, cst.SimpleStatementLine) or not isinstance(statement.body[0], cst.Assign):
         return False
     value = statement.body[0].value
-    return (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
-            and isinstance(value.func.value, cst.Name) and value.func.value.value == ML_CLIENT[1]
-            and value.func.attr.value == "from_config"
-            and any(CREDENTIAL[1] in cst.Module(body=[]).code_for_node(a) for a in value.args))
+    # `MLClient.from_config(credential=...)` after `Workspace.from_config()`, or
+    # `MLClient(DefaultAzureCredential(), subscription_id=...)` after `Workspace.get(...)`.
+    built = isinstance(value, cst.Call) and (
+        (isinstance(value.func, cst.Attribute) and isinstance(value.func.value, cst.Name)
+         and value.func.value.value == ML_CLIENT[1] and value.func.attr.value == "from_config")
+        or (isinstance(value.func, cst.Name) and value.func.value == ML_CLIENT[1]))
+    return built and any(CREDENTIAL[1] in cst.Module(body=[]).code_for_node(a) for a in value.args)
 
 
 def _is_import(statement: cst.CSTNode) -> bool:
