@@ -40,6 +40,9 @@ HYPERDRIVE_CONFIG_PARAMS = ("hyperparameter_sampling", "primary_metric_name", "p
 HYPERDRIVE_RUN_CONFIG_PARAMS = ("estimator", "hyperparameter_sampling", "primary_metric_name",
                                 "primary_metric_goal", "max_total_runs", "max_concurrent_runs",
                                 "max_duration_minutes", "policy")
+# Each HyperDrive config class and its parameters in positional order (HyperDriveRunConfig.__new__
+# takes the estimator first, and returns a HyperDriveConfig of the same settings).
+HYPERDRIVE_CONFIGS = ((HYPERDRIVE_CONFIG, HYPERDRIVE_CONFIG_PARAMS), (HYPERDRIVE_RUN_CONFIG, HYPERDRIVE_RUN_CONFIG_PARAMS))
 ESTIMATOR_STEP_PARAMS = ("name", "estimator", "estimator_entry_script_arguments", "runconfig_pipeline_params",
                          "inputs", "outputs", "compute_target", "allow_reuse", "version")
 # Calls that take a submittable config as `config=` and treat a ScriptRunConfig as they treat an
@@ -356,8 +359,7 @@ def sampled_by_use(call: EstimatorCall) -> "tuple[list[tuple[Use, set[str]]], li
         uses = list(call.uses)
     found = []
     for use in uses:
-        for names, params in ((HYPERDRIVE_CONFIG, HYPERDRIVE_CONFIG_PARAMS),
-                              (HYPERDRIVE_RUN_CONFIG, HYPERDRIVE_RUN_CONFIG_PARAMS)):
+        for names, params in HYPERDRIVE_CONFIGS:
             if _call_is(call, use, names) and _param(use, params) == "estimator":
                 sampled = _sampled_names(call, use, params)
                 if sampled is None:

@@ -301,21 +301,25 @@ def _run_uses(call: EstimatorCall, submit: cst.Call, client: str, notes: list) -
 
 
 def _printed(facts, read: cst.Name) -> bool:
-    """`print(run)`, the run its only argument."""
-    arg = facts.parent(read)
-    printing = facts.parent(arg) if isinstance(arg, cst.Arg) else None
-    return (isinstance(printing, cst.Call) and len(printing.args) == 1 and arg.keyword is None and arg.star == ""
-            and "builtins.print" in facts.qualified_names(printing.func))
+    """`print(run)`."""
+    printing = _sole_argument_of(facts, read)
+    return printing is not None and "builtins.print" in facts.qualified_names(printing.func)
 
 
 def _run_details(facts, read: cst.Name) -> cst.Call | None:
     """The `RunDetails(run).show()` statement's call, when that is how `read` is used."""
-    arg = facts.parent(read)
-    widget = facts.parent(arg) if isinstance(arg, cst.Arg) else None
-    if not (isinstance(widget, cst.Call) and len(widget.args) == 1 and arg.keyword is None and arg.star == ""
-            and facts.qualified_names(widget.func) & _RUN_DETAILS):
+    widget = _sole_argument_of(facts, read)
+    if widget is None or not facts.qualified_names(widget.func) & _RUN_DETAILS:
         return None
     show = facts.parent(widget)
     shown = facts.parent(show) if isinstance(show, cst.Attribute) and show.attr.value == "show" else None
     return shown if isinstance(shown, cst.Call) and not shown.args and isinstance(facts.parent(shown), cst.Expr) \
         else None
+
+
+def _sole_argument_of(facts, read: cst.Name) -> cst.Call | None:
+    """The call `read` is the one positional argument of, or None."""
+    arg = facts.parent(read)
+    called = facts.parent(arg) if isinstance(arg, cst.Arg) else None
+    return called if isinstance(called, cst.Call) and len(called.args) == 1 and arg.keyword is None \
+        and arg.star == "" else None

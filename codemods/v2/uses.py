@@ -33,8 +33,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from estimig.codemods.uses import (HYPERDRIVE_CONFIG, HYPERDRIVE_CONFIG_PARAMS, HYPERDRIVE_RUN_CONFIG,
-                                   HYPERDRIVE_RUN_CONFIG_PARAMS, SAMPLINGS, _argument, _call_is,
+from estimig.codemods.uses import (HYPERDRIVE_CONFIGS, SAMPLINGS, _argument, _call_is,
                                    _param, _resolved)
 from estimig.codemods.v2 import CREDENTIAL, INPUT, ML_CLIENT, Blocked, taken
 from estimig.facts import EstimatorCall, Use
@@ -87,17 +86,13 @@ class Sweep:
 def is_sweep(call: EstimatorCall, use: Use) -> bool:
     """`HyperDriveConfig(estimator=est)` (or the deprecated `HyperDriveRunConfig(est, ...)`, which
     builds that HyperDriveConfig): the use this concern answers for."""
-    return any(_call_is(call, use, names) and _param(use, params) == "estimator" for names, params in _CONFIGS)
-
-
-# Each HyperDrive config class and its parameters in positional order (HyperDriveRunConfig.__new__
-# takes the estimator first, and returns a HyperDriveConfig of the same settings).
-_CONFIGS = ((HYPERDRIVE_CONFIG, HYPERDRIVE_CONFIG_PARAMS), (HYPERDRIVE_RUN_CONFIG, HYPERDRIVE_RUN_CONFIG_PARAMS))
+    return any(_call_is(call, use, names) and _param(use, params) == "estimator"
+               for names, params in HYPERDRIVE_CONFIGS)
 
 
 def _params(call: EstimatorCall, config: cst.Call) -> tuple[str, ...]:
     names = call.module.qualified_names(config.func)
-    return next(params for classes, params in _CONFIGS if names & classes)
+    return next(params for classes, params in HYPERDRIVE_CONFIGS if names & classes)
 
 
 def sweep_of(call: EstimatorCall) -> Sweep | None:
