@@ -508,6 +508,12 @@ class _Planner:
         prebuilt = not user_dependencies and not custom_image
         if prebuilt and self._mode() == "cached-image" and self._on_cached_cluster():
             return _Build(self._cached_image(version, processor))
+        if prebuilt and self.given("user_managed"):
+            # The full build builds no packages when user-managed: it is no copy of the prebuilt image,
+            # the only one with the framework in it (the oracle's framework-image-cache rule says so).
+            raise Blocked(f"user_managed=True with no image of its own: the {call.kind} estimator ran its private "
+                          "prebuilt image, the only one with the framework in it, and user_managed builds no packages "
+                          "on the public base image; --environment cached-image keeps that image")
         if prebuilt and self._mode() != "cached-image":
             # Where the estimator ran its private prebuilt image (AmlCompute), that image is a prebuilt
             # copy of this build (`_setup_environment`); the oracle's framework-image-cache rule.

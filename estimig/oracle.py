@@ -54,13 +54,22 @@ class Normalization:
 def _framework_full_build():
     """Force the one decision `_FrameworkBaseEstimator._setup_environment` makes between the private
     prebuilt framework image and the full build: `_use_framework_image` always reads False (the
-    class-level property outranks the instance attribute the method assigns), nothing else changes."""
+    class-level property outranks the instance attribute the method assigns), nothing else changes;
+    not for a user-managed estimator (`chosen`)."""
     from unittest import mock
 
     from azureml.train.estimator._framework_base_estimator import _FrameworkBaseEstimator
 
-    forced = property(lambda self: False, lambda self, value: None)
-    with mock.patch.object(_FrameworkBaseEstimator, "_use_framework_image", forced, create=True):
+    def chosen(self):
+        # With user_managed the full build builds no framework on the public base image: it is no
+        # copy of the prebuilt image then, so that estimator keeps the SDK's own choice.
+        python = self._estimator_config.environment.python
+        return self.__dict__.get("_estimig_framework_image", False) if python.user_managed_dependencies else False
+
+    def choose(self, value):
+        self.__dict__["_estimig_framework_image"] = value
+
+    with mock.patch.object(_FrameworkBaseEstimator, "_use_framework_image", property(chosen, choose), create=True):
         yield
 
 

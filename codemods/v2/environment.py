@@ -137,6 +137,11 @@ def _image_and_conda(call: EstimatorCall) -> tuple[str, dict | None, str | None]
     elif image is None:
         image = data["default_images"]["DEFAULT_GPU_IMAGE" if use_gpu else "DEFAULT_CPU_IMAGE"]
     if user_managed:
+        if call.kind in FRAMEWORK_KINDS and _value(call, "custom_docker_image", default=None) is None:
+            # The framework is in the private prebuilt image the estimator then ran (viennaprivate);
+            # the public base image v2 can name has no framework, and user_managed builds none on it.
+            raise Blocked(f"user_managed=True without custom_docker_image: {call.kind} ran its private prebuilt "
+                          "image, which v2 cannot name, and the public base image has no framework")
         return image, None, None
     spec = {"name": "project_environment",
             "dependencies": [f"python={state['python']}", {"pip": state["pip"]}, *state["conda"]],
