@@ -417,14 +417,14 @@ def _submitted(call: EstimatorCall, options, used: set[str]) -> bool:
     Unprovable, since one ScriptRunConfig cannot serve both."""
     from estimig.codemods.uses import hands_over_run_config
 
-    submits = [use for use in call.uses if use.kind == "submit"]
+    submits = [use for use in call.uses if use.kind == "submit" or call.module.submitted_by_action(use.node)]
     others = []
     for use in call.uses:
         if use.kind == "attribute" and use.attributes[:1] == ("run_config",) and set(use.attributes[1:2]) & {
                 "source_directory_data_store", "data_references", "node_count"}:
             raise Unprovable(f"node_count > 1: {use.description} changes what decides the "
                              "submit-time source-directory datastore; migrate by hand")
-        if use.kind in ("keyword", "positional", "other"):
+        if use.kind in ("keyword", "positional", "other") and use not in submits:
             others.append(use)
     handed = [use for use in others if hands_over_run_config(call, use)]
     unseen = [use for use in others if use not in handed]

@@ -16,7 +16,8 @@ import libcst as cst
 
 from estimig.assumptions import HANDOFF, LAST_WINS, SCALARS, hint
 from estimig.facts import EstimatorCall, Use
-from estimig.plan import CallPlan
+from estimig.plan import CallPlan, finding
+from estimig.result import Severity
 
 NAME = "uses"
 SUMMARY = ("later uses of the estimator: HyperDriveConfig(estimator=) / HyperDriveRunConfig -> run_config=, "
@@ -64,6 +65,7 @@ def plan(call: EstimatorCall, options) -> CallPlan:
     assumes: set[str] = set()
     edits: list[Edit] = []
     imports: set[tuple[str, str]] = set()
+    submitters: list[str] = []
     step_uses = [u for u in call.uses if _is_estimator_step(call, u)]
     hyperdrive_uses = [u for u in call.uses
                        if (_call_is(call, u, HYPERDRIVE_CONFIG) and _param(u, HYPERDRIVE_CONFIG_PARAMS) == "estimator")
@@ -100,6 +102,8 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                 edits.append((use.call, _estimator_step(call, use)))
                 if isinstance(use.call.func, cst.Name):
                     imports.add(("azureml.pipeline.steps", "PythonScriptStep"))
+            elif use.kind == "other" and call.module.submitted_by_action(use.node):
+                submitters.append(call.module.submitted_by_action(use.node))
             elif options.assumes(HANDOFF) and use.kind not in ("attribute", "submit"):
                 assumes.add(HANDOFF)  # the code it reaches, which estimig cannot see, only submits it
             else:
@@ -120,7 +124,13 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                 return CallPlan(NAME, blocked=f"EstimatorStep refuses an estimator with {name} (it raises "
                                 "ValueError): pass them to the step instead, then run estimig again")
     return CallPlan(NAME, handles_uses=frozenset(handled), edits=tuple(edits), imports=frozenset(imports),
-                    assumes=frozenset(assumes))
+                    assumes=frozenset(assumes), findings=_submitted_by_action(call, submitters))
+
+
+def _submitted_by_action(call: EstimatorCall, submitters: list[str]) -> tuple:
+    """The info finding of an estimator that a workflow's action submits (estimig/actions.py)."""
+    return tuple(finding(call.line, NAME, f"{who}, with Experiment.submit: a ScriptRunConfig is submitted the "
+                         "same way", Severity.INFO) for who in dict.fromkeys(submitters))
 
 
 def _unassigned(call: EstimatorCall, options) -> CallPlan:
@@ -150,6 +160,9 @@ def _unassigned(call: EstimatorCall, options) -> CallPlan:
         return CallPlan(NAME, blocked=f"the estimator is built inside {call.code(outer.func)}(...) without a name, "
                         "so estimig cannot see how it is used; assign it to a name first")
     if isinstance(arg, cst.Return):
+        submitter = facts.submitted_by_action(call.node)
+        if submitter is not None:
+            return CallPlan(NAME, findings=_submitted_by_action(call, [submitter]))
         if options.assumes(HANDOFF):
             return CallPlan(NAME, assumes=frozenset({HANDOFF}))
         return CallPlan(NAME, blocked="the estimator is returned, so estimig cannot see how callers use it; "
@@ -199,6 +212,11 @@ def _param(use: Use, params: tuple[str, ...]) -> str | None:
 
 
 def _unknown_use(call: EstimatorCall, use: Use) -> str:
+    function = call.module.returned_from(use.node)
+    if function is not None:
+        return (f"{call.target} is returned by {function.name.value}(), whose callers estimig cannot see: check "
+                "that they accept a ScriptRunConfig (a workflow's Azure/aml-run step that runs it is followed), "
+                f"or {hint(HANDOFF)}")
     if use.kind in ("keyword", "positional"):
         return (f"{call.target} is passed to {use.description}, which estimig cannot follow: "
                 f"check that the callee accepts a ScriptRunConfig, or {hint(HANDOFF)}")

@@ -112,6 +112,26 @@ class EstimatorCall:
         return name
 
 
+def _never_falls_through(block: cst.BaseSuite | None) -> bool:
+    """Whether running `block` always ends in a return or a raise: its last statement is one, or an
+    if/elif/else or try whose every way out is (a try's body counts with its else). Not a `with`:
+    its context manager may swallow the exception that skipped the return."""
+    body = block.body if isinstance(block, cst.IndentedBlock) else ()
+    last = body[-1] if body else None
+    if isinstance(last, cst.SimpleStatementLine):
+        return isinstance(last.body[-1], (cst.Return, cst.Raise))
+    if isinstance(last, cst.If):
+        rest = last.orelse
+        if rest is None:
+            return False
+        rest_block = cst.IndentedBlock(body=[rest]) if isinstance(rest, cst.If) else rest.body
+        return _never_falls_through(last.body) and _never_falls_through(rest_block)
+    if isinstance(last, cst.Try):
+        done = _never_falls_through(last.orelse.body if last.orelse else last.body)
+        return done and all(_never_falls_through(handler.body) for handler in last.handlers)
+    return False
+
+
 @dataclass(eq=False)
 class ModuleFacts:
     module: cst.Module
@@ -303,9 +323,7 @@ class ModuleFacts:
         function = bindings[0].node if len(bindings) == 1 else None
         if not isinstance(function, cst.FunctionDef) or function.decorators or function.asynchronous:
             return f"{func.value}() is not one plain function defined in this file"
-        body = function.body.body if isinstance(function.body, cst.IndentedBlock) else ()
-        last = body[-1] if body else None
-        if not (isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Return)):
+        if not _never_falls_through(function.body):
             return f"{func.value}() does not end with a return"
         found, stack = [], list(children(function.body))
         while stack:
@@ -320,6 +338,37 @@ class ModuleFacts:
                 found.append(node.value)
             stack.extend(children(node))
         return found
+
+    def returned_from(self, node: cst.CSTNode) -> cst.FunctionDef | None:
+        """The function that `return <node>` returns from, or None when node is not a returned value."""
+        statement = self.parent(node)
+        if not (isinstance(statement, cst.Return) and statement.value is node):
+            return None
+        function = self.parent(statement)
+        while function is not None and not isinstance(function, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            function = self.parent(function)
+        return function if isinstance(function, cst.FunctionDef) else None
+
+    def submitted_by_action(self, node: cst.CSTNode) -> str | None:
+        """Who submits what `return <node>` returns, when the repository says so (estimig/actions.py):
+        the return is in a plain module-level function that an Azure/aml-run workflow step calls,
+        and this file's own calls of it (if any) discard the result. None otherwise."""
+        function = self.returned_from(node)
+        if function is None or function.decorators or function.asynchronous \
+                or not isinstance(self.parent(function), cst.Module):
+            return None
+        from estimig.actions import aml_run_functions
+
+        workflow = aml_run_functions(self.path).get(function.name.value)
+        scope = self.scope_of(function.name)
+        bindings = scope.bindings.get(function.name.value, []) if scope is not None else []
+        if workflow is None or len(bindings) != 1:
+            return None
+        for reference in bindings[0].references:
+            call = self.parent(reference)
+            if not (isinstance(call, cst.Call) and call.func is reference and isinstance(self.parent(call), cst.Expr)):
+                return None
+        return f"the Azure/aml-run action ({workflow}) submits what {function.name.value}() returns"
 
     def imported(self, name: cst.Name, content: bool = False) -> "tuple[ModuleFacts, tuple[Definition, ...]] | str":
         """What an imported name holds, when `from helpers import name` loads a module next to this

@@ -391,21 +391,27 @@ def _argument(value: Any) -> Any:
 
 
 def check(original: str, migrated: str, workdir: str, names: tuple[str, str] = ("before.py", "after.py"),
-          assume=()) -> list[str]:
+          assume=(), actions=()) -> list[str]:
     """The differences between what the original and the migrated program submit ([] if equal), every
     normalization applied: the original is run again under each `rerun` patch only when a job differs.
-    `assume`: the named assumptions the migration relied on (see `execute`)."""
-    before = execute(original, names[0], workdir, assume=assume)
-    after = execute(migrated, names[1], workdir, assume=assume)
-    differences = compare(before, after)
-    if differences and len(before) == len(after):
-        alternatives = [execute(original, names[0], workdir, patch=patch, assume=assume) for patch in reruns()]
-        differences = compare(before, after, *alternatives)
+    `assume`: the named assumptions the migration relied on (see `execute`). `actions`: functions a
+    workflow's aml-run step calls (estimig/actions.py); each program is also run as that action runs
+    it, and must submit the same there."""
+    differences = []
+    for action in (None, *actions):
+        before = execute(original, names[0], workdir, assume=assume, action=action)
+        after = execute(migrated, names[1], workdir, assume=assume, action=action)
+        found = compare(before, after)
+        if found and len(before) == len(after):
+            alternatives = [execute(original, names[0], workdir, patch=patch, assume=assume, action=action)
+                            for patch in reruns()]
+            found = compare(before, after, *alternatives)
+        differences += [f"run by the aml-run action ({action}()): {d}" for d in found] if action else found
     return differences
 
 
 def execute(code: str, filename: str, workdir: str, patch: Callable[[], ContextManager] | None = None,
-            assume=()) -> list[dict]:
+            assume=(), action: str | None = None) -> list[dict]:
     """Run `code` with the stand-ins from `workdir` (and the SDK patched by `patch`, a `rerun`
     normalization); return the normalized RunConfigurations. `assume`: named assumptions
     (estimig/assumptions.py) a migration relied on that change what the service does with a
@@ -415,14 +421,14 @@ def execute(code: str, filename: str, workdir: str, patch: Callable[[], ContextM
 
     token = _ASSUMED.set(resolve(assume))
     try:
-        return _execute(code, filename, workdir, patch)
+        return _execute(code, filename, workdir, patch, action)
     finally:
         _ASSUMED.reset(token)
 
 
-def _execute(code: str, filename: str, workdir: str, patch) -> list[dict]:
+def _execute(code: str, filename: str, workdir: str, patch, action: str | None = None) -> list[dict]:
     with offline_sdk() as session, _offline_pipelines(), (patch() if patch else contextlib.nullcontext()):
-        _run(code, filename, workdir, session)
+        _run(code, filename, workdir, session, action)
         return [normalize(serialize(config)) for config in submitted_configs(session)]
 
 
@@ -469,17 +475,31 @@ def as_submitted(submission: Submission, session: OfflineSession) -> Any:
     return inner[0].config
 
 
-def _run(code: str, filename: str, workdir: str, session: OfflineSession) -> None:
+def _as_aml_run_does(namespace: dict, function: str, session: OfflineSession) -> None:
+    """What the aml-run action does with the module it loaded (estimig/actions.py): call the function
+    with the workspace and submit the result with `Experiment.submit(config=..., tags=...)`."""
+    from azureml.core import Experiment
+
+    config = namespace[function](session.workspace)
+    Experiment(session.workspace, "aml-run").submit(config=config, tags={})
+
+
+def _run(code: str, filename: str, workdir: str, session: OfflineSession, action: str | None = None) -> None:
     previous = os.getcwd()
     os.chdir(workdir)
     # As `python file.py` would: modules beside the file (helpers the program imports) load from
     # there, fresh for each run, so both programs import them under their own offline session.
+    # `action`: loaded as the aml-run action loads it (module "runmodule": no __main__ block), then
+    # that function called and its result submitted.
     sys.path.insert(0, workdir)
     loaded = set(sys.modules)
-    namespace = {"__name__": "__main__", "__file__": os.path.join(workdir, os.path.basename(filename))}
+    namespace = {"__name__": "runmodule" if action else "__main__",
+                 "__file__": os.path.join(workdir, os.path.basename(filename))}
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(code, filename, "exec"), namespace)
+            if action:
+                _as_aml_run_does(namespace, action, session)
     except Exception as exc:
         raise ExecutionFailed(f"{filename}: {type(exc).__name__}: {exc}") from exc
     finally:

@@ -44,6 +44,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from estimig import engine  # noqa: E402
+from estimig.actions import aml_run_functions  # noqa: E402
 from estimig.facts import collect  # noqa: E402
 from estimig.notebooks import migrate_notebook  # noqa: E402
 from estimig.result import Severity  # noqa: E402
@@ -217,7 +218,7 @@ def _classify(report: FileReport, label, module: cst.Module, result, out_module:
         messages = left_lines.get(call.line)
         if messages:
             try:
-                blocked = [tuple(b)[:2] for b in engine.decide(call, engine.default_options()).plan.blocked]
+                blocked = [tuple(b)[:2] for b in engine.decide(call, OPTIONS or engine.default_options()).plan.blocked]
             except Exception as exc:  # the reasons are a report detail; never lose the count
                 blocked = [("?", f"could not recompute the reasons: {_one_line(repr(exc))}")]
             report.calls.append(Call(where, call.kind, "left", messages[0], snippet, blocked))
@@ -243,14 +244,14 @@ def measure_py(path: Path, rel: str) -> FileReport:
         module = cst.parse_module(code)
     except Exception as exc:
         report.error = f"does not parse: {_one_line(str(exc).strip().splitlines()[0] if str(exc).strip() else exc)}"
-        result = _migrate(code, path=rel)
+        result = _migrate(code, path=str(path))
         report.findings = [f"{rel}:{f.line}: [{f.concern}] {f.message}" for f in result.findings]
         reason = result.findings[0].message if result.findings else ""
         for line, kind, snippet in textual_calls(code):
             report.calls.append(Call(f"{rel}:{line}", kind, "left" if reason else "silent",
                                      reason, snippet + "  [textual count: the file does not parse]"))
         return report
-    result = _migrate(code, path=rel)
+    result = _migrate(code, path=str(path))
     report.migrated, report.left, report.assumed = result.migrated, result.left, result.assumed
     report.changed = result.code != code
     report.findings = [f"{rel}:{f.line}: [{f.concern}] {f.message}" for f in result.findings]
@@ -261,9 +262,10 @@ def measure_py(path: Path, rel: str) -> FileReport:
         report.fixed_point = "FAIL: the migrated code does not parse"
     _classify(report, lambda line: f"{rel}:{line}", module, result, out_module)
     if out_module is not None:
-        again = _migrate(result.code, path=rel)
+        again = _migrate(result.code, path=str(path))
         report.fixed_point = "ok" if again.code == result.code else "FAIL: a second run changes the file"
     report._before, report._after = code, result.code  # type: ignore[attr-defined]
+    report._actions = sorted(aml_run_functions(str(path)))  # type: ignore[attr-defined]
     return report
 
 
@@ -277,11 +279,11 @@ def measure_ipynb(path: Path, rel: str) -> FileReport:
     captured: dict = {}
 
     def migrate(program: str):
-        result = _migrate(program, path=rel)
+        result = _migrate(program, path=str(path))
         captured["program"], captured["result"] = program, result
         return result
 
-    nb = migrate_notebook(text, migrate, path=rel)
+    nb = migrate_notebook(text, migrate, path=str(path))
     report.migrated, report.left, report.assumed = nb.migrated, nb.left, nb.assumed
     report.changed = nb.text != text
     report.findings = [f"{f.location(rel)}: [{f.concern}] {f.message}" for f in nb.findings]
@@ -328,7 +330,7 @@ def measure_ipynb(path: Path, rel: str) -> FileReport:
         for call in report.calls:
             if call.status == "migrated":
                 call.status, call.reason = "left", errors[0].message
-    again = migrate_notebook(nb.text, _migrate, path=rel)
+    again = migrate_notebook(nb.text, lambda code: _migrate(code, path=str(path)), path=str(path))
     report.fixed_point = "ok" if again.text == nb.text else "FAIL: a second run changes the notebook"
     report._before, report._after = text, nb.text  # type: ignore[attr-defined]
     return report
@@ -525,6 +527,8 @@ def _oracle_worker() -> None:
                     detail = (f"only the migrated program fails: {_failure(after_error, 'after.py')}"
                               f"{_failing_line(after_error, 'after.py', job['after'])}")
                     status = "DIFF"
+                elif not before and job.get("actions"):
+                    status, detail = _oracle_as_aml_run(job, workdir)
                 elif not before:
                     detail = "the original submits and constructs nothing" + (f" before it stops ({stopped})" if stopped else
                                                                                " when run as a program")
@@ -545,6 +549,25 @@ def _oracle_worker() -> None:
     sys.stdout.write("\n" + json.dumps({"status": status, "detail": detail}))
 
 
+def _oracle_as_aml_run(job: dict, workdir: str) -> tuple[str, str]:
+    """A run-configuration script that builds nothing as a program: run both as the repository's
+    aml-run step runs them (estimig/actions.py), each function's result submitted."""
+    from estimig.oracle import compare, execute
+
+    found, jobs = [], 0
+    for action in job["actions"]:
+        try:
+            before = execute(job["before"], "before.py", workdir, action=action)
+            after = execute(job["after"], "after.py", workdir, action=action)
+        except Exception as exc:  # noqa: BLE001 - any failure of public code is "could not run"
+            return "could-not-run", f"run by the aml-run action ({action}()): {_one_line(str(exc))}"
+        jobs += len(before)
+        found += [f"{action}(): {d}" for d in compare(before, after)]
+    if found:
+        return "DIFF", " | ".join(found[:6])
+    return "PASS", f"{jobs} job(s) equal, run as the aml-run action runs {', '.join(job['actions'])}()"
+
+
 def _oracle_v2(job: dict, workdir: str) -> tuple[str, str]:
     """--target v2: the v2 oracle's own check (the v1 original's job essences against the v2
     program's); a program that stops before it submits could not run (no prefix comparison)."""
@@ -557,13 +580,13 @@ def _oracle_v2(job: dict, workdir: str) -> tuple[str, str]:
     return ("DIFF", " | ".join(differences[:6])) if differences else ("PASS", "job essences equal")
 
 
-def run_oracle(before: str, after: str, drop_prints: bool = True) -> tuple[str, str]:
+def run_oracle(before: str, after: str, drop_prints: bool = True, actions=()) -> tuple[str, str]:
     before, after = oracle_source(before, drop_prints), oracle_source(after, drop_prints)
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
         proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--_oracle-worker"],
                               input=json.dumps({"before": before, "after": after, "assume": sorted(OPTIONS.assume) if OPTIONS else [],
-                                                "target": OPTIONS.target if OPTIONS else "v1"}), capture_output=True,
+                                                "target": OPTIONS.target if OPTIONS else "v1", "actions": list(actions)}), capture_output=True,
                               text=True, timeout=ORACLE_TIMEOUT_S, env=env, cwd=tempfile.gettempdir())
     except subprocess.TimeoutExpired:
         return "could-not-run", f"timed out after {ORACLE_TIMEOUT_S}s"
@@ -586,7 +609,7 @@ def oracle_for(report: FileReport, use_oracle: bool, drop_prints: bool = True) -
         except Exception as exc:
             report.oracle, report.oracle_detail = "could-not-run", f"notebook program: {_one_line(exc)}"
             return
-    report.oracle, report.oracle_detail = run_oracle(before, after, drop_prints)
+    report.oracle, report.oracle_detail = run_oracle(before, after, drop_prints, getattr(report, "_actions", ()))
 
 
 # --- the whole directory ------------------------------------------------------------------------

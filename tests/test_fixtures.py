@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from estimig.actions import aml_run_functions
 from estimig.comments import PREFIX as COMMENT_PREFIX
 from estimig.result import Severity
 from fixture_support import assert_same_text, code_lines, copy_scenario, params, scenarios, without_lines
@@ -74,12 +75,21 @@ def test_oracle_equal(scenario, tmp_path):
     original = scenario.program(scenario.before)
     before = execute(original, "before.py", str(workdir), assume=scenario.assume)
     after = execute(scenario.program(scenario.after), "after.py", str(workdir), assume=scenario.assume)
-    assert before, "the fixture submits or builds nothing: the oracle would prove nothing"
+    actions = aml_run_functions(str(workdir / "before.py"))
+    assert before or actions, "the fixture submits or builds nothing: the oracle would prove nothing"
     differences = compare(before, after)
     if differences and scenario.cached_image_after is not None:
         differences = compare(before, after, *[execute(original, "before.py", str(workdir), patch=patch,
                                                        assume=scenario.assume) for patch in reruns()])
     assert not differences, "\n".join(differences)
+    for action in actions:
+        # As the workflow's aml-run step runs it: loaded as a module, the function's result submitted.
+        before = execute(original, "before.py", str(workdir), assume=scenario.assume, action=action)
+        after = execute(scenario.program(scenario.after), "after.py", str(workdir), assume=scenario.assume,
+                        action=action)
+        assert before, f"the aml-run action's {action}() submits nothing: the oracle would prove nothing"
+        differences = compare(before, after)
+        assert not differences, f"run by the aml-run action ({action}()): " + "\n".join(differences)
 
 
 CACHED_IMAGE = [s for s in PAIRS if s.cached_image_after is not None]

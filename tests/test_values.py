@@ -112,6 +112,16 @@ HELPERS = [
     ("@cache\ndef f(name):\n    return ComputeTarget(ws, name)\n", Kind.UNKNOWN),
     ("def f(name):\n    def g():\n        return 1\n    return ComputeTarget(ws, name)\n", Kind.COMPUTE),
     ("def f(name):\n    return ComputeTarget(ws, name)\ndef f(name):\n    return name\n", Kind.UNKNOWN),
+    # Ends in a try or an if/elif/else whose every way out returns or raises: nothing falls off.
+    ("def f(name):\n    try:\n        return ComputeTarget(ws, name)\n    except Exception:\n"
+     "        return ComputeTarget.create(ws, name, None)\n", Kind.COMPUTE),
+    ("def f(name):\n    if name == 'a':\n        return ComputeTarget(ws, name)\n    elif name:\n"
+     "        raise ValueError(name)\n    else:\n        return ComputeTarget(ws, 'b')\n", Kind.COMPUTE),
+    ("def f(name):\n    try:\n        return ComputeTarget(ws, name)\n    except Exception:\n        pass\n",
+     Kind.UNKNOWN),  # the handler falls off: None
+    ("def f(name):\n    if name:\n        return ComputeTarget(ws, name)\n    elif name is None:\n"
+     "        return ComputeTarget(ws, 'b')\n", Kind.UNKNOWN),  # no else: falls off
+    ("def f(name):\n    with suppress(Exception):\n        return ComputeTarget(ws, name)\n", Kind.UNKNOWN),
 ]
 
 

@@ -89,7 +89,12 @@ def extra_plans(call, options) -> tuple[CallPlan, ...]:
         if needing:
             plans.append(CallPlan(name, blocked=f"{reason} ({', '.join(needing)})"))
     others = [use for use in call.uses if not is_submit(use) and not is_sweep(call, use)]
-    if others:
+    submitter = next(filter(None, (call.module.submitted_by_action(use.node) for use in others)), None)
+    if submitter is not None:
+        plans.append(CallPlan("uses", handles_uses=frozenset(id(use.node) for use in others),
+                              blocked=f"{submitter} to SDK v1's Experiment.submit, which takes no v2 job: keep "
+                              "this file on the v1 target, or move the workflow's step to a v2 job submission"))
+    elif others:
         use = others[0]
         # No line number: the comment above the call moves the lines, and a second run must change nothing.
         shown = use.description if use.kind != "other" else f"{use.description} used as a value: returned, stored or passed on"

@@ -1,0 +1,152 @@
+"""The GitHub Actions that load a file: which functions of it the Azure/aml-run action calls.
+
+The `run_config.py` of the aml-run templates defines `main(workspace)` and returns an estimator:
+nothing in the file submits it, so on its own the return is a handoff estimig cannot follow. The
+caller is known, though, when the repository's workflows name it. aml-run v1 (its `code/main.py`
+and `code/utils.py`, and `action.yml`: "a python script ... which returns an Estimator, Pipeline,
+AutoMLConfig or ScriptRunConfig object") does, for each parameter set of
+`.cloud/.azure/<parameters_file>` (`run.json` by default; a missing file is one empty set):
+loads `runconfig_python_file` (default `code/train/run_config.py`, relative to the checked-out
+repository, `.py` appended when missing) as a module, calls `runconfig_python_function_name`
+(default `main`) with the workspace, and passes the result to `Experiment.submit(config=...,
+tags=...)`; afterwards it reads only the Run (wait, metrics, portal URL), which is the same for a
+ScriptRunConfig. So a value that function returns is submitted, exactly as `exp.submit(est)`.
+
+Only what is certain counts: a step `uses: Azure/aml-run@v1...` or `@master` (the v1 line: older
+refs, pinned to a commit before it, used other parameters) in a job that checks the repository out with `actions/checkout` at its root
+(no `path:`, no other `repository:`) before that step, with a literal `parameters_file` (no
+`${{ }}` expression), and a parameters file that is valid JSON (an object, or a list of objects)
+with literal strings where it names the file and function. Anything else proves nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+_WORKFLOWS = os.path.join(".github", "workflows")
+_PARAMETERS_FOLDER = os.path.join(".cloud", ".azure")
+_DEFAULT_PARAMETERS, _DEFAULT_SCRIPT, _DEFAULT_FUNCTION = "run.json", "code/train/run_config.py", "main"
+_ACTION = "azure/aml-run@"
+_CACHE: dict[str, tuple[tuple, dict[tuple[str, str], str]]] = {}
+
+
+def aml_run_functions(path: str | None) -> dict[str, str]:
+    """The functions of the file at `path` that an aml-run step calls with the workspace and whose
+    result it submits: {function name: the workflow file that says so, relative to the repository}."""
+    if not path or path.startswith("<"):
+        return {}
+    root = _repository(os.path.dirname(os.path.abspath(path)))
+    if root is None:
+        return {}
+    target = os.path.realpath(path)
+    return {function: workflow for (script, function), workflow in _calls(root).items() if script == target}
+
+
+def _repository(folder: str) -> str | None:
+    """The nearest folder at or above `folder` with `.github/workflows`, not above the repository
+    root (the first with `.git`): where checkout puts the repository. A template folder that holds
+    its own `.github` (copied as the root of a new repository) counts as that root."""
+    while True:
+        if os.path.isdir(os.path.join(folder, _WORKFLOWS)):
+            return folder
+        if os.path.exists(os.path.join(folder, ".git")):
+            return None
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def _calls(root: str) -> dict[tuple[str, str], str]:
+    """{(script's real path, function name): workflow} for every aml-run step of the repository,
+    read once per process while the workflow and parameter files stay as they were."""
+    folder = os.path.join(root, _WORKFLOWS)
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith((".yml", ".yaml")))
+    except OSError:
+        return {}
+    watched = [os.path.join(folder, n) for n in names]
+    parameters = os.path.join(root, _PARAMETERS_FOLDER)
+    if os.path.isdir(parameters):
+        watched += [os.path.join(parameters, n) for n in sorted(os.listdir(parameters))]
+    key = tuple(_stamp(p) for p in watched)
+    cached = _CACHE.get(root)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    found: dict[tuple[str, str], str] = {}
+    for name in names:
+        for parameters_file in _aml_run_steps(os.path.join(folder, name)):
+            for script, function in _parameter_sets(os.path.join(root, _PARAMETERS_FOLDER, parameters_file)):
+                script = script if script.endswith(".py") else f"{script}.py"
+                found.setdefault((os.path.realpath(os.path.join(root, script)), function),
+                                 f"{_WORKFLOWS}/{name}".replace(os.sep, "/"))
+    _CACHE[root] = (key, found)
+    return found
+
+
+def _stamp(path: str) -> tuple:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return (path, None)
+    return (path, status.st_mtime_ns, status.st_size)
+
+
+def _aml_run_steps(workflow: str) -> list[str]:
+    """The parameters file of each aml-run v1 step that runs on the repository checked out at its root."""
+    import yaml
+
+    try:
+        with open(workflow, encoding="utf-8") as handle:
+            document = yaml.safe_load(handle)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return []
+    jobs = document.get("jobs") if isinstance(document, dict) else None
+    found = []
+    for job in (jobs.values() if isinstance(jobs, dict) else ()):
+        steps = job.get("steps") if isinstance(job, dict) else None
+        checked_out = False
+        for step in steps if isinstance(steps, list) else ():
+            if not isinstance(step, dict):
+                continue
+            uses = step.get("uses")
+            inputs = step.get("with") if isinstance(step.get("with"), dict) else {}
+            if not isinstance(uses, str):
+                continue
+            action = uses.strip().lower()
+            if action.startswith("actions/checkout@"):
+                checked_out = not ({"path", "repository"} & set(inputs))
+            elif action.startswith(_ACTION) and _is_v1(action[len(_ACTION):]) and checked_out:
+                parameters_file = inputs.get("parameters_file", _DEFAULT_PARAMETERS)
+                if isinstance(parameters_file, str) and "${{" not in parameters_file:
+                    found.append(parameters_file)
+    return found
+
+
+def _is_v1(ref: str) -> bool:
+    """A ref that runs aml-run's v1 contract: a v1 tag, or `master`, which is resolved when the
+    workflow runs, to the repository's last code (the v1 contract; the repository is archived)."""
+    return ref.startswith("v1") or ref == "master"
+
+
+def _parameter_sets(path: str) -> list[tuple[str, str]]:
+    """(script, function) for each parameter set of an aml-run parameters file; the defaults when
+    the file does not exist (the action then runs once with none); nothing when it cannot be read."""
+    if not os.path.exists(path):
+        return [(_DEFAULT_SCRIPT, _DEFAULT_FUNCTION)]
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return []
+    sets = data if isinstance(data, list) else [data]
+    found = []
+    for parameters in sets:
+        if not isinstance(parameters, dict):
+            return []
+        script = parameters.get("runconfig_python_file", _DEFAULT_SCRIPT)
+        function = parameters.get("runconfig_python_function_name", _DEFAULT_FUNCTION)
+        if isinstance(script, str) and isinstance(function, str) and function.isidentifier():
+            found.append((script, function))
+    return found
