@@ -6,8 +6,10 @@ caller is known, though, when the repository's workflows name it. aml-run v1 (it
 and `code/utils.py`, and `action.yml`: "a python script ... which returns an Estimator, Pipeline,
 AutoMLConfig or ScriptRunConfig object") does, for each parameter set of
 `.cloud/.azure/<parameters_file>` (`run.json` by default; a missing file is one empty set):
-loads `runconfig_python_file` (default `code/train/run_config.py`, relative to the checked-out
-repository, `.py` appended when missing) as a module, calls `runconfig_python_function_name`
+submits the run configuration YAML (`runconfig_yaml_file`, default `code/train/run_config.yml`) or
+the pipeline YAML (`pipeline_yaml_file`, default `code/train/pipeline.yml`) when one exists, and
+otherwise loads `runconfig_python_file` (default `code/train/run_config.py`, relative to the
+checked-out repository, `.py` appended when missing) as a module, calls `runconfig_python_function_name`
 (default `main`) with the workspace, and passes the result to `Experiment.submit(config=...,
 tags=...)`; afterwards it reads only the Run (wait, metrics, portal URL), which is the same for a
 ScriptRunConfig. So a value that function returns is submitted, exactly as `exp.submit(est)`.
@@ -28,7 +30,10 @@ _WORKFLOWS = os.path.join(".github", "workflows")
 _PARAMETERS_FOLDER = os.path.join(".cloud", ".azure")
 _DEFAULT_PARAMETERS, _DEFAULT_SCRIPT, _DEFAULT_FUNCTION = "run.json", "code/train/run_config.py", "main"
 _ACTION = "azure/aml-run@"
-_CACHE: dict[str, tuple[tuple, dict[tuple[str, str], str]]] = {}
+# What the action loads before the script, in order; when one exists, the script is never loaded.
+_FIRST_KEYS = ("runconfig_yaml_file", "pipeline_yaml_file")
+_DEFAULT_FIRST = ("code/train/run_config.yml", "code/train/pipeline.yml")
+_CACHE: dict[str, tuple[tuple, list[tuple[str, str, tuple[str, ...], str]]]] = {}
 
 
 def aml_run_functions(path: str | None) -> dict[str, str]:
@@ -40,7 +45,12 @@ def aml_run_functions(path: str | None) -> dict[str, str]:
     if root is None:
         return {}
     target = os.path.realpath(path)
-    return {function: workflow for (script, function), workflow in _calls(root).items() if script == target}
+    found: dict[str, str] = {}
+    for script, function, first, workflow in _calls(root):
+        # When a YAML definition the action tries first exists, it submits that and never loads the script.
+        if script == target and not any(os.path.exists(f) for f in first):
+            found.setdefault(function, workflow)
+    return found
 
 
 def _repository(folder: str) -> str | None:
@@ -58,14 +68,15 @@ def _repository(folder: str) -> str | None:
         folder = parent
 
 
-def _calls(root: str) -> dict[tuple[str, str], str]:
-    """{(script's real path, function name): workflow} for every aml-run step of the repository,
-    read once per process while the workflow and parameter files stay as they were."""
+def _calls(root: str) -> list[tuple[str, str, tuple[str, ...], str]]:
+    """(script's real path, function name, the paths of the YAML files the action tries first,
+    workflow) for every parameter set of every aml-run step of the repository, read once per
+    process while the workflow and parameter files stay as they were."""
     folder = os.path.join(root, _WORKFLOWS)
     try:
         names = sorted(n for n in os.listdir(folder) if n.endswith((".yml", ".yaml")))
     except OSError:
-        return {}
+        return []
     watched = [os.path.join(folder, n) for n in names]
     parameters = os.path.join(root, _PARAMETERS_FOLDER)
     if os.path.isdir(parameters):
@@ -74,13 +85,13 @@ def _calls(root: str) -> dict[tuple[str, str], str]:
     cached = _CACHE.get(root)
     if cached is not None and cached[0] == key:
         return cached[1]
-    found: dict[tuple[str, str], str] = {}
+    found = []
     for name in names:
         for parameters_file in _aml_run_steps(os.path.join(folder, name)):
-            for script, function in _parameter_sets(os.path.join(root, _PARAMETERS_FOLDER, parameters_file)):
+            for script, function, first in _parameter_sets(os.path.join(root, _PARAMETERS_FOLDER, parameters_file)):
                 script = script if script.endswith(".py") else f"{script}.py"
-                found.setdefault((os.path.realpath(os.path.join(root, script)), function),
-                                 f"{_WORKFLOWS}/{name}".replace(os.sep, "/"))
+                found.append((os.path.realpath(os.path.join(root, script)), function,
+                              tuple(os.path.join(root, f) for f in first), f"{_WORKFLOWS}/{name}".replace(os.sep, "/")))
     _CACHE[root] = (key, found)
     return found
 
@@ -130,11 +141,12 @@ def _is_v1(ref: str) -> bool:
     return ref.startswith("v1") or ref == "master"
 
 
-def _parameter_sets(path: str) -> list[tuple[str, str]]:
-    """(script, function) for each parameter set of an aml-run parameters file; the defaults when
-    the file does not exist (the action then runs once with none); nothing when it cannot be read."""
+def _parameter_sets(path: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(script, function, the YAML files the action tries first) for each parameter set of an
+    aml-run parameters file; the defaults when the file does not exist (the action then runs once
+    with none); nothing when it cannot be read."""
     if not os.path.exists(path):
-        return [(_DEFAULT_SCRIPT, _DEFAULT_FUNCTION)]
+        return [(_DEFAULT_SCRIPT, _DEFAULT_FUNCTION, _DEFAULT_FIRST)]
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -147,6 +159,8 @@ def _parameter_sets(path: str) -> list[tuple[str, str]]:
             return []
         script = parameters.get("runconfig_python_file", _DEFAULT_SCRIPT)
         function = parameters.get("runconfig_python_function_name", _DEFAULT_FUNCTION)
-        if isinstance(script, str) and isinstance(function, str) and function.isidentifier():
-            found.append((script, function))
+        first = tuple(parameters.get(key, default) for key, default in zip(_FIRST_KEYS, _DEFAULT_FIRST))
+        if isinstance(script, str) and isinstance(function, str) and function.isidentifier() \
+                and all(isinstance(f, str) for f in first):
+            found.append((script, function, first))
     return found

@@ -80,6 +80,18 @@ def test_nothing_counts_unless_it_is_certain(tmp_path, step, checkout, parameter
     assert aml_run_functions(str(path)) == {}
 
 
+@pytest.mark.parametrize("first,parameters", [
+    ("code/train/run_config.yml", None), ("code/train/pipeline.yml", None),
+    ("jobs/run.yml", {"runconfig_yaml_file": "jobs/run.yml"}),
+], ids=["default_run_config_yaml", "default_pipeline_yaml", "named_run_config_yaml"])
+def test_a_yaml_definition_the_action_tries_first_means_the_script_is_never_loaded(tmp_path, first, parameters):
+    path = _repository(tmp_path, STEP, parameters=parameters)
+    assert aml_run_functions(str(path)) == {"main": ".github/workflows/train.yml"} or parameters
+    (tmp_path / first).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / first).write_text("script: train.py\n")
+    assert aml_run_functions(str(path)) == {}
+
+
 def test_a_returned_estimator_migrates_only_with_the_workflow(tmp_path):
     path = _repository(tmp_path, STEP)
     migrated = migrate_source(RUN_CONFIG, path=str(path))
