@@ -213,6 +213,10 @@ def _param(use: Use, params: tuple[str, ...]) -> str | None:
 
 def _unknown_use(call: EstimatorCall, use: Use) -> str:
     function = call.module.returned_from(use.node)
+    skipped = call.module.skipped_by_action(function) if function is not None else None
+    if skipped is not None:
+        return (f"{call.target} is returned by {function.name.value}(), and {skipped}, so estimig cannot see who "
+                f"calls it: check that they accept a ScriptRunConfig, or {hint(HANDOFF)}")
     if function is not None:
         return (f"{call.target} is returned by {function.name.value}(), whose callers estimig cannot see: check "
                 "that they accept a ScriptRunConfig (a workflow's Azure/aml-run step that runs it is followed), "

@@ -39,17 +39,27 @@ _CACHE: dict[str, tuple[tuple, list[tuple[str, str, tuple[str, ...], str]]]] = {
 def aml_run_functions(path: str | None) -> dict[str, str]:
     """The functions of the file at `path` that an aml-run step calls with the workspace and whose
     result it submits: {function name: the workflow file that says so, relative to the repository}."""
+    return {function: workflow for function, (workflow, first) in aml_run_steps_for(path).items() if first is None}
+
+
+def aml_run_steps_for(path: str | None) -> dict[str, tuple[str, str | None]]:
+    """{function name: (workflow, None)} for each function of the file at `path` an aml-run step
+    names, or (workflow, yaml) when that step finds a YAML definition first, submits it, and never
+    loads the script (yaml relative to the repository)."""
     if not path or path.startswith("<"):
         return {}
     root = _repository(os.path.dirname(os.path.abspath(path)))
     if root is None:
         return {}
     target = os.path.realpath(path)
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, str | None]] = {}
     for script, function, first, workflow in _calls(root):
-        # When a YAML definition the action tries first exists, it submits that and never loads the script.
-        if script == target and not any(os.path.exists(f) for f in first):
-            found.setdefault(function, workflow)
+        if script != target:
+            continue
+        preempting = next((f for f in first if os.path.exists(f)), None)
+        shown = os.path.relpath(preempting, root).replace(os.sep, "/") if preempting else None
+        if found.get(function, (None, ""))[1] is not None:  # a step that loads the script wins
+            found[function] = (workflow, shown)
     return found
 
 

@@ -370,6 +370,19 @@ class ModuleFacts:
                 return None
         return f"the Azure/aml-run action ({workflow}) submits what {function.name.value}() returns"
 
+    def skipped_by_action(self, function: cst.FunctionDef) -> str | None:
+        """Why the aml-run step that names this module-level function never calls it (it finds the
+        YAML definition it tries first, and submits that), or None."""
+        from estimig.actions import aml_run_steps_for
+
+        if not isinstance(self.parent(function), cst.Module):
+            return None
+        workflow, first = aml_run_steps_for(self.path).get(function.name.value, (None, None))
+        if first is None:
+            return None
+        return (f"the Azure/aml-run step of {workflow} never calls {function.name.value}(): it finds {first} "
+                "first and submits that")
+
     def imported(self, name: cst.Name, content: bool = False) -> "tuple[ModuleFacts, tuple[Definition, ...]] | str":
         """What an imported name holds, when `from helpers import name` loads a module next to this
         file (estimig/project.py): the definitions that module ends with (several after a branch),

@@ -90,6 +90,10 @@ def test_a_yaml_definition_the_action_tries_first_means_the_script_is_never_load
     (tmp_path / first).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / first).write_text("script: train.py\n")
     assert aml_run_functions(str(path)) == {}
+    left = migrate_source(RUN_CONFIG, path=str(path))
+    assert left.migrated == 0
+    assert any(f"the Azure/aml-run step of .github/workflows/train.yml never calls main(): it finds {first} first"
+               in f.message for f in left.findings)
 
 
 def test_a_returned_estimator_migrates_only_with_the_workflow(tmp_path):
