@@ -141,3 +141,18 @@ def test_v2_leaves_it_saying_the_action_submits_with_sdk_v1(tmp_path):
     assert result.migrated == 0
     assert any("submits what main() returns to SDK v1's Experiment.submit, which takes no v2 job" in f.message
                for f in result.findings)
+
+
+def test_rewrite_over_the_repository_migrates_the_run_configuration_and_reports_the_caller(tmp_path):
+    from click.testing import CliRunner
+
+    from estimig.cli import main
+
+    path = _repository(tmp_path, STEP)
+    (tmp_path / "notes.py").write_text("print('no azureml here')\n")
+    result = CliRunner().invoke(main, ["rewrite", "--no-color", str(tmp_path)], catch_exceptions=False)
+    assert result.exit_code == 1, result.output  # files changed
+    assert "ScriptRunConfig(" in path.read_text()
+    assert "Azure/aml-run action (.github/workflows/train.yml) submits what main() returns" in result.output
+    again = CliRunner().invoke(main, ["rewrite", "--check", "--no-color", str(tmp_path)], catch_exceptions=False)
+    assert again.exit_code == 0, again.output  # a second run changes nothing
