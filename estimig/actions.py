@@ -33,6 +33,7 @@ _ACTION = "azure/aml-run@"
 # What the action loads before the script, in order; when one exists, the script is never loaded.
 _FIRST_KEYS = ("runconfig_yaml_file", "pipeline_yaml_file")
 _DEFAULT_FIRST = ("code/train/run_config.yml", "code/train/pipeline.yml")
+_MAX_BYTES = 1_000_000  # a workflow or parameters file is small; anything bigger is not one
 _CACHE: dict[str, tuple[tuple, list[tuple[str, str, tuple[str, ...], str]]]] = {}
 
 
@@ -119,6 +120,8 @@ def _aml_run_steps(workflow: str) -> list[str]:
     import yaml
 
     try:
+        if os.path.getsize(workflow) > _MAX_BYTES:
+            return []
         with open(workflow, encoding="utf-8") as handle:
             document = yaml.safe_load(handle)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
@@ -158,6 +161,8 @@ def _parameter_sets(path: str) -> list[tuple[str, str, tuple[str, ...]]]:
     if not os.path.exists(path):
         return [(_DEFAULT_SCRIPT, _DEFAULT_FUNCTION, _DEFAULT_FIRST)]
     try:
+        if os.path.getsize(path) > _MAX_BYTES:
+            return []
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):

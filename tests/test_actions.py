@@ -74,7 +74,10 @@ def test_the_parameters_file_names_the_script_and_function(tmp_path, parameters)
     (STEP, CHECKOUT, {"runconfig_python_file": "code/train/other.py"}),  # another file
     (STEP, CHECKOUT, {"runconfig_python_function_name": 3}),  # not a name the action can look up
     ("      - uses: Azure/aml-workspace@v1\n", CHECKOUT, None),  # no aml-run step
-], ids=["older_ref", "pinned_commit", "no_checkout", "checkout_path", "expression", "bad_json", "other_file", "bad_function", "other_action"])
+    (STEP, CHECKOUT, "[" * 100_000),  # nested past any recursion limit
+    (STEP + "        bad: [unclosed\n", CHECKOUT, None),  # a workflow that is not YAML
+], ids=["older_ref", "pinned_commit", "no_checkout", "checkout_path", "expression", "bad_json", "other_file", "bad_function", "other_action",
+        "deep_json", "bad_yaml"])
 def test_nothing_counts_unless_it_is_certain(tmp_path, step, checkout, parameters):
     path = _repository(tmp_path, step, checkout=checkout, parameters=parameters)
     assert aml_run_functions(str(path)) == {}
