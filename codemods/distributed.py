@@ -417,7 +417,7 @@ def _submitted(call: EstimatorCall, options, used: set[str]) -> bool:
     Unprovable, since one ScriptRunConfig cannot serve both."""
     from estimig.codemods.uses import hands_over_run_config
 
-    submits = [use for use in call.uses if use.kind == "submit" or call.module.submitted_by_action(use.node)]
+    submits = [use for use in call.uses if use.kind == "submit" or call.module.submitted_by_callers(use.node)]
     others = []
     for use in call.uses:
         if use.kind == "attribute" and use.attributes[:1] == ("run_config",) and set(use.attributes[1:2]) & {

@@ -102,8 +102,8 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                 edits.append((use.call, _estimator_step(call, use)))
                 if isinstance(use.call.func, cst.Name):
                     imports.add(("azureml.pipeline.steps", "PythonScriptStep"))
-            elif use.kind == "other" and call.module.submitted_by_action(use.node):
-                submitters.append(call.module.submitted_by_action(use.node))
+            elif use.kind == "other" and call.module.submitted_by_callers(use.node):
+                submitters.append(call.module.submitted_by_action(use.node))  # None: this file's own calls
             elif options.assumes(HANDOFF) and use.kind not in ("attribute", "submit"):
                 assumes.add(HANDOFF)  # the code it reaches, which estimig cannot see, only submits it
             else:
@@ -130,7 +130,7 @@ def plan(call: EstimatorCall, options) -> CallPlan:
 def _submitted_by_action(call: EstimatorCall, submitters: list[str]) -> tuple:
     """The info finding of an estimator that a workflow's action submits (estimig/actions.py)."""
     return tuple(finding(call.line, NAME, f"{who}, with Experiment.submit: a ScriptRunConfig is submitted the "
-                         "same way", Severity.INFO) for who in dict.fromkeys(submitters))
+                         "same way", Severity.INFO) for who in dict.fromkeys(submitters) if who)
 
 
 def _unassigned(call: EstimatorCall, options) -> CallPlan:
@@ -160,9 +160,8 @@ def _unassigned(call: EstimatorCall, options) -> CallPlan:
         return CallPlan(NAME, blocked=f"the estimator is built inside {call.code(outer.func)}(...) without a name, "
                         "so estimig cannot see how it is used; assign it to a name first")
     if isinstance(arg, cst.Return):
-        submitter = facts.submitted_by_action(call.node)
-        if submitter is not None:
-            return CallPlan(NAME, findings=_submitted_by_action(call, [submitter]))
+        if facts.submitted_by_callers(call.node) is not None:
+            return CallPlan(NAME, findings=_submitted_by_action(call, [facts.submitted_by_action(call.node)]))
         if options.assumes(HANDOFF):
             return CallPlan(NAME, assumes=frozenset({HANDOFF}))
         return CallPlan(NAME, blocked="the estimator is returned, so estimig cannot see how callers use it; "
@@ -217,6 +216,9 @@ def _unknown_use(call: EstimatorCall, use: Use) -> str:
     if skipped is not None:
         return (f"{call.target} is returned by {function.name.value}(), and {skipped}, so estimig cannot see who "
                 f"calls it: check that they accept a ScriptRunConfig, or {hint(HANDOFF)}")
+    if function is not None and call.module.result_used_here(function):
+        return (f"{call.target} is returned by {function.name.value}(), and this file does more with what it returns "
+                f"than submit it: check that those uses accept a ScriptRunConfig, or {hint(HANDOFF)}")
     if function is not None:
         return (f"{call.target} is returned by {function.name.value}(), whose callers estimig cannot see: check "
                 "that they accept a ScriptRunConfig (a workflow's Azure/aml-run step that runs it is followed), "

@@ -349,6 +349,59 @@ class ModuleFacts:
             function = self.parent(function)
         return function if isinstance(function, cst.FunctionDef) else None
 
+    def submitted_by_callers(self, node: cst.CSTNode) -> str | None:
+        """Who submits what `return <node>` returns, when every caller is known: the aml-run action
+        (`submitted_by_action`), or the calls of a plain function in this file, each of which
+        submits the result (`exp.submit(f())`, `x = f()` then only `exp.submit(x)`) or discards it,
+        at least one submitting. None otherwise."""
+        action = self.submitted_by_action(node)
+        if action is not None:
+            return action
+        function = self.returned_from(node)
+        if function is None or function.decorators or function.asynchronous:
+            return None
+        scope = self.scope_of(function.name)
+        bindings = scope.bindings.get(function.name.value, []) if scope is not None else []
+        if len(bindings) != 1 or not bindings[0].references:
+            return None
+        submitted = False
+        for reference in bindings[0].references:
+            call = self.parent(reference)
+            if not (isinstance(call, cst.Call) and call.func is reference):
+                return None
+            holder = self.parent(call)
+            if isinstance(holder, cst.Expr):
+                continue
+            if self._is_submitted(call):
+                submitted = True
+                continue
+            target = holder.targets[0].target if isinstance(holder, cst.Assign) and len(holder.targets) == 1 else None
+            reads = self.accesses(target) if isinstance(target, cst.Name) else []
+            if not reads or not all(self._is_submitted(read) for read in reads):
+                return None
+            submitted = True
+        if not submitted:
+            return None
+        return f"every call of {function.name.value}() in this file submits what it returns"
+
+    def result_used_here(self, function: cst.FunctionDef) -> bool:
+        """Whether this file does anything with the function but call it and drop the result."""
+        scope = self.scope_of(function.name)
+        bindings = scope.bindings.get(function.name.value, []) if scope is not None else []
+        for reference in (r for b in bindings for r in b.references):
+            call = self.parent(reference)
+            if not (isinstance(call, cst.Call) and call.func is reference and isinstance(self.parent(call), cst.Expr)):
+                return True
+        return False
+
+    def _is_submitted(self, node: cst.CSTNode) -> bool:
+        """Whether `node` is what `<x>.submit(node)` or `<x>.submit(config=node)` submits."""
+        arg = self.parent(node)
+        call = self.parent(arg) if isinstance(arg, cst.Arg) else None
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "submit"):
+            return False
+        return (arg.keyword is None and call.args[0] is arg) or (arg.keyword is not None and arg.keyword.value == "config")
+
     def submitted_by_action(self, node: cst.CSTNode) -> str | None:
         """Who submits what `return <node>` returns, when the repository says so (estimig/actions.py):
         the return is in a plain module-level function that an Azure/aml-run workflow step calls,

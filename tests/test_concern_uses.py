@@ -156,3 +156,31 @@ def test_unassigned_estimator_is_migrated_only_where_its_value_goes(code, reason
     else:
         assert result.migrated == 0 and "# estimig: EST" in result.code
         assert any(reason in f.message for f in result.findings)
+
+
+# An estimator returned from a function of this file: migrated only when every call of the function
+# submits what it returns (or drops it), at least one submitting.
+BUILDER = ('def build(seed):\n    est = Estimator(source_directory="./src", entry_script="train.py", '
+           'compute_target=cluster, script_params={"--seed": seed})\n    return est\n\n\n')
+RETURNED = [
+    pytest.param('Experiment(ws, "a").submit(build(1))\n', True, "", id="submitted_directly"),
+    pytest.param('job = build(1)\nExperiment(ws, "a").submit(config=job)\nbuild(2)\n', True, "", id="named_then_submitted"),
+    pytest.param("build(1)\n", False, "est is returned by build(), whose callers estimig cannot see",
+                 id="only_dropped"),
+    pytest.param("", False, "est is returned by build(), whose callers estimig cannot see", id="never_called"),
+    pytest.param('hd = HyperDriveConfig(estimator=build(1), hyperparameter_sampling=' + LR + ', primary_metric_name="l", '
+                 'primary_metric_goal=PrimaryMetricGoal.MINIMIZE, max_total_runs=2)\n', False,
+                 "this file does more with what it returns than submit it", id="handed_to_hyperdrive"),
+    pytest.param('job = build(1)\nprint(job.run_config.target)\nExperiment(ws, "a").submit(job)\n', False,
+                 "this file does more with what it returns than submit it", id="result_read"),
+    pytest.param('builders = [build]\n', False, "this file does more with what it returns than submit it",
+                 id="function_passed_on"),
+]
+
+
+@pytest.mark.parametrize("later,migrated,reason", RETURNED)
+def test_an_estimator_returned_to_this_files_callers(later, migrated, reason):
+    result = migrate_source(PREAMBLE + BUILDER + later, path="submit.py")
+    assert result.migrated == int(migrated), [f.message for f in result.findings]
+    if not migrated:
+        assert any(reason in f.message for f in result.findings), [f.message for f in result.findings]
