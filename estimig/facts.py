@@ -352,47 +352,60 @@ class ModuleFacts:
     def submitted_by_callers(self, node: cst.CSTNode) -> str | None:
         """Who submits what `return <node>` returns, when every caller is known: the aml-run action
         (`submitted_by_action`), or the calls of a plain function in this file, each of which
-        submits the result (`exp.submit(f())`, `x = f()` then only `exp.submit(x)`) or discards it,
+        submits the result (`exp.submit(f())`, `x = f()` then only `exp.submit(x)`) or drops it,
         at least one submitting. None otherwise."""
         action = self.submitted_by_action(node)
         if action is not None:
             return action
         function = self.returned_from(node)
-        if function is None or function.decorators or function.asynchronous:
+        fates = self._fates(function) if function is not None else None
+        if not fates or None in fates or "submitted" not in fates:
             return None
+        return f"every call of {function.name.value}() in this file submits what it returns"
+
+    def submitted_by_action(self, node: cst.CSTNode) -> str | None:
+        """Who submits what `return <node>` returns, when the repository says so (estimig/actions.py):
+        the return is in a plain module-level function that an Azure/aml-run workflow step calls,
+        and this file's own calls of it (if any) submit or drop the result. None otherwise."""
+        function = self.returned_from(node)
+        if function is None or not isinstance(self.parent(function), cst.Module):
+            return None
+        from estimig.actions import aml_run_functions
+
+        workflow = aml_run_functions(self.path).get(function.name.value)
+        fates = self._fates(function) if workflow is not None else None
+        if fates is None or None in fates:
+            return None
+        return f"the Azure/aml-run action ({workflow}) submits what {function.name.value}() returns"
+
+    def result_used_here(self, function: cst.FunctionDef) -> bool:
+        """Whether this file does anything with the function but call it and submit or drop the result."""
+        fates = self._fates(function)
+        return fates is None or None in fates
+
+    def _fates(self, function: cst.FunctionDef) -> list[str | None] | None:
+        """What each call of a plain function, defined once, does with its result: "submitted"
+        (`<x>.submit(f())`, or `x = f()` read only by such submits), "dropped" (an expression
+        statement), None (anything else). None when the function is decorated, async, rebound,
+        or referred to other than by calling it."""
         scope = self.scope_of(function.name)
         bindings = scope.bindings.get(function.name.value, []) if scope is not None else []
-        if len(bindings) != 1 or not bindings[0].references:
+        if function.decorators or function.asynchronous or len(bindings) != 1:
             return None
-        submitted = False
+        fates: list[str | None] = []
         for reference in bindings[0].references:
             call = self.parent(reference)
             if not (isinstance(call, cst.Call) and call.func is reference):
                 return None
             holder = self.parent(call)
             if isinstance(holder, cst.Expr):
-                continue
-            if self._is_submitted(call):
-                submitted = True
+                fates.append("dropped")
                 continue
             target = holder.targets[0].target if isinstance(holder, cst.Assign) and len(holder.targets) == 1 else None
             reads = self.accesses(target) if isinstance(target, cst.Name) else []
-            if not reads or not all(self._is_submitted(read) for read in reads):
-                return None
-            submitted = True
-        if not submitted:
-            return None
-        return f"every call of {function.name.value}() in this file submits what it returns"
-
-    def result_used_here(self, function: cst.FunctionDef) -> bool:
-        """Whether this file does anything with the function but call it and drop the result."""
-        scope = self.scope_of(function.name)
-        bindings = scope.bindings.get(function.name.value, []) if scope is not None else []
-        for reference in (r for b in bindings for r in b.references):
-            call = self.parent(reference)
-            if not (isinstance(call, cst.Call) and call.func is reference and isinstance(self.parent(call), cst.Expr)):
-                return True
-        return False
+            submitted = self._is_submitted(call) or (reads and all(self._is_submitted(read) for read in reads))
+            fates.append("submitted" if submitted else None)
+        return fates
 
     def _is_submitted(self, node: cst.CSTNode) -> bool:
         """Whether `node` is what `<x>.submit(node)` or `<x>.submit(config=node)` submits."""
@@ -401,27 +414,6 @@ class ModuleFacts:
         if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "submit"):
             return False
         return (arg.keyword is None and call.args[0] is arg) or (arg.keyword is not None and arg.keyword.value == "config")
-
-    def submitted_by_action(self, node: cst.CSTNode) -> str | None:
-        """Who submits what `return <node>` returns, when the repository says so (estimig/actions.py):
-        the return is in a plain module-level function that an Azure/aml-run workflow step calls,
-        and this file's own calls of it (if any) discard the result. None otherwise."""
-        function = self.returned_from(node)
-        if function is None or function.decorators or function.asynchronous \
-                or not isinstance(self.parent(function), cst.Module):
-            return None
-        from estimig.actions import aml_run_functions
-
-        workflow = aml_run_functions(self.path).get(function.name.value)
-        scope = self.scope_of(function.name)
-        bindings = scope.bindings.get(function.name.value, []) if scope is not None else []
-        if workflow is None or len(bindings) != 1:
-            return None
-        for reference in bindings[0].references:
-            call = self.parent(reference)
-            if not (isinstance(call, cst.Call) and call.func is reference and isinstance(self.parent(call), cst.Expr)):
-                return None
-        return f"the Azure/aml-run action ({workflow}) submits what {function.name.value}() returns"
 
     def skipped_by_action(self, function: cst.FunctionDef) -> str | None:
         """Why the aml-run step that names this module-level function never calls it (it finds the
