@@ -140,7 +140,10 @@ class _Planner:
                 arguments.append(NewArg("environment", code=environment))
             arguments.append(self._docker())
         self._environment_variables()
-        if (self.statements or self.after) and call.statement is None:
+        # `return Estimator(...)`: statements before the return run just before the call, as before
+        # an assignment; statements after it would never run.
+        returned = call.module.returned_from(call.node) is not None
+        if (self.statements or self.after) and call.statement is None and (self.after or not returned):
             raise Blocked("the environment must be built in statements before the call, but the call is not a "
                           "statement of its own (`est = Estimator(...)`); assign it to a name first")
         return CallPlan(NAME, handles=frozenset(self.handles), arguments=tuple(arguments),
