@@ -3,8 +3,10 @@
 The SDK flattens the dict key then value, in order, flattens list and tuple values, then drops
 every item that is `None` or `''` (keys included) and keeps `0` and `False`. Each value's type must
 be known for that to be reproduced in the source, so values are classified by `estimig.values`:
-literals are expanded here; data values are rendered by the `datasets` / `data_references`
-concerns' rules; anything of unknown type leaves the call alone.
+literals are expanded here; a scalar only known at run time that may be `''` (`args.name`,
+`f"{x}"`) is kept where it is not (`*[v for v in [args.name] if v != ""]`); data values are
+rendered by the `datasets` / `data_references` concerns' rules; anything of unknown type leaves
+the call alone.
 """
 
 from __future__ import annotations
@@ -57,6 +59,11 @@ def plan(call: EstimatorCall, options) -> CallPlan:
         findings = (finding(call.line, NAME, f"script_params {dropped} dropped: HyperDrive samples "
                             f"{'it' if ', ' not in dropped else 'them'}, and HyperDriveConfig(estimator=) sent the "
                             "child runs only the sampled value", Severity.INFO),)
+    maybe_empty = _kept_unless_empty(kept)
+    if maybe_empty:
+        findings = (*findings, finding(call.line, NAME, f"{', '.join(maybe_empty)} may be '' at run time, which the "
+                                       "estimator left out of the arguments: the migrated arguments leave "
+                                       f"{'it' if len(maybe_empty) == 1 else 'them'} out then too", Severity.INFO))
     code = "[" + ", ".join(kept) + "]"
     return CallPlan(NAME, handles=frozenset({"script_params"}), arguments=(NewArg("arguments", code=code),),
                     findings=findings, assumes=frozenset(used), edits=tuple(edits),
@@ -205,6 +212,16 @@ def _without_sampled(call: EstimatorCall, rendered: list[str], options, used: se
     return [rendered[i] for i in _sent_to_hyperdrive(rendered, names)]
 
 
+# A value that may be '' at run time, kept only where it is not (`_render_value`).
+_KEPT_UNLESS_EMPTY = '*[v for v in [{}] if v != ""]'
+
+
+def _kept_unless_empty(rendered: list[str]) -> list[str]:
+    """The values in `rendered` that go to the script only where they are not ''."""
+    head, tail = _KEPT_UNLESS_EMPTY.split("{}")
+    return [part[len(head):-len(tail)] for part in rendered if part.startswith(head) and part.endswith(tail)]
+
+
 # `_without_sampled`'s answer when HyperDrive and the estimator's other uses need different arguments.
 _SPLIT = object()
 
@@ -276,6 +293,11 @@ def _render_value(call: EstimatorCall, key: cst.BaseExpression, value: Value, op
         return _render_literal(call, value, shown)
     if value.kind is Kind.SCALAR and value.nonempty:
         return [call.code(value.node)]
+    if value.kind is Kind.SCALAR and not isinstance(_sampling(call), tuple):
+        # A str, int, float or bool that may be '': the estimator dropped it then (and only then),
+        # so the value is kept where it is not, evaluated once, where the estimator evaluated it.
+        # (HyperDrive pairs the arguments by position, which a dropped value would shift.)
+        return [_KEPT_UNLESS_EMPTY.format(call.code(value.node))]
     if value.kind is Kind.UNKNOWN and value.shape is Kind.DATASET:
         raise Unprovable(f"{shown} = {call.code(value.node)}: estimig cannot prove it is a dataset consumption "
                          "(it cannot see what it is built on)", DATASET)

@@ -643,7 +643,11 @@ class ScopeFlow:
         if (kind is cst.Assign or kind is cst.AnnAssign) and parent.value is node and node is not name:
             # `n = {..: x}` keeps x inside a tracked name, whose changes are followed; `n = x.attr`
             # or `n = x[k]` hands on a part that n may change.
-            return None if type(node) in _LITERALS else f"another name refers to a part of {name.value}"
+            if type(node) in _LITERALS:
+                return None
+            if any(type(n) is cst.Attribute and n.attr.value == "__dict__" for n in (node, parents.get(name))):
+                return f"another name refers to the attributes of {name.value}"  # which it may rebind
+            return f"{PART_TAKEN} {name.value}"
         if kind is cst.Arg:
             call = parents.get(parent)
             if type(call) is cst.Call:
@@ -665,6 +669,9 @@ class ScopeFlow:
         return f"another name refers to the same object as {name.value}"
 
 
+# Why content is unknown when only a part was read into another name (`n = x.attr`): n may change
+# that part in place, but cannot rebind x's attributes (estimig.values reads argparse options so).
+PART_TAKEN = "another name refers to a part of"
 _LITERALS = frozenset({cst.List, cst.Tuple, cst.Set, cst.Dict})
 # A literal's parts: what is read inside them stays inside the literal (`**d` and `*xs` copy).
 _LITERAL_PARTS = _LITERALS | {cst.Element, cst.DictElement, cst.StarredDictElement, cst.StarredElement}

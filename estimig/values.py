@@ -18,7 +18,7 @@ import libcst as cst
 
 from estimig import sdk_types
 from estimig.facts import EstimatorCall
-from estimig.flow import NUMBER_LOOP
+from estimig.flow import NUMBER_LOOP, PART_TAKEN
 
 
 class Kind(enum.Enum):
@@ -145,18 +145,18 @@ def classify(call: EstimatorCall, node: cst.BaseExpression, _depth: int = 0) -> 
 
 
 def command_line_option(call: EstimatorCall, node: cst.Attribute) -> type | None:
-    """The type of `args.x` when `args = parser.parse_args()` and the file's parser declares x
-    with `type=int|float|str` and a default of that type or `required=True`, or as a
-    store_true/store_false flag (bool): argparse then never gives None. None otherwise."""
-    args = call.definition(node.value, content=False)
-    parse = args.value if not isinstance(args, str) else None
-    if not (isinstance(parse, cst.Call) and isinstance(parse.func, cst.Attribute) and parse.func.attr.value == "parse_args"
-            and isinstance(parse.func.value, cst.Name)):
+    """The type of `args.x` when `args = parser.parse_args()` (unchanged since) and the file's parser
+    declares x with `type=int|float|str` (or no type: str) and a default of that type or
+    `required=True`, or as a store_true/store_false flag (bool): argparse then never gives None.
+    None otherwise."""
+    parse = _parsed_namespace(call, node.value)
+    if parse is None:
         return None
     parser = call.module.definition(parse.func.value, content=False)
     if isinstance(parser, str) or not isinstance(parser.value, cst.Call) \
-            or "argparse.ArgumentParser" not in call.module.qualified_names(parser.value.func):
-        return None
+            or "argparse.ArgumentParser" not in call.module.qualified_names(parser.value.func) \
+            or any(a.keyword is not None and a.keyword.value == "parents" for a in parser.value.args):
+        return None  # a parent parser's options are declared elsewhere
     found = []
     for read in parser.root.reads:  # only add_argument and parse_args: nothing else can declare options
         method = call.module.parent(read)
@@ -166,6 +166,33 @@ def command_line_option(call: EstimatorCall, node: cst.Attribute) -> type | None
         if declared is not _NOT_IT:
             found.append(declared)
     return found[0] if len(found) == 1 else None
+
+
+def _parsed_namespace(call: EstimatorCall, name: cst.Name) -> cst.Call | None:
+    """The `parser.parse_args()` call whose Namespace `name` holds at this call, its options never
+    rebound since (no `args.x = ...`, never handed to a call or another name; reading an option
+    into a name is fine, a str or number cannot be changed in place): bound to it here, or a
+    parameter every call of whose function passes a name bound to it (`main(args)`)."""
+    found = call.definition(name, content=False)
+    if isinstance(found, str):
+        passed = call.module.values(name)
+        defs = call.module.reaching(name) or ()
+        if isinstance(passed, str) or len(passed) != 1 or not isinstance(passed[0], cst.Name) \
+                or not all(isinstance(d.node, cst.Param) and _options_unchanged(d) for d in defs):
+            return None
+        found = call.module.definition(passed[0], content=False)
+        if isinstance(found, str):
+            return None
+    parse = found.value
+    if not _options_unchanged(found) or not (
+            isinstance(parse, cst.Call) and isinstance(parse.func, cst.Attribute)
+            and parse.func.attr.value == "parse_args" and isinstance(parse.func.value, cst.Name)):
+        return None
+    return parse
+
+
+def _options_unchanged(definition) -> bool:
+    return not definition.changes and (definition.unknown is None or definition.unknown.startswith(PART_TAKEN))
 
 
 _NOT_IT = object()
@@ -191,11 +218,19 @@ def _declared(call: EstimatorCall, read: cst.CSTNode, dest: str):
     if action in ("store_true", "store_false") and set(keywords) <= {"action", "help", "dest"}:
         return bool
     kind = keywords.get("type")
-    chosen = {"int": int, "float": float, "str": str}.get(kind.value) if isinstance(kind, cst.Name) else None
-    if action is not None or chosen is None or facts.qualified_names(kind) != {f"builtins.{kind.value}"} \
+    if kind is None:
+        chosen = str  # argparse hands an option without type= the text it was given
+    else:
+        chosen = {"int": int, "float": float, "str": str}.get(kind.value) if isinstance(kind, cst.Name) else None
+    if action is not None or chosen is None \
+            or (kind is not None and facts.qualified_names(kind) != {f"builtins.{kind.value}"}) \
             or any(k not in ("type", "default", "required", "help", "dest", "metavar", "choices") for k in keywords):
         return None
-    ok, default = literal(keywords["default"]) if "default" in keywords else (True, None)
+    if "default" in keywords:
+        given = classify(call, keywords["default"])  # a constant the file binds (`default=DEFAULT_DIR`) too
+        ok, default = (True, given.value) if given.kind is Kind.LITERAL else (False, None)
+    else:
+        ok, default = True, None
     required = literal(keywords["required"])[1] if "required" in keywords else False
     if required is True or (ok and type(default) is chosen):
         return chosen
@@ -553,6 +588,8 @@ def _classify_call(call: EstimatorCall, node: cst.Call, depth: int) -> Value:
     path = _path_call(call, node, depth)
     if path is not None:
         return path
+    if _environment_text(call, node, depth):
+        return Value(Kind.SCALAR, node, nonempty=False)  # a variable may be set to ''
     data = _data_call_kind(call, node, depth)
     if data is not None:
         return Value(data, node, origin=node)
@@ -563,6 +600,19 @@ def _classify_call(call: EstimatorCall, node: cst.Call, depth: int) -> Value:
         if returned is not None:
             return Value(returned, node, origin=node)
     return Value(Kind.UNKNOWN, node)
+
+
+_ENVIRONMENT_GETS = frozenset({"os.environ.get", "os.getenv"})
+
+
+def _environment_text(call: EstimatorCall, node: cst.Call, depth: int) -> bool:
+    """`os.environ.get("NAME", "default")` or `os.getenv("NAME", "default")`: always a str (os.environ
+    holds only str) when the default is one; without a default it may be None."""
+    if not call.module.qualified_names(node.func) & _ENVIRONMENT_GETS or len(node.args) != 2 \
+            or any(a.star or a.keyword is not None for a in node.args):
+        return False
+    default = classify(call, node.args[1].value, depth + 1)
+    return default.kind is Kind.LITERAL and isinstance(default.value, str)
 
 
 def _returned_kind(call: EstimatorCall, func: cst.Name, depth: int) -> Kind | None:

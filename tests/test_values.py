@@ -131,3 +131,65 @@ def test_what_a_helper_function_returns(helper, kind):
                               + "est = Estimator('src', compute_target=f('gpu'))\n")
     call = collect(module).calls[0]
     assert classify(call, call.kwargs["compute_target"].value).kind is kind
+
+
+# What argparse and os.environ give: (code before the estimator, the value, its kind, never '').
+RUN_TIME_TEXT = [
+    ('import argparse\np = argparse.ArgumentParser()\np.add_argument("--tag", default="")\nargs = p.parse_args()\n',
+     "args.tag", Kind.SCALAR, False),  # no type=: argparse gives the text (or the str default)
+    ('import argparse\np = argparse.ArgumentParser()\np.add_argument("--n", type=int, default=2)\nargs = p.parse_args()\n',
+     "args.n", Kind.SCALAR, True),
+    ('import argparse\np = argparse.ArgumentParser()\np.add_argument("--tag")\nargs = p.parse_args()\n',
+     "args.tag", Kind.UNKNOWN, False),  # no default: None unless given
+    ('import argparse\np = argparse.ArgumentParser()\np.add_argument("--n", type=int, default=2)\nargs = p.parse_args()\n'
+     'args.n = None\n', "args.n", Kind.UNKNOWN, False),  # changed after parsing
+    ('import argparse\nbase = argparse.ArgumentParser(add_help=False)\np = argparse.ArgumentParser(parents=[base])\n'
+     'p.add_argument("--n", type=int, default=2)\nargs = p.parse_args()\n', "args.n", Kind.UNKNOWN, False),
+    ('import argparse\nDIR = "data"\np = argparse.ArgumentParser()\np.add_argument("--d", default=DIR)\n'
+     'args = p.parse_args()\n', "args.d", Kind.SCALAR, False),
+    ("import os\n", 'os.environ.get("TAG", "x")', Kind.SCALAR, False),  # a variable may be set to ''
+    ("import os\n", 'os.getenv("TAG", "")', Kind.SCALAR, False),
+    ("import os\n", 'os.environ.get("TAG")', Kind.UNKNOWN, False),  # None when unset
+    ("import os\n", 'os.environ.get("TAG", 3)', Kind.UNKNOWN, False),
+]
+
+
+@pytest.mark.parametrize("before,code,kind,nonempty", [pytest.param(*case, id=case[1] + str(i))
+                                                       for i, case in enumerate(RUN_TIME_TEXT)])
+def test_run_time_text(before, code, kind, nonempty):
+    module = cst.parse_module(PREAMBLE + before + f"est = Estimator('src', script_params={{'--v': {code}}})\n")
+    call = collect(module).calls[0]
+    value = classify(call, call.kwargs["script_params"].value.elements[0].value)
+    assert (value.kind, value.nonempty if value.kind is Kind.SCALAR else False) == (kind, nonempty)
+
+
+def test_a_namespace_handed_to_main_keeps_its_options_types():
+    code = PREAMBLE + (
+        "import argparse\n"
+        "def main(args):\n"
+        "    est = Estimator('src', script_params={'--n': args.n})\n"
+        "p = argparse.ArgumentParser()\np.add_argument('--n', type=int, default=2)\n"
+        "args = p.parse_args()\nmain(args)\n")
+    call = collect(cst.parse_module(code)).calls[0]
+    value = classify(call, call.kwargs["script_params"].value.elements[0].value)
+    assert (value.kind, value.nonempty) == (Kind.SCALAR, True)
+    changed = code.replace("    est =", "    args.n = ''\n    est =")
+    call = collect(cst.parse_module(changed)).calls[0]
+    assert classify(call, call.kwargs["script_params"].value.elements[0].value).kind is Kind.UNKNOWN
+
+
+@pytest.mark.parametrize("between,kind", [
+    ("    n = args.n\n", Kind.SCALAR),  # reading an option rebinds nothing
+    ("    d = args.__dict__\n    d['n'] = ''\n", Kind.UNKNOWN),
+    ("    other = args\n    other.n = ''\n", Kind.UNKNOWN),
+    ("    tweak(args)\n", Kind.UNKNOWN),
+])
+def test_what_may_rebind_an_option_after_parsing(between, kind):
+    code = PREAMBLE + (
+        "import argparse\n"
+        "def main(args):\n" + between +
+        "    est = Estimator('src', script_params={'--n': args.n})\n"
+        "p = argparse.ArgumentParser()\np.add_argument('--n', type=int, default=2)\n"
+        "args = p.parse_args()\nmain(args)\n")
+    call = collect(cst.parse_module(code)).calls[0]
+    assert classify(call, call.kwargs["script_params"].value.elements[0].value).kind is kind

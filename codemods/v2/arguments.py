@@ -6,7 +6,8 @@ empty value leaves a bare flag). A v1 argument reached the script as `str(value)
 written into the command line as its `str()`, shell-quoted; a dataset becomes `${{inputs.<name>}}`
 (the `datasets` concern's). A value only known at run time (`args.lr`, `os.path.join(...)`) that
 is provably a non-empty str, int, float or bool is joined in as `quote(str(value))`, evaluated where
-the estimator evaluated it.
+the estimator evaluated it; one that may be `''` is joined in only where it is not
+(`"".join(" " + quote(str(v)) for v in [args.tag] if v != "")`), as the estimator dropped it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ QUOTE = ("shlex", "quote")
 
 class _RunTime(str):
     """A token known only at run time: the code of the value, written as `quote(str(value))`."""
+
+
+class _MaybeEmpty(_RunTime):
+    """A run-time token that may be '', which the estimator dropped: written only where it is not."""
 
 
 def plan(call: EstimatorCall, options) -> CallPlan:
@@ -56,7 +61,12 @@ def _command(tokens: list[str]) -> str:
     parts: list[str] = []
     text: list[str] = []
     for token in tokens:
-        if isinstance(token, _RunTime):
+        if isinstance(token, _MaybeEmpty):
+            if " ".join(text):
+                parts.append(json.dumps(" ".join(text)))
+            parts.append(f'"".join(" " + quote(str(v)) for v in [{token}] if v != "")')
+            text = [""]
+        elif isinstance(token, _RunTime):
             parts.append(json.dumps(" ".join(text) + " "))
             parts.append(f"quote(str({token}))")
             text = [""]
@@ -97,6 +107,10 @@ def _swept(call: EstimatorCall, arguments: list[tuple[str, object]]) -> list[tup
         return arguments  # the uses concern leaves the call, with its reason
     if found is None:
         return arguments
+    if any(isinstance(token, _MaybeEmpty) for token, _ in arguments):
+        raise Unprovable("a script_param may be '' at run time, which the estimator drops, and HyperDrive pairs the "
+                         "arguments up by position, which a dropped value shifts; make it a literal or prove it "
+                         "non-empty, then run estimig again")
     names = {p.flag.lstrip("-") for p in found.parameters}
     keys = [value for _, value in arguments[::2]]
     if any(value is not _UNSEEN and not isinstance(value, str) for value in keys):
@@ -132,8 +146,8 @@ def _tokens(call: EstimatorCall, key, value, options) -> list[tuple[str, object]
         # The estimator passed str(value); a value that may be '' was dropped, so it must be provably not.
         return [*tokens, (_RunTime(call.code(found.node)), _UNSEEN)]
     if found.kind is Kind.SCALAR:
-        raise Unprovable(f"{shown} = {call.code(value)} may be '' at run time, which the estimator drops; make it "
-                         "a literal or prove it non-empty, then run estimig again")
+        # A str, int, float or bool that may be '': the estimator dropped it then, and only then.
+        return [*tokens, (_MaybeEmpty(call.code(found.node)), _UNSEEN)]
     if found.kind is Kind.DATASET:
         renderer = getattr(options.concerns.get("datasets"), "render_token", None)
         if renderer is None:

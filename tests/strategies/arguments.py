@@ -5,6 +5,8 @@ _scalars = st.one_of(
     st.integers(min_value=-3, max_value=100).map(repr),
     st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr),
     st.sampled_from(['""', "None", "True", "False", '"x"', "'a b'", "0", "0.0"]),
+    # Only known at run time, and may be '' (cli.tag is): kept where not '', as the estimator did.
+    st.sampled_from(["cli.tag", "cli.name", 'f"{cli.tag}"', "str(cli.name)"]),
 )
 _values = st.one_of(_scalars, st.lists(_scalars, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
                     st.lists(_scalars, max_size=3).map(lambda xs: "(" + "".join(x + ", " for x in xs) + ")"))

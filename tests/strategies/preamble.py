@@ -26,6 +26,11 @@ from azureml.core import Environment
 environment = Environment("property-env")
 from azureml.data.data_reference import DataReference
 from azureml.data.datapath import DataPath
+import argparse
+options_parser = argparse.ArgumentParser()
+options_parser.add_argument("--tag", default="")
+options_parser.add_argument("--name", type=str, default="run")
+cli = options_parser.parse_args([])
 """
 
 
