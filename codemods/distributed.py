@@ -22,8 +22,12 @@ still differ, so the migrated job receives exactly what the estimator sent.
 `node_count > 1` and no `source_directory_data_store` was given. A ScriptRunConfig's submit does
 not, so the migration sets it on `run_config` itself.
 
+A `node_count` only known at run time (`int(args.node_count)`, an int argparse option) is written
+where the estimator read it, and the submit-time datastore is set under `if <count> > 1:`.
+
 Left alone, with the reason: a backend chosen at run time (`{"nccl": Nccl()}[name]`, a parameter),
-a non-literal `node_count`, a helper object changed or shared after it is built, a configuration
+a `node_count` that is neither a literal nor such a scalar, one only known at run time without a
+backend or helper (the estimator rejected it above 1), a helper object changed or shared after it is built, a configuration
 class the estimator ignores (`PyTorchConfiguration`, or `TensorflowConfiguration` on a plain
 Estimator), both `distributed_backend` and `distributed_training`.
 """
@@ -122,17 +126,25 @@ def _plan(call: EstimatorCall, options) -> CallPlan:
     used: set[str] = set()
     handles = HANDLES & set(call.kwargs)
     node_count, node_code = _node_count(call)
+    run_time = node_count is None  # only known at run time (`int(args.node_count)`)
     process_code = _number(call, "process_count_per_node")
     backend = _backend(call)
     helper = _helper(call)
     if helper is not None and helper.in_variable and call.has("node_count") \
             and not literal(call.kwargs["node_count"].value)[0]:
+        if run_time:
+            raise Unprovable(f"node_count={node_code} is only known at run time, and it would move into the "
+                             "distributed_training variable, which is built before it; migrate by hand")
         # The node count moves into the variable's definition, which may come before the name
         # the estimator read it from: write the value itself.
         node_code = str(node_count)
     if backend and helper:
         raise Unprovable("the call sets both distributed_backend and distributed_training; the estimator lets one "
                          "override parts of the other: write distributed_job_config by hand")
+    if not backend and not helper and run_time:
+        raise Unprovable(f"node_count={node_code} is not a literal integer, and above 1 the estimator rejects a call "
+                         "without distributed_backend or distributed_training; make it a literal, then run estimig "
+                         "again")
     if not backend and not helper and (node_count > 1 or _literal_int(call, process_code, 1) != 1):
         raise Unprovable("node_count or process_count_per_node > 1 without distributed_backend or "
                          "distributed_training: the estimator rejects this call")
@@ -176,7 +188,8 @@ def _plan(call: EstimatorCall, options) -> CallPlan:
             statement = f"{call.target}.run_config.{path} = {value}"
             after.append(f"# {why}\n{statement}" if i == 0 else statement)
 
-    submitted = node_count > 1 and _source_store_is_none(call) and _submitted(call, options, used)
+    submitted = (run_time or node_count > 1) and _source_store_is_none(call) and _submitted(call, options, used)
+    findings = _ignored(call, backend)
     if submitted:
         _need_target(call, "the source-directory datastore")
         if isinstance(submitted, list):
@@ -184,13 +197,23 @@ def _plan(call: EstimatorCall, options) -> CallPlan:
             after.extend(copies)
             edits.extend(copy_edits)
             imports.add(("copy", "deepcopy"))
+        store = [f'{call.target}.run_config.source_directory_data_store = "{WORKSPACE_BLOB_STORE}"',
+                 f'{call.target}.run_config.data_references["{WORKSPACE_BLOB_STORE}"] = '
+                 f'DataReferenceConfiguration(datastore_name="{WORKSPACE_BLOB_STORE}")']
+        if run_time:
+            # Decided where the estimator decided it: at the submit, from the count it was built with.
+            store = [f"if {node_code} > 1:\n" + "\n".join(f"    {line}" for line in store)]
+            findings = (*findings, finding(call.line, NAME, f"node_count={node_code} is only known at run time: the "
+                                           "workspace blob store holds the source directory where it is above 1, as "
+                                           "Estimator.submit did; the estimator's own checks of the count (at least "
+                                           "1; above 1 only on AmlCompute or Kubernetes) are not repeated",
+                                           Severity.INFO))
         after.append("# Estimator.submit stored the source directory on the workspace blob store for node_count > 1.\n"
-                     f'{call.target}.run_config.source_directory_data_store = "{WORKSPACE_BLOB_STORE}"')
-        after.append(f'{call.target}.run_config.data_references["{WORKSPACE_BLOB_STORE}"] = '
-                     f'DataReferenceConfiguration(datastore_name="{WORKSPACE_BLOB_STORE}")')
+                     + store[0])
+        after.extend(store[1:])
         imports.add((RUNCONFIG, "DataReferenceConfiguration"))
     return CallPlan(NAME, handles=frozenset(handles), arguments=tuple(arguments), after=tuple(after),
-                    imports=frozenset(imports), edits=tuple(edits), findings=_ignored(call, backend),
+                    imports=frozenset(imports), edits=tuple(edits), findings=findings,
                     assumes=frozenset(used))
 
 
@@ -210,10 +233,15 @@ def _ignored(call: EstimatorCall, backend: str | None) -> tuple:
 
 # -- reading the arguments -------------------------------------------------------------------------
 
-def _node_count(call: EstimatorCall) -> tuple[int, str]:
+def _node_count(call: EstimatorCall) -> tuple[int | None, str]:
+    """The node count and its code; None for a count only known at run time whose code reads the
+    same wherever it is written again (`n`, `args.nodes`, `int(args.nodes)`)."""
     if not call.has("node_count"):
         return 1, "1"
-    value = classify(call, call.kwargs["node_count"].value)
+    node = call.kwargs["node_count"].value
+    value = classify(call, node)
+    if value.kind is Kind.SCALAR and value.nonempty and _rereadable(call, node):
+        return None, call.value_code("node_count")
     if value.kind is not Kind.LITERAL or type(value.value) is not int:
         raise Unprovable(f"node_count={call.value_code('node_count')} is not a literal integer: whether it is above 1 "
                          "decides where the estimator stores the source directory at submit time; "
@@ -237,6 +265,15 @@ def _count_code(call: EstimatorCall, node: cst.BaseExpression, label: str) -> st
     if _is_simple_reference(node):
         return call.code(node)
     raise Unprovable(f"{label}={call.code(node)} is computed in the call; bind it to a name first")
+
+
+def _rereadable(call: EstimatorCall, node: cst.BaseExpression) -> bool:
+    """A name, an attribute of one, or `int(...)` of those: evaluated again, the same value."""
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "int" \
+            and call.module.qualified_names(node.func) == {"builtins.int"} and len(node.args) == 1 \
+            and not node.args[0].star and node.args[0].keyword is None:
+        node = node.args[0].value
+    return _is_simple_reference(node)
 
 
 def _is_simple_reference(node: cst.BaseExpression) -> bool:

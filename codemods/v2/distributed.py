@@ -32,7 +32,7 @@ _TENSORFLOW = frozenset({"azureml.core.runconfig.TensorflowConfiguration", "azur
 
 def _plan(call: EstimatorCall) -> CallPlan:
     arguments = []
-    nodes = _int(call, "node_count", 1)
+    nodes = _run_time_nodes(call) or _int(call, "node_count", 1)
     if nodes != 1:
         arguments.append(NewArg("instance_count", from_kwarg="node_count"))
     backend = _literal(call, "distributed_backend")
@@ -63,6 +63,9 @@ def _plan(call: EstimatorCall) -> CallPlan:
         raise Blocked("process_count_per_node without a distributed backend")
     else:
         distribution = None
+    if nodes == _RUN_TIME and distribution is None:
+        raise Blocked(f"node_count={call.value_code('node_count')} is not a literal integer, and above 1 the estimator "
+                      "rejects a call without distributed_backend or distributed_training; make it a literal")
     edits = ()
     if distribution is not None:
         imports.add(MPI if distribution.startswith("Mpi") else TENSORFLOW)
@@ -81,6 +84,18 @@ def _literal(call: EstimatorCall, name: str):
     if value.kind is not Kind.LITERAL:
         raise Blocked(f"{name}={call.value_code(name)}: estimig cannot prove its value; make it a literal")
     return value.value
+
+
+_RUN_TIME = "run time"
+
+
+def _run_time_nodes(call: EstimatorCall) -> str | None:
+    """`_RUN_TIME` for a node count only known at run time (`int(args.nodes)`): instance_count
+    takes the same expression, evaluated where the estimator evaluated it."""
+    if not call.has("node_count"):
+        return None
+    value = classify(call, call.kwargs["node_count"].value)
+    return _RUN_TIME if value.kind is Kind.SCALAR and value.nonempty else None
 
 
 def _int(call: EstimatorCall, name: str, default):

@@ -21,7 +21,8 @@ def kwargs(draw, kind):
         return {}
     form = draw(st.sampled_from(forms))
     found: dict[str, str] = {}
-    nodes = draw(st.sampled_from([None, "1", "2", "4"]))
+    # cli.nodes (2) and int(cli.node_text) (1) are only known at run time.
+    nodes = draw(st.sampled_from([None, "1", "2", "4", "cli.nodes", "int(cli.node_text)"]))
     if form == "none":
         # Without a backend the estimator only accepts single-node, single-process counts.
         if draw(st.booleans()):

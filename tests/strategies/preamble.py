@@ -30,6 +30,8 @@ import argparse
 options_parser = argparse.ArgumentParser()
 options_parser.add_argument("--tag", default="")
 options_parser.add_argument("--name", type=str, default="run")
+options_parser.add_argument("--nodes", type=int, default=2)
+options_parser.add_argument("--node-text", default="1")
 cli = options_parser.parse_args([])
 """
 
