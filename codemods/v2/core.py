@@ -284,8 +284,9 @@ def _run_uses(call: EstimatorCall, submit: cst.Call, client: str, notes: list) -
             # The v2 Job's link to the run in the studio.
             edits.append((method, cst.parse_expression(f"{read.value}.studio_url")))
             continue
-        if _printed(facts, read):
-            # print(run): the v2 Job prints its own description (name, status, studio link).
+        if _printed(facts, read) or isinstance(attribute, cst.Expr):
+            # print(run), or `run` alone (a notebook cell shows it): the v2 Job prints and shows its own
+            # description (name, status, studio link).
             continue
         shown_widget = _run_details(facts, read)
         if shown_widget is not None:
@@ -295,8 +296,11 @@ def _run_uses(call: EstimatorCall, submit: cst.Call, client: str, notes: list) -
                          "notebook widget, and the link is the widget's own fallback")
             continue
         shown = facts.code_for(attribute) if isinstance(attribute, cst.Attribute) else read.value
-        raise Blocked(f"the submitted run is used as {shown}, which has no v2 form yet (only "
-                      "run.wait_for_completion(), run.get_portal_url(), print(run) and RunDetails(run).show() do)")
+        use = "returned, and what is done with it there may need a v1 Run, which the v2 job is not" \
+            if isinstance(attribute, cst.Return) \
+            else f"used as {shown}, which has no v2 form yet"
+        raise Blocked(f"the submitted run is {use} (only run.wait_for_completion(), run.get_portal_url(), print(run), "
+                      "a notebook's display of run and RunDetails(run).show() have one)")
     return edits
 
 
