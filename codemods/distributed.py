@@ -42,7 +42,7 @@ from estimig.assumptions import EXPERIMENT_SUBMIT, HANDOFF, hint
 from estimig.facts import ESTIMATOR_CLASSES, EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
 from estimig.result import Severity
-from estimig.values import Kind, classify, folded_attributes, literal
+from estimig.values import Kind, classify, folded_attributes, literal, rereadable
 
 NAME = "distributed"
 SUMMARY = ("node_count, process_count_per_node, distributed_backend, distributed_training, worker_count, "
@@ -240,7 +240,7 @@ def _node_count(call: EstimatorCall) -> tuple[int | None, str]:
         return 1, "1"
     node = call.kwargs["node_count"].value
     value = classify(call, node)
-    if value.kind is Kind.SCALAR and value.nonempty and _rereadable(call, node):
+    if value.kind is Kind.SCALAR and value.nonempty and rereadable(call, node):
         return None, call.value_code("node_count")
     if value.kind is not Kind.LITERAL or type(value.value) is not int:
         raise Unprovable(f"node_count={call.value_code('node_count')} is not a literal integer: whether it is above 1 "
@@ -265,15 +265,6 @@ def _count_code(call: EstimatorCall, node: cst.BaseExpression, label: str) -> st
     if _is_simple_reference(node):
         return call.code(node)
     raise Unprovable(f"{label}={call.code(node)} is computed in the call; bind it to a name first")
-
-
-def _rereadable(call: EstimatorCall, node: cst.BaseExpression) -> bool:
-    """A name, an attribute of one, or `int(...)` of those: evaluated again, the same value."""
-    if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "int" \
-            and call.module.qualified_names(node.func) == {"builtins.int"} and len(node.args) == 1 \
-            and not node.args[0].star and node.args[0].keyword is None:
-        node = node.args[0].value
-    return _is_simple_reference(node)
 
 
 def _is_simple_reference(node: cst.BaseExpression) -> bool:

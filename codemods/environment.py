@@ -29,7 +29,7 @@ from estimig.facts import FRAMEWORK_KINDS, EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
 from estimig.result import Severity
 from estimig.assumptions import AMLCOMPUTE, NONEMPTY_IMAGE, PACKAGE_LIST, PYTHON_ENTRY, hint
-from estimig.values import Kind, Value, classify, folded_elements, why
+from estimig.values import Kind, Value, classify, folded_elements, rereadable, str_path, why
 
 NAME = "environment"
 SUMMARY = ("pip/conda packages, requirement files, Docker images, GPU, framework versions -> one Environment; "
@@ -212,7 +212,7 @@ class _Planner:
 
         if conda_file:
             self.imports.add(CONDA)
-            body.append(f"{self.deps} = CondaDependencies({_str(conda_file)})")
+            body.append(f"{self.deps} = CondaDependencies({conda_file})")
         pip_at = (len(body), len(body) + len(pip_code))  # where the caller's packages are, for the full build
         body.extend(pip_code)
         body.extend(conda_items)
@@ -269,7 +269,12 @@ class _Planner:
         return self.env
 
     def _path_in_source_directory(self, name: str) -> str:
-        """The file's path as the estimator resolves it: os.path.normpath(os.path.join(source_directory, file))."""
+        """The code of the file's path as the estimator resolves it,
+        os.path.normpath(os.path.join(source_directory, file)): computed now when both are literals,
+        else written out to be computed where the estimator computed it."""
+        found = self._run_time_path(name)
+        if found is not None:
+            return found
         relative = self.literal(name, what="a string literal")
         if not isinstance(relative, str):
             raise Blocked(f"{name}={self.code(name)} is not a string")
@@ -282,7 +287,30 @@ class _Planner:
             source = source.value or "."
         if "\\" in source or "\\" in relative:
             raise Blocked(f"{name} uses Windows path separators; write the path with '/' and run estimig again")
-        return posixpath.normpath(posixpath.join(source, relative))
+        return _str(posixpath.normpath(posixpath.join(source, relative)))
+
+    def _run_time_path(self, name: str) -> str | None:
+        """`os.path.normpath(os.path.join(<source_directory>, <file>))` when either is only known at
+        run time (`os.path.join(os.path.dirname(os.path.realpath(__file__)), "conda.yml")`): a str
+        that reads the same when written again, in a file that imports os; None when both are
+        literals (or not str)."""
+        call = self.call
+        node = call.kwargs[name].value
+        source = call.kwargs["source_directory"].value if call.has("source_directory") else None
+        parts = [node] + ([source] if source is not None else [])
+        kinds = [classify(call, part) for part in parts]
+        if all(k.kind is Kind.LITERAL for k in kinds):
+            return None
+        if not all((k.kind is Kind.LITERAL and isinstance(k.value, str)) or (k.kind is Kind.SCALAR and str_path(
+                call, part) is not None) for k, part in zip(kinds, parts)) or not all(rereadable(call, p) for p in parts):
+            return None  # the literal rules below say why
+        if not _imports_os(call.module.module):
+            raise Blocked(f"{name} is only known at run time, and the file does not import os, which the path "
+                          "the estimator built from it needs (os.path.join); import os, then run estimig again")
+        if (str_path(call, node) or (False, False))[1]:
+            return f"os.path.normpath({call.code(node)})"  # joined to an absolute path, the folder is dropped
+        source_code = call.code(source) if source is not None else '"."'
+        return f"os.path.normpath(os.path.join({source_code}, {call.code(node)}))"
 
     def _visibly_other(self, node: cst.BaseExpression) -> bool:
         """Whether one of the values the target may hold is visibly no AmlCompute object (a name
@@ -397,7 +425,7 @@ class _Planner:
         self.imports.add(CONDA)
         requirements_var = call.fresh_name("requirements")
         handle = call.module.fresh_name("requirements_file")
-        statements = [(f"with open({_str(requirements)}) as {handle}:\n"
+        statements = [(f"with open({requirements}) as {handle}:\n"
                        f"    {requirements_var} = {handle}.read().splitlines()")]
         if items:
             statements.append(f"{requirements_var} += [p for p in [{items}] if p not in {requirements_var}]")
@@ -750,6 +778,13 @@ def _conda_file_name(module, folder: str, base: str, text: str) -> str:
         claimed[name] = text
         return name
     raise Blocked(f"no free name for the conda file next to this one ({base}-N.conda.yml)")
+
+
+def _imports_os(module: cst.Module) -> bool:
+    """Whether the file's top level has `import os`, the name the path written out calls."""
+    return any(isinstance(line, cst.Import) and any(
+        isinstance(alias.name, cst.Name) and alias.name.value == "os" and alias.asname is None for alias in line.names)
+        for statement in module.body if isinstance(statement, cst.SimpleStatementLine) for line in statement.body)
 
 
 def _str(text: str) -> str:

@@ -31,7 +31,7 @@ _HINT = re.compile(r"\s*[;:,(]?\s*(?:then )?run (?:estimig|with --assume)\b.*$",
 def inline(code: str, reason: str) -> str:
     """`# estimig: CODE sentence`: the reason itself when it is one short sentence, else the summary
     of the code (the full reason is in the report either way)."""
-    sentence = _sentence(reason)
+    sentence = _sentence(" ".join(reason.split()))  # code quoted over several lines stays on the comment's one
     if not sentence or len(sentence) > MAX_SENTENCE:
         sentence = rules.RULES[code].summary
     text = f"{PREFIX} {code} {sentence}"

@@ -602,6 +602,35 @@ def _classify_call(call: EstimatorCall, node: cst.Call, depth: int) -> Value:
     return Value(Kind.UNKNOWN, node)
 
 
+def rereadable(call: EstimatorCall, node: cst.BaseExpression, _depth: int = 0) -> bool:
+    """Whether the expression gives the same value when written again a few statements away (the
+    concerns move a value into a statement before the call): literals, names, attributes of names,
+    `__file__`, and int(), str() and os.path calls or f-strings and sums of those. Nothing in it can
+    change anything."""
+    if _depth > 8:
+        return False
+    if literal(node)[0] or isinstance(node, cst.Name):
+        return True
+    if isinstance(node, cst.Attribute):
+        return rereadable(call, node.value, _depth + 1)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+        return rereadable(call, node.left, _depth + 1) and rereadable(call, node.right, _depth + 1)
+    if isinstance(node, cst.FormattedString):
+        return all(rereadable(call, part.expression, _depth + 1) for part in node.parts
+                   if isinstance(part, cst.FormattedStringExpression))
+    if isinstance(node, cst.Call):
+        names = call.module.qualified_names(node.func)
+        return bool(names & (_PATH_CALLS | {"builtins.int", "builtins.str"})) and all(
+            not a.star and a.keyword is None and rereadable(call, a.value, _depth + 1) for a in node.args)
+    return False
+
+
+def str_path(call: EstimatorCall, node: cst.BaseExpression) -> tuple[bool, bool] | None:
+    """(never '', absolute) when the expression is provably a str path (`_path`: a str literal,
+    `__file__`, an os.path call of those, a name holding one), else None."""
+    return _path(call, node, 0)
+
+
 _ENVIRONMENT_GETS = frozenset({"os.environ.get", "os.getenv"})
 
 

@@ -243,3 +243,10 @@ def test_a_long_reason_becomes_the_code_s_summary_and_hints_go_to_the_report():
     assert comments.inline("EST103", longer) == \
         "# estimig: EST103 compute_target=target: estimig cannot tell what kind of compute target this is at all"
     assert comments.inline("EST103", "make it a literal, then run estimig again") == "# estimig: EST103 make it a literal"
+
+
+def test_a_reason_quoting_code_over_several_lines_makes_a_one_line_comment():
+    from estimig.comments import inline
+
+    text = inline("EST103", 'conda_dependencies_file=os.path.join(\n    here,\n    "conda.yml"\n): estimig cannot prove it')
+    assert "\n" not in text and 'os.path.join( here, "conda.yml" )' in text
