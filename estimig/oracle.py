@@ -495,6 +495,8 @@ def _run(code: str, filename: str, workdir: str, session: OfflineSession, action
     loaded = set(sys.modules)
     namespace = {"__name__": "runmodule" if action else "__main__",
                  "__file__": os.path.join(workdir, os.path.basename(filename))}
+    # `python file.py` with no options: argparse in the program reads this, not the caller's own.
+    argv, sys.argv = sys.argv, [namespace["__file__"]]
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(code, filename, "exec"), namespace)
@@ -503,6 +505,7 @@ def _run(code: str, filename: str, workdir: str, session: OfflineSession, action
     except Exception as exc:
         raise ExecutionFailed(f"{filename}: {type(exc).__name__}: {exc}") from exc
     finally:
+        sys.argv = argv
         os.chdir(previous)
         sys.path.remove(workdir)
         for name in set(sys.modules) - loaded:

@@ -122,3 +122,20 @@ def test_cached_image_outputs_name_the_private_registry_and_defaults_never_do():
     for scenario in PAIRS:
         assert "viennaprivate" not in scenario.after, f"{scenario.id}: the default output names a private registry"
     assert any("viennaprivate" in s.cached_image_after for s in CACHED_IMAGE)
+
+
+def test_the_oracle_runs_a_program_as_python_file_py_without_the_callers_options(tmp_path, monkeypatch):
+    """argparse in the program sees `python before.py` (no options), not the test runner's own argv."""
+    import sys
+
+    from estimig.oracle import execute
+
+    monkeypatch.setattr(sys, "argv", ["pytest", "-p", "no:cacheprovider"])
+    (tmp_path / "src").mkdir()
+    program = ("import argparse\nfrom azureml.core import Experiment, Workspace\n"
+               "from azureml.train.estimator import Estimator\n"
+               "args = argparse.ArgumentParser().parse_args()\nws = Workspace.from_config()\n"
+               "Experiment(ws, 'x').submit(Estimator(source_directory='src', entry_script='t.py', "
+               "compute_target='cpu'))\n")
+    assert len(execute(program, "before.py", str(tmp_path))) == 1
+    assert sys.argv == ["pytest", "-p", "no:cacheprovider"]
