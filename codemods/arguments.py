@@ -43,7 +43,9 @@ def plan(call: EstimatorCall, options) -> CallPlan:
             if not options.assumes(SCALARS) or _visibly_not_a_dict(call):
                 raise Unprovable(str(exc), None if _visibly_not_a_dict(call) else SCALARS) from None
             return _flattened_at_run_time(call, options)
-        rendered = [part for key, value in items for part in _render_pair(call, key, value, options, used)]
+        maybe_empty: list[str] = []  # values kept only where they are not '' (`_render_value`)
+        rendered = [part for key, value in items
+                    for part in _render_pair(call, key, value, options, used, maybe_empty)]
         kept = _without_sampled(call, rendered, options, used)
         edits = _hyperdrive_copies(call, rendered) if kept is _SPLIT else ()
     except Unprovable as exc:
@@ -59,7 +61,6 @@ def plan(call: EstimatorCall, options) -> CallPlan:
         findings = (finding(call.line, NAME, f"script_params {dropped} dropped: HyperDrive samples "
                             f"{'it' if ', ' not in dropped else 'them'}, and HyperDriveConfig(estimator=) sent the "
                             "child runs only the sampled value", Severity.INFO),)
-    maybe_empty = _kept_unless_empty(kept)
     if maybe_empty:
         findings = (*findings, finding(call.line, NAME, f"{', '.join(maybe_empty)} may be '' at run time, which the "
                                        "estimator left out of the arguments: the migrated arguments leave "
@@ -212,16 +213,6 @@ def _without_sampled(call: EstimatorCall, rendered: list[str], options, used: se
     return [rendered[i] for i in _sent_to_hyperdrive(rendered, names)]
 
 
-# A value that may be '' at run time, kept only where it is not (`_render_value`).
-_KEPT_UNLESS_EMPTY = '*[v for v in [{}] if v != ""]'
-
-
-def _kept_unless_empty(rendered: list[str]) -> list[str]:
-    """The values in `rendered` that go to the script only where they are not ''."""
-    head, tail = _KEPT_UNLESS_EMPTY.split("{}")
-    return [part[len(head):-len(tail)] for part in rendered if part.startswith(head) and part.endswith(tail)]
-
-
 # `_without_sampled`'s answer when HyperDrive and the estimator's other uses need different arguments.
 _SPLIT = object()
 
@@ -280,13 +271,14 @@ def _sent_code(name: str, rendered: list[str], sent: list[int]) -> str:
 
 
 def _render_pair(call: EstimatorCall, key: cst.BaseExpression, value: cst.BaseExpression, options,
-                 used: set[str]) -> list[str]:
+                 used: set[str], maybe_empty: list[str]) -> list[str]:
     key_value = classify(call, key)
     parts = [] if key_value.value in (None, "") else [call.code(key)]
-    return parts + _render_value(call, key, classify(call, value), options, used)
+    return parts + _render_value(call, key, classify(call, value), options, used, maybe_empty)
 
 
-def _render_value(call: EstimatorCall, key: cst.BaseExpression, value: Value, options, used: set[str]) -> list[str]:
+def _render_value(call: EstimatorCall, key: cst.BaseExpression, value: Value, options, used: set[str],
+                  maybe_empty: list[str]) -> list[str]:
     shown = f"script_params[{call.code(key)}]"
     value = as_dataset(value, options, used)
     if value.kind is Kind.LITERAL:
@@ -297,7 +289,8 @@ def _render_value(call: EstimatorCall, key: cst.BaseExpression, value: Value, op
         # A str, int, float or bool that may be '': the estimator dropped it then (and only then),
         # so the value is kept where it is not, evaluated once, where the estimator evaluated it.
         # (HyperDrive pairs the arguments by position, which a dropped value would shift.)
-        return [_KEPT_UNLESS_EMPTY.format(call.code(value.node))]
+        maybe_empty.append(call.code(value.node))
+        return [f'*[v for v in [{call.code(value.node)}] if v != ""]']
     if value.kind is Kind.UNKNOWN and value.shape is Kind.DATASET:
         raise Unprovable(f"{shown} = {call.code(value.node)}: estimig cannot prove it is a dataset consumption "
                          "(it cannot see what it is built on)", DATASET)
