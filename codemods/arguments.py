@@ -196,15 +196,15 @@ def _without_sampled(call: EstimatorCall, rendered: list[str], options, used: se
     if not isinstance(sampling, tuple):
         return rendered  # no HyperDrive, or the uses concern says why it cannot be proven
     names, exclusive = sampling
-    keys = [literal(cst.parse_expression(code)) for code in rendered[::2]]
-    odd = next((code for (ok, key), code in zip(keys, rendered[::2]) if ok and not isinstance(key, str)), None)
+    keys = [literal(cst.parse_expression(code)) for code in paired_keys(rendered)]
+    odd = next((code for (ok, key), code in zip(keys, paired_keys(rendered)) if ok and not isinstance(key, str)), None)
     if odd is not None:
         # `param.lstrip("-")` on every item in a key's place: the original failed at submit.
         raise Unprovable(f"HyperDriveConfig(estimator=) reads every other argument as a name, and {odd} is not a "
                          "string, so the original fails when it is submitted; fix the arguments first")
-    if not any(ok and isinstance(key, str) and key.lstrip("-") in names for ok, key in keys):
+    if not any(ok and _sampled(key, names) for ok, key in keys):
         return rendered  # nothing sampled twice: HyperDrive sends the arguments as they are
-    shown = ", ".join(repr(k) for ok, k in keys if ok and isinstance(k, str) and k.lstrip("-") in names)
+    shown = ", ".join(repr(k) for ok, k in keys if ok and _sampled(k, names))
     if not all(ok and isinstance(key, (str, int, float, bool)) for ok, key in keys):
         raise Unprovable(f"script_params {shown} also sampled by HyperDrive, which pairs the arguments up to drop "
                          "it, and an argument in a key's place is not a literal; migrate by hand")
@@ -231,8 +231,19 @@ def sent_positions(values: list, names: set[str]) -> list[int]:
         key = values[index]
         first = pairs.get(key, (index, None))[0]
         pairs[key] = (first, index + 1)
-    return [i for key, places in pairs.items() if not (isinstance(key, str) and key.lstrip("-") in names)
-            for i in places]
+    if not any(_sampled(key, names) for key in pairs):
+        return list(range(len(values)))  # nothing paired is sampled: the arguments are sent as they are
+    return [i for key, places in pairs.items() if not _sampled(key, names) for i in places]
+
+
+def paired_keys(values: list) -> list:
+    """The items HyperDriveConfig(estimator=) reads as names: every other one, but an odd last item
+    has no value and is not paired (it is sent as it is unless a paired key is sampled)."""
+    return values[:len(values) // 2 * 2:2]
+
+
+def _sampled(key, names: set[str]) -> bool:
+    return isinstance(key, str) and key.lstrip("-") in names
 
 
 def _hyperdrive_copies(call: EstimatorCall, rendered: list[str]) -> list[tuple[cst.CSTNode, cst.CSTNode]]:

@@ -645,7 +645,7 @@ class ScopeFlow:
             # or `n = x[k]` hands on a part that n may change.
             if type(node) in _LITERALS:
                 return None
-            if any(type(n) is cst.Attribute and n.attr.value == "__dict__" for n in (node, parents.get(name))):
+            if _attributes_taken(name, parents):
                 return f"another name refers to the attributes of {name.value}"  # which it may rebind
             return f"{PART_TAKEN} {name.value}"
         if kind is cst.Arg:
@@ -661,6 +661,9 @@ class ScopeFlow:
                         and parent.keyword.value in _SCRIPT_RUN_CONFIG_READS:
                     # A migrated call (a second run): it keeps only the target's name and the paths.
                     return None
+                if node is not name and not _attributes_taken(name, parents):
+                    # `f(x.attr)`: f may change that part, but cannot rebind x's attributes
+                    return f"{PART_PASSED} {name.value} is passed to {_dotted(func) or 'a call'}(...), which may change it"
                 return f"{name.value} is passed to {_dotted(func) or 'a call'}(...), which may change it"
         if kind in _SAFE_PARENTS or kind is cst.Expr:
             return None
@@ -669,9 +672,18 @@ class ScopeFlow:
         return f"another name refers to the same object as {name.value}"
 
 
-# Why content is unknown when only a part was read into another name (`n = x.attr`): n may change
-# that part in place, but cannot rebind x's attributes (estimig.values reads argparse options so).
+def _attributes_taken(name: cst.Name, parents) -> bool:
+    """`x.__dict__`: the part read is x's attributes themselves."""
+    parent = parents.get(name)
+    return type(parent) is cst.Attribute and parent.attr.value == "__dict__"
+
+
+# Why content is unknown when only a part was read into another name (`n = x.attr`) or handed to a
+# call (`f(x.attr)`): that part may change in place, but x's attributes cannot be rebound through it
+# (estimig.values reads argparse options so).
 PART_TAKEN = "another name refers to a part of"
+PART_PASSED = "a part of"
+ONLY_A_PART = (PART_TAKEN, PART_PASSED)  # the reasons (prefixes) that leave x's attributes bound as they were
 _LITERALS = frozenset({cst.List, cst.Tuple, cst.Set, cst.Dict})
 # A literal's parts: what is read inside them stays inside the literal (`**d` and `*xs` copy).
 _LITERAL_PARTS = _LITERALS | {cst.Element, cst.DictElement, cst.StarredDictElement, cst.StarredElement}

@@ -18,7 +18,7 @@ import libcst as cst
 
 from estimig import sdk_types
 from estimig.facts import EstimatorCall
-from estimig.flow import NUMBER_LOOP, PART_TAKEN
+from estimig.flow import NUMBER_LOOP, ONLY_A_PART
 
 
 class Kind(enum.Enum):
@@ -192,7 +192,7 @@ def _parsed_namespace(call: EstimatorCall, name: cst.Name) -> cst.Call | None:
 
 
 def _options_unchanged(definition) -> bool:
-    return not definition.changes and (definition.unknown is None or definition.unknown.startswith(PART_TAKEN))
+    return not definition.changes and (definition.unknown is None or definition.unknown.startswith(ONLY_A_PART))
 
 
 _NOT_IT = object()

@@ -28,7 +28,7 @@ HYPERDRIVE = ('hd = HyperDriveConfig(estimator=est, hyperparameter_sampling={sam
 LR = 'RandomParameterSampling({"--lr": choice(0.1, 0.2)})'
 
 BLOCKED = [
-    pytest.param(', script_params={"--flag": "", "--lr": 0.01}', HYPERDRIVE.format(sampling=LR),
+    pytest.param(', script_params={"--sizes": [1, 2], "--lr": 0.01}', HYPERDRIVE.format(sampling=LR),
                  "is not a string, so the original fails", id="hyperdrive_pairs_a_number_as_a_name"),
     pytest.param(', script_params={"--epochs": 3}', HYPERDRIVE.format(sampling="make_sampling()"),
                  "cannot prove which hyperparameters are sampled", id="hyperdrive_sampling_unknown"),

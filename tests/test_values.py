@@ -183,6 +183,9 @@ def test_a_namespace_handed_to_main_keeps_its_options_types():
     ("    d = args.__dict__\n    d['n'] = ''\n", Kind.UNKNOWN),
     ("    other = args\n    other.n = ''\n", Kind.UNKNOWN),
     ("    tweak(args)\n", Kind.UNKNOWN),
+    ("    ws = Workspace(subscription_id=args.n)\n", Kind.SCALAR),  # a call given an option cannot rebind it
+    ("    tweak(vars(args))\n", Kind.UNKNOWN),
+    ("    tweak(args.__dict__)\n", Kind.UNKNOWN),
 ])
 def test_what_may_rebind_an_option_after_parsing(between, kind):
     code = PREAMBLE + (

@@ -97,7 +97,7 @@ def _swept(call: EstimatorCall, arguments: list[tuple[str, object]]) -> list[tup
     """The arguments a HyperDrive sweep of the estimator (`codemods/v2/uses.py`) sends: what
     HyperDriveConfig(estimator=) kept of the fixed ones (`sent_positions`), then each sampled
     parameter as `--name ${{inputs.name}}`, as HyperDrive appended `name value`."""
-    from estimig.codemods.arguments import sent_positions
+    from estimig.codemods.arguments import paired_keys, sent_positions
     from estimig.codemods.v2 import Blocked
     from estimig.codemods.v2.uses import sweep_of
 
@@ -112,7 +112,7 @@ def _swept(call: EstimatorCall, arguments: list[tuple[str, object]]) -> list[tup
                          "arguments up by position, which a dropped value shifts; make it a literal or prove it "
                          "non-empty, then run estimig again")
     names = {p.flag.lstrip("-") for p in found.parameters}
-    keys = [value for _, value in arguments[::2]]
+    keys = paired_keys([value for _, value in arguments])
     if any(value is not _UNSEEN and not isinstance(value, str) for value in keys):
         raise Unprovable("HyperDriveConfig(estimator=) reads every other argument as a name, and one is not a "
                          "string, so the original fails when it is submitted; fix the arguments first")
