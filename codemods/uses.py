@@ -11,6 +11,7 @@ estimig cannot follow (the estimator passed to a function, stored in a list) cou
 
 from __future__ import annotations
 
+from collections.abc import Callable
 
 import libcst as cst
 
