@@ -90,10 +90,12 @@ class EstimatorCall:
         in `changes`), or why there is none."""
         return self.module.definition(expr, at=self.node, content=content)
 
-    def values(self, expr: cst.BaseExpression) -> "list[cst.BaseExpression] | str":
+    def values(self, expr: cst.BaseExpression, where_bound: bool = False) -> "list[cst.BaseExpression] | str":
         """Every value a name may be bound to at this call (for questions of type, which later
-        changes cannot affect), or why they cannot all be seen."""
-        return self.module.values(expr)
+        changes cannot affect), or why they cannot all be seen. `where_bound`: on the paths where
+        it is bound, for a migration that reads the name where the original did (on a path where it
+        is not, both raise NameError there)."""
+        return self.module.values(expr, where_bound)
 
     def elsewhere(self, facts: "ModuleFacts") -> "EstimatorCall":
         """This call seen from a helper module's facts: values defined there are classified there
@@ -257,13 +259,15 @@ class ModuleFacts:
                 return f"{moved} is rebound or changed between where {shown} is built and this call"
         return found
 
-    def values(self, expr: cst.BaseExpression) -> list[cst.BaseExpression] | str:
+    def values(self, expr: cst.BaseExpression, where_bound: bool = False) -> list[cst.BaseExpression] | str:
         if not isinstance(expr, cst.Name):
             return [expr]
         defs = self.reaching(expr)
         if defs is None:
             found = self._free_definition(expr, for_type=True)
             return [found.value] if isinstance(found, Definition) else found
+        if where_bound:
+            defs = [d for d in defs if d.node is not None]
         if not defs or any(d.node is None for d in defs):
             return f"{expr.value} is not bound on every path to this call"
         found: list[cst.BaseExpression] = []

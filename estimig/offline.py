@@ -227,8 +227,12 @@ def offline_sdk(on_submit: Callable[[Submission], Any] | None = None):
 
     def workspace_compute_targets(self):
         class _Targets(dict):
+            # Every named cluster exists (`ws.compute_targets[name]` finds it), so `name in` says so too.
             def __missing__(inner, name):
                 return make_compute(self, name)
+
+            def __contains__(inner, name):
+                return isinstance(name, str)
         return _Targets()
 
     def compute_create(workspace, name, provisioning_configuration):

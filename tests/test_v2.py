@@ -312,3 +312,23 @@ def test_a_generated_input_on_no_command_line_pairs_only_with_the_same_data(v2_p
     before = [_essence(["python", "train.py"], {"<dataset_input_0>": mount})]
     after = [_essence(["python", "train.py"], {"mnist": dict(mount, path=v2_path)})]
     assert (compare_jobs(before, after) == []) is equal
+
+
+@pytest.mark.parametrize("branch,expected", [
+    # Bound to a cluster on one path only: its name is read where the estimator read the object, so
+    # the path where it is unbound still raises NameError (a literal name would run a job instead).
+    ("if name in ws.compute_targets:\n    cluster = ws.compute_targets[name]\n", "compute=cluster.name"),
+    ("if name in ws.compute_targets:\n    cluster = ws.compute_targets[name]\nelse:\n    cluster = 'local'\n", None),
+])
+def test_compute_bound_on_some_paths_is_read_where_the_estimator_read_it(branch, expected):
+    from estimig.engine import migrate_source
+
+    source = ("from azureml.core import Experiment, Workspace\nfrom azureml.train.estimator import Estimator\n"
+              "ws = Workspace.from_config()\nname = 'gpu'\n" + branch +
+              "est = Estimator(source_directory='src', entry_script='train.py', compute_target=cluster)\n"
+              "Experiment(ws, 'x').submit(est)\n")
+    result = migrate_source(source, options=V2)
+    if expected is None:
+        assert result.migrated == 0 and "compute_target=cluster" in result.code
+    else:
+        assert result.migrated == 1 and expected in result.code and '"gpu"' not in result.code.split("command(")[1]
