@@ -196,8 +196,9 @@ def _without_sampled(call: EstimatorCall, rendered: list[str], options, used: se
     if not isinstance(sampling, tuple):
         return rendered  # no HyperDrive, or the uses concern says why it cannot be proven
     names, exclusive = sampling
-    keys = [literal(cst.parse_expression(code)) for code in paired_keys(rendered)]
-    odd = next((code for (ok, key), code in zip(keys, paired_keys(rendered)) if ok and not isinstance(key, str)), None)
+    key_codes = paired_keys(rendered)
+    keys = [literal(cst.parse_expression(code)) for code in key_codes]
+    odd = next((code for (ok, key), code in zip(keys, key_codes) if ok and not isinstance(key, str)), None)
     if odd is not None:
         # `param.lstrip("-")` on every item in a key's place: the original failed at submit.
         raise Unprovable(f"HyperDriveConfig(estimator=) reads every other argument as a name, and {odd} is not a "

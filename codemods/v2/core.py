@@ -104,11 +104,12 @@ def _compute(call: EstimatorCall) -> str:
         # an estimator sends a ComputeTarget as its name (RunConfiguration.target).
         code = call.code(node)
         return f"{code}.name" if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)) else f"({code}).name"
-    bound = call.values(node, where_bound=True) if isinstance(node, cst.Name) else "not a name"
-    if not isinstance(bound, str) and all(classify(call, found).kind is Kind.COMPUTE for found in bound):
+    if isinstance(node, cst.Name):
         # Bound to a cluster on some paths only (`if name in ws.compute_targets: target = ...`): its
         # name read where the estimator read the object, so the other paths still raise NameError.
-        return f"{node.value}.name"
+        bound = call.values(node, where_bound=True)
+        if not isinstance(bound, str) and all(classify(call, found).kind is Kind.COMPUTE for found in bound):
+            return f"{node.value}.name"
     raise Blocked(f"compute_target={call.code(node)}: v2 names the compute, and estimig cannot prove this one's name "
                   "(bind it to ComputeTarget(workspace=ws, name=\"...\") or pass the name)")
 
