@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,6 +120,10 @@ def classify(call: EstimatorCall, node: cst.BaseExpression, _depth: int = 0) -> 
         folded = _folded_string(call, node, _depth)
         if folded is not None:
             return Value(Kind.LITERAL, node, value=folded)
+    if isinstance(node, (cst.BinaryOperation, cst.UnaryOperation)):
+        number = _folded_number(call, node, _depth)
+        if number is not None:
+            return Value(Kind.LITERAL, node, value=number)
     if isinstance(node, (cst.FormattedString, cst.ConcatenatedString)):
         return Value(Kind.SCALAR, node, nonempty=_has_text(node))
     if isinstance(node, cst.BinaryOperation) or isinstance(node, cst.UnaryOperation):
@@ -544,6 +549,37 @@ def _nonempty_concat(call: EstimatorCall, node: cst.BaseExpression, depth: int) 
         return any(_nonempty_operand(call, side, depth) for side in (node.left, node.right)) \
             or _nonempty_concat(call, node.left, depth) or _nonempty_concat(call, node.right, depth)
     return False
+
+
+# Arithmetic Python does the same way at migration time and at run time (`60 * 60 * 3`,
+# `HOURS * 60`); `**` only with small exponents, so a fold never builds a huge number.
+_ARITHMETIC = {cst.Add: operator.add, cst.Subtract: operator.sub, cst.Multiply: operator.mul,
+               cst.Divide: operator.truediv, cst.FloorDivide: operator.floordiv, cst.Modulo: operator.mod,
+               cst.Power: operator.pow}
+_SIGNS = {cst.Minus: operator.neg, cst.Plus: operator.pos}
+
+
+def _folded_number(call: EstimatorCall, node: cst.BaseExpression, depth: int) -> int | float | None:
+    """The int or float an arithmetic expression of number constants evaluates to, or None (not
+    arithmetic of numbers, or it raises: `1 / 0` is left to run time)."""
+    if isinstance(node, cst.UnaryOperation):
+        sign = _SIGNS.get(type(node.operator))
+        inner = _folded_number(call, node.expression, depth) if sign is not None else None
+        return sign(inner) if inner is not None else None
+    if isinstance(node, cst.BinaryOperation):
+        operation = _ARITHMETIC.get(type(node.operator))
+        if operation is None:
+            return None
+        left, right = _folded_number(call, node.left, depth), _folded_number(call, node.right, depth)
+        if left is None or right is None or (operation is operator.pow and not abs(right) <= 64):
+            return None
+        try:
+            result = operation(left, right)
+        except (ArithmeticError, ValueError):
+            return None
+        return result if type(result) in (int, float) else None  # (-8) ** 0.5 is complex
+    value = classify(call, node, depth + 1)
+    return value.value if value.kind is Kind.LITERAL and type(value.value) in (int, float) else None
 
 
 def _numeric(call: EstimatorCall, node: cst.BaseExpression, depth: int) -> bool:

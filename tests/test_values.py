@@ -196,3 +196,29 @@ def test_what_may_rebind_an_option_after_parsing(between, kind):
         "args = p.parse_args()\nmain(args)\n")
     call = collect(cst.parse_module(code)).calls[0]
     assert classify(call, call.kwargs["script_params"].value.elements[0].value).kind is kind
+
+
+# Arithmetic of number constants is folded: Python computes it the same way at migration time.
+FOLDED = [
+    ("60 * 60 * 3", 10800),
+    ("HOURS * 60", 360),
+    ("-(2 ** 10) + 1", -1023),
+    ("7 // 2 + 7 % 2", 4),
+    ("1 / 4", 0.25),
+    ("1 / 0", None),  # raises at run time: not folded
+    ("2 ** 1000", None),  # big exponents are not folded
+    ("(-8) ** 0.5", None),  # complex
+    ("HOURS * n", None),
+    ("'a' * 3", None),  # str arithmetic: only + (as text) is folded
+    ("True + 1", None),  # a bool is not a number here
+]
+
+
+@pytest.mark.parametrize("code,value", FOLDED, ids=[c for c, _ in FOLDED])
+def test_arithmetic_of_constants_is_folded(code, value):
+    module = cst.parse_module(PREAMBLE + f"HOURS = 6\nest = Estimator('src', script_params={{'--v': {code}}})\n")
+    call = collect(module).calls[0]
+    found = classify(call, call.kwargs["script_params"].value.elements[0].value)
+    assert (found.value if found.kind is Kind.LITERAL else None) == value
+    if value is None:
+        assert found.kind is not Kind.LITERAL

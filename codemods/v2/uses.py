@@ -38,7 +38,7 @@ from estimig.codemods.uses import (HYPERDRIVE_CONFIGS, SAMPLINGS, _argument, _ca
 from estimig.codemods.v2 import CREDENTIAL, INPUT, ML_CLIENT, Blocked, taken
 from estimig.facts import EstimatorCall, Use
 from estimig.plan import CallPlan
-from estimig.values import literal
+from estimig.values import Kind, classify, literal
 
 NAME = "uses"
 SUMMARY = "HyperDriveConfig(estimator=est) submitted -> the command job called with its search space, .sweep(...)"
@@ -151,8 +151,13 @@ def _plan(call: EstimatorCall, found: Sweep) -> CallPlan:
     reads = facts.accesses(found.target)
     submits = [read for read in reads if _submitted(facts, read)]
     if len(reads) != 1 or len(submits) != 1:
-        raise Blocked(f"the HyperDrive config {found.target.value} is not used once, by one Experiment.submit "
-                      f"({len(reads)} uses), which --target v2 migrates")
+        others = [read for read in reads if not _submitted(facts, read)]
+        used = f"submitted {len(submits)} times" if not others else \
+            f"{'submitted and also ' if submits else ''}used as {_use_shown(facts, others[0])}"
+        if not reads:
+            used = "never used"
+        raise Blocked(f"the HyperDrive config {found.target.value} is {used}; --target v2 migrates a config "
+                      "submitted once by Experiment.submit and used for nothing else")
     compute = _compute(call)
     keywords = [*found.settings[:1], ("compute", compute), *found.settings[1:]]
     if call.has("max_run_duration_seconds") and literal(call.kwargs["max_run_duration_seconds"].value) != (True, None):
@@ -177,11 +182,22 @@ def _plan(call: EstimatorCall, found: Sweep) -> CallPlan:
 def _trial_timeout(call: EstimatorCall) -> str:
     """The estimator's max_run_duration_seconds, each trial's limit: v2 keeps a sweep's timeouts in
     whole minutes (it rounds a part of one up), so only a literal number of minutes is the same."""
-    ok, value = literal(call.kwargs["max_run_duration_seconds"].value)
+    found = classify(call, call.kwargs["max_run_duration_seconds"].value)
+    ok, value = found.kind is Kind.LITERAL, found.value
     if not ok or isinstance(value, bool) or not isinstance(value, int) or value < 60 or value % 60:
         raise Blocked(f"max_run_duration_seconds={call.value_code('max_run_duration_seconds')} is not a literal "
                       "number of whole minutes, and v2 rounds a sweep trial's timeout up to one")
     return str(value)
+
+
+def _use_shown(facts, read: cst.Name) -> str:
+    """`HyperDriveStep(hyperdrive_config=hdc, ...)`: the call a read is an argument of, shortened."""
+    arg = facts.parent(read)
+    inner = facts.parent(arg) if isinstance(arg, cst.Arg) else None
+    if isinstance(inner, cst.Call):
+        given = f"{arg.keyword.value}={read.value}" if arg.keyword is not None else read.value
+        return f"{facts.code_for(inner.func)}({given}{', ...' if len(inner.args) > 1 else ''})"
+    return f"'{read.value}'"
 
 
 def _submitted(facts, read: cst.Name) -> bool:
@@ -216,11 +232,13 @@ def _hyperdrive_name(call: EstimatorCall, node: cst.CSTNode) -> str | None:
     return None
 
 
-def _value(node: cst.BaseExpression, shown: str):
-    ok, value = literal(node)
-    if not ok:
+def _value(call: EstimatorCall, node: cst.BaseExpression, shown: str):
+    """The literal the node proves (`60 * 6` and names bound once to literals too): the v2 sweep is
+    written at migration time."""
+    found = classify(call, node)
+    if found.kind is not Kind.LITERAL:
         raise Blocked(f"{shown} is not a literal, and the v2 search space is written at migration time")
-    return value
+    return found.value
 
 
 def _space(call: EstimatorCall, config: cst.Call) -> tuple[tuple[Sampled, ...], str]:
@@ -257,7 +275,7 @@ def _sampled(call: EstimatorCall, flag: str, name: str, node: cst.BaseExpression
     shown = f"the sampled {flag}"
     kind = _hyperdrive_name(call, node.func) if isinstance(node, cst.Call) else None
     if kind == "choice":
-        values = [_value(arg.value, shown) for arg in node.args if not arg.star and arg.keyword is None]
+        values = [_value(call, arg.value, shown) for arg in node.args if not arg.star and arg.keyword is None]
         if len(values) != len(node.args):
             raise Blocked(f"{shown}: choice(...) takes arguments estimig cannot read")
         if len(values) == 1 and isinstance(values[0], (list, tuple)):
@@ -271,7 +289,7 @@ def _sampled(call: EstimatorCall, flag: str, name: str, node: cst.BaseExpression
         key = arg.keyword.value if arg.keyword is not None else params[index] if index < len(params) else None
         if arg.star or key not in params:
             raise Blocked(f"{shown}: {kind}(...) takes arguments estimig cannot read")
-        value = _value(arg.value, shown)
+        value = _value(call, arg.value, shown)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise Blocked(f"{shown}: {kind}(...) takes a value that is not a number")
         values[key] = value
@@ -298,7 +316,7 @@ def _choice_type(values: list, shown: str) -> str:
 
 def _string(call: EstimatorCall, config: cst.Call, name: str) -> str:
     node = _argument(config, _params(call, config), name)
-    value = _value(node, f"HyperDriveConfig's {name}") if node is not None else None
+    value = _value(call, node, f"HyperDriveConfig's {name}") if node is not None else None
     if not isinstance(value, str) or not value:
         raise Blocked(f"HyperDriveConfig's {name} is not a string literal")
     return json.dumps(value)
@@ -320,7 +338,7 @@ def _count(call: EstimatorCall, config: cst.Call, name: str, default: str | None
         return _count(call, config, default)
     if node is None:
         raise Blocked(f"HyperDriveConfig sets no {name}")
-    value = _value(node, f"HyperDriveConfig's {name}")
+    value = _value(call, node, f"HyperDriveConfig's {name}")
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise Blocked(f"HyperDriveConfig's {name} is not a positive int literal")
     return str(value)
@@ -330,7 +348,7 @@ def _minutes(call: EstimatorCall, config: cst.Call) -> int:
     node = _argument(config, _params(call, config), "max_duration_minutes")
     if node is None:
         return _V1_DEFAULT_DURATION_MINUTES
-    value = _value(node, "HyperDriveConfig's max_duration_minutes")
+    value = _value(call, node, "HyperDriveConfig's max_duration_minutes")
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise Blocked("HyperDriveConfig's max_duration_minutes is not a positive int literal")
     return value
@@ -358,7 +376,7 @@ def _policy(call: EstimatorCall, config: cst.Call) -> str | None:
         key = arg.keyword.value if arg.keyword is not None else order[index] if index < len(order) else None
         if arg.star or key not in order:
             raise Blocked(f"{kind}(...) takes arguments estimig cannot read")
-        value = _value(arg.value, f"{kind}'s {key}")
+        value = _value(call, arg.value, f"{kind}'s {key}")
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
