@@ -37,6 +37,18 @@ from estimig.offline import OfflineSession, Submission, offline_sdk
 
 
 _ASSUMED: contextvars.ContextVar[frozenset] = contextvars.ContextVar("assumed", default=frozenset())
+_COMMAND_LINE: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("command_line", default=())
+
+
+@contextlib.contextmanager
+def command_line(options: tuple[str, ...] | list[str]):
+    """Programs run inside this as `python file.py OPTIONS`: argparse in them reads these (a
+    submit script whose options have no default, or are required, runs the way its users run it)."""
+    token = _COMMAND_LINE.set(tuple(options))
+    try:
+        yield
+    finally:
+        _COMMAND_LINE.reset(token)
 
 
 @dataclass(frozen=True)
@@ -495,8 +507,9 @@ def _run(code: str, filename: str, workdir: str, session: OfflineSession, action
     loaded = set(sys.modules)
     namespace = {"__name__": "runmodule" if action else "__main__",
                  "__file__": os.path.join(workdir, os.path.basename(filename))}
-    # `python file.py` with no options: argparse in the program reads this, not the caller's own.
-    argv, sys.argv = sys.argv, [namespace["__file__"]]
+    # `python file.py` with no options (or those of `command_line`): argparse in the program reads
+    # this, not the caller's own.
+    argv, sys.argv = sys.argv, [namespace["__file__"], *_COMMAND_LINE.get()]
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(code, filename, "exec"), namespace)

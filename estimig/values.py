@@ -151,9 +151,9 @@ def classify(call: EstimatorCall, node: cst.BaseExpression, _depth: int = 0) -> 
 
 def command_line_option(call: EstimatorCall, node: cst.Attribute) -> type | None:
     """The type of `args.x` when `args = parser.parse_args()` (unchanged since) and the file's parser
-    declares x with `type=int|float|str` (or no type: str) and a default of that type or
-    `required=True`, or as a store_true/store_false flag (bool): argparse then never gives None.
-    None otherwise."""
+    declares x with `type=int|float|str` (or no type: str) and a number or str default (or
+    `required=True`, or no default under `argument_default=argparse.SUPPRESS`), or as a
+    store_true/store_false flag (bool): argparse then never gives None. None otherwise."""
     parse = _parsed_namespace(call, node.value)
     if parse is None:
         return None
@@ -162,12 +162,13 @@ def command_line_option(call: EstimatorCall, node: cst.Attribute) -> type | None
             or "argparse.ArgumentParser" not in call.module.qualified_names(parser.value.func) \
             or any(a.keyword is not None and a.keyword.value == "parents" for a in parser.value.args):
         return None  # a parent parser's options are declared elsewhere
+    absent = _absent_option(call, parser.value)
     found = []
     for read in parser.root.reads:  # only add_argument and parse_args: nothing else can declare options
         method = call.module.parent(read)
         if not (isinstance(method, cst.Attribute) and method.attr.value in ("add_argument", "parse_args")):
             return None
-        declared = _declared(call, read, node.attr.value)
+        declared = _declared(call, read, node.attr.value, absent)
         if declared is not _NOT_IT:
             found.append(declared)
     return found[0] if len(found) == 1 else None
@@ -201,11 +202,25 @@ def _options_unchanged(definition) -> bool:
 
 
 _NOT_IT = object()
+_RAISES, _NONE, _OTHER = "raises", "none", "other"
 
 
-def _declared(call: EstimatorCall, read: cst.CSTNode, dest: str):
-    """What `parser.add_argument(...)` at this read declares for `dest`: its type, None when it
-    declares dest without a provable type, _NOT_IT when it declares something else."""
+def _absent_option(call: EstimatorCall, parser: cst.Call) -> str:
+    """What `args.x` is for an option given no default and not on the command line: None (argparse's
+    default), or, under `ArgumentParser(argument_default=argparse.SUPPRESS)`, no attribute at all, so
+    reading it raises AttributeError where the original read it, and so does the migrated program,
+    which reads it there or after; any other argument_default is a value estimig does not follow."""
+    given = next((a.value for a in parser.args if a.keyword is not None and a.keyword.value == "argument_default"),
+                 None)
+    if given is None or literal(given) == (True, None):
+        return _NONE
+    return _RAISES if call.module.qualified_names(given) == {"argparse.SUPPRESS"} else _OTHER
+
+
+def _declared(call: EstimatorCall, read: cst.CSTNode, dest: str, absent: str = _NONE):
+    """What `parser.add_argument(...)` at this read declares for `dest`: the type of its value
+    whenever the option can be read, None when it declares dest without a provable type, _NOT_IT
+    when it declares something else."""
     facts = call.module
     attribute = facts.parent(read)
     add = facts.parent(attribute)
@@ -219,6 +234,8 @@ def _declared(call: EstimatorCall, read: cst.CSTNode, dest: str):
     long = next((f for f in flags if f.startswith("--")), flags[0] if flags else "")
     if (named or long.lstrip("-").replace("-", "_")) != dest:
         return _NOT_IT
+    if absent == _OTHER and "default" not in keywords:
+        return None  # the parser's own argument_default, which estimig does not follow
     action = literal(keywords["action"])[1] if "action" in keywords else None
     if action in ("store_true", "store_false") and set(keywords) <= {"action", "help", "dest"}:
         return bool
@@ -231,15 +248,19 @@ def _declared(call: EstimatorCall, read: cst.CSTNode, dest: str):
             or (kind is not None and facts.qualified_names(kind) != {f"builtins.{kind.value}"}) \
             or any(k not in ("type", "default", "required", "help", "dest", "metavar", "choices") for k in keywords):
         return None
-    if "default" in keywords:
-        given = classify(call, keywords["default"])  # a constant the file binds (`default=DEFAULT_DIR`) too
-        ok, default = (True, given.value) if given.kind is Kind.LITERAL else (False, None)
-    else:
-        ok, default = True, None
     required = literal(keywords["required"])[1] if "required" in keywords else False
-    if required is True or (ok and type(default) is chosen):
+    if required is True:
         return chosen
-    return None
+    if "default" not in keywords:
+        return chosen if absent == _RAISES else None
+    given = classify(call, keywords["default"])  # a constant the file binds (`default=DEFAULT_DIR`) too
+    if given.kind is not Kind.LITERAL or type(given.value) not in (int, float, str):
+        return None
+    # argparse passes a str default through type= (`type=int, default="4"` is 4, or the parse
+    # fails) and keeps any other as it is: a number default of a number option is a number, and
+    # `type=str, default=9` is 9 or the text given (a scalar that may be '', as any str option).
+    return chosen
+
 
 
 def _classify_name(call: EstimatorCall, node: cst.Name, depth: int) -> Value:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import shlex
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,13 @@ class Scenario:
         """The named assumptions the scenario is migrated with: its `assume` file, one name a line."""
         listed = self.folder / "assume"
         return tuple(listed.read_text().split()) if listed.exists() else ()
+
+    @property
+    def command_line(self) -> tuple[str, ...]:
+        """The options the oracle runs both programs with (`python before.py OPTIONS`): its
+        `command_line` file, split as a shell would."""
+        given = self.folder / "command_line"
+        return tuple(shlex.split(given.read_text())) if given.exists() else ()
 
     def migrate(self, text: str, options=None, assume: tuple[str, ...] | None = None):
         """The engine's Result for `text` (a notebook: migrated as one program, its text as the code),

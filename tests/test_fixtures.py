@@ -69,8 +69,13 @@ def test_oracle_equal(scenario, tmp_path):
     """The pair is oracle-equal; the framework-image-cache normalization (the original re-run with the
     SDK's full build forced) only for a pair whose cached-image output differs, which is then proven
     without it (next test): every other default output equals the estimator's own payload."""
-    from estimig.oracle import compare, execute, reruns
+    from estimig.oracle import command_line, compare, execute, reruns
 
+    with command_line(scenario.command_line):
+        _assert_oracle_equal(scenario, tmp_path, compare, execute, reruns)
+
+
+def _assert_oracle_equal(scenario, tmp_path, compare, execute, reruns) -> None:
     workdir = copy_scenario(scenario, tmp_path)
     original = scenario.program(scenario.before)
     before = execute(original, "before.py", str(workdir), assume=scenario.assume)
@@ -139,3 +144,20 @@ def test_the_oracle_runs_a_program_as_python_file_py_without_the_callers_options
                "compute_target='cpu'))\n")
     assert len(execute(program, "before.py", str(tmp_path))) == 1
     assert sys.argv == ["pytest", "-p", "no:cacheprovider"]
+
+
+def test_the_oracle_runs_a_program_with_the_options_it_is_given(tmp_path):
+    """A fixture's `command_line` file: both programs run as `python before.py OPTIONS`."""
+    from estimig.oracle import command_line, execute
+
+    (tmp_path / "src").mkdir()
+    program = ("import argparse\nfrom azureml.core import Experiment, Workspace\n"
+               "from azureml.train.estimator import Estimator\np = argparse.ArgumentParser()\n"
+               "p.add_argument('--target', required=True)\nargs = p.parse_args()\nws = Workspace.from_config()\n"
+               "Experiment(ws, 'x').submit(Estimator(source_directory='src', entry_script='t.py', "
+               "compute_target=args.target))\n")
+    with command_line(["--target", "gpu-cluster"]):
+        [submitted] = execute(program, "before.py", str(tmp_path))
+    assert submitted["target"] == "gpu-cluster"
+    with pytest.raises(SystemExit):
+        execute(program, "before.py", str(tmp_path))  # without it, argparse exits as it would

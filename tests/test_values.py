@@ -222,3 +222,33 @@ def test_arithmetic_of_constants_is_folded(code, value):
     assert (found.value if found.kind is Kind.LITERAL else None) == value
     if value is None:
         assert found.kind is not Kind.LITERAL
+
+
+ARGPARSE_DEFAULTS = [
+    ('p = argparse.ArgumentParser()\np.add_argument("--n", type=str, default=9)', Kind.SCALAR, False),  # 9 or text
+    ('p = argparse.ArgumentParser()\np.add_argument("--n", type=int, default="4")', Kind.SCALAR, True),  # converted
+    ('p = argparse.ArgumentParser()\np.add_argument("--n", type=float, default=1)', Kind.SCALAR, True),
+    ('p = argparse.ArgumentParser()\np.add_argument("--n", type=int, default=True)', Kind.UNKNOWN, False),
+    # Under SUPPRESS an option not given has no attribute: reading it raises in both programs.
+    ('p = argparse.ArgumentParser(argument_default=argparse.SUPPRESS)\np.add_argument("--n", type=int)',
+     Kind.SCALAR, True),
+    ('p = argparse.ArgumentParser(argument_default=argparse.SUPPRESS)\np.add_argument("--n")', Kind.SCALAR, False),
+    ('p = argparse.ArgumentParser(argument_default=argparse.SUPPRESS)\np.add_argument("--n", action="store_true")',
+     Kind.SCALAR, True),
+    ('p = argparse.ArgumentParser(argument_default=None)\np.add_argument("--n", type=int)', Kind.UNKNOWN, False),
+    # Any other argument_default is the value of every option given none.
+    ('p = argparse.ArgumentParser(argument_default=[])\np.add_argument("--n", type=int)', Kind.UNKNOWN, False),
+    ('p = argparse.ArgumentParser(argument_default=0)\np.add_argument("--n", action="store_true")',
+     Kind.UNKNOWN, False),
+    ('p = argparse.ArgumentParser(argument_default=0)\np.add_argument("--n", type=int, default=3)', Kind.SCALAR, True),
+]
+
+
+@pytest.mark.parametrize("parser,kind,nonempty", ARGPARSE_DEFAULTS, ids=[p.split("\n")[1] + p.split("(")[1][:20]
+                                                                         for p, _, _ in ARGPARSE_DEFAULTS])
+def test_what_an_option_holds_whenever_it_can_be_read(parser, kind, nonempty):
+    module = cst.parse_module(PREAMBLE + "import argparse\n" + parser + "\nargs = p.parse_args()\n"
+                              "est = Estimator('src', script_params={'--v': args.n})\n")
+    call = collect(module).calls[0]
+    value = classify(call, call.kwargs["script_params"].value.elements[0].value)
+    assert (value.kind, value.nonempty if value.kind is Kind.SCALAR else False) == (kind, nonempty)
