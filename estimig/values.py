@@ -183,9 +183,13 @@ def _parsed_namespace(call: EstimatorCall, name: cst.Name) -> cst.Call | None:
     if isinstance(found, str):
         passed = call.module.values(name)
         defs = call.module.reaching(name) or ()
-        if isinstance(passed, str) or len(passed) != 1 or not isinstance(passed[0], cst.Name) \
+        if isinstance(passed, str) or len(passed) != 1 or not isinstance(passed[0], (cst.Name, cst.Call)) \
                 or not all(isinstance(d.node, cst.Param) and _options_unchanged(d) for d in defs):
             return None
+        if isinstance(passed[0], cst.Call):
+            parse = passed[0]  # `main(parser.parse_args())`: the Namespace is the parameter's alone
+            return parse if isinstance(parse.func, cst.Attribute) and parse.func.attr.value == "parse_args" \
+                and isinstance(parse.func.value, cst.Name) else None
         found = call.module.definition(passed[0], content=False)
         if isinstance(found, str):
             return None

@@ -252,3 +252,18 @@ def test_what_an_option_holds_whenever_it_can_be_read(parser, kind, nonempty):
     call = collect(module).calls[0]
     value = classify(call, call.kwargs["script_params"].value.elements[0].value)
     assert (value.kind, value.nonempty if value.kind is Kind.SCALAR else False) == (kind, nonempty)
+
+
+def test_a_namespace_parsed_in_the_call_to_main_keeps_its_options_types():
+    code = PREAMBLE + (
+        "import argparse\n"
+        "def main(args):\n"
+        "    est = Estimator('src', script_params={'--n': args.n})\n"
+        "p = argparse.ArgumentParser()\np.add_argument('--n', type=int, default=2)\n"
+        "main(p.parse_args())\n")
+    call = collect(cst.parse_module(code)).calls[0]
+    assert classify(call, call.kwargs["script_params"].value.elements[0].value).nonempty
+    for other in ("main(p.parse_args())\nmain(None)\n", "main(p.parse_known_args())\n", "main(parse_args())\n"):
+        changed = code.replace("main(p.parse_args())\n", other)
+        call = collect(cst.parse_module(changed)).calls[0]
+        assert classify(call, call.kwargs["script_params"].value.elements[0].value).kind is Kind.UNKNOWN, other
