@@ -20,6 +20,7 @@ import libcst as cst
 from estimig import sdk_types
 from estimig.facts import EstimatorCall
 from estimig.flow import NUMBER_LOOP, ONLY_A_PART
+from estimig.guards import TRUTHY, narrowing
 
 
 class Kind(enum.Enum):
@@ -145,15 +146,17 @@ def classify(call: EstimatorCall, node: cst.BaseExpression, _depth: int = 0) -> 
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
         declared = command_line_option(call, node)
         if declared is not None:
-            return Value(Kind.SCALAR, node, nonempty=declared in (int, float, bool))
+            return Value(Kind.SCALAR, node, nonempty=declared[1])
     return Value(Kind.UNKNOWN, node)
 
 
-def command_line_option(call: EstimatorCall, node: cst.Attribute) -> type | None:
-    """The type of `args.x` when `args = parser.parse_args()` (unchanged since) and the file's parser
-    declares x with `type=int|float|str` (or no type: str) and a number or str default (or
-    `required=True`, or no default under `argument_default=argparse.SUPPRESS`), or as a
-    store_true/store_false flag (bool): argparse then never gives None. None otherwise."""
+def command_line_option(call: EstimatorCall, node: cst.Attribute) -> tuple[type, bool] | None:
+    """(type, never '') of `args.x` when `args = parser.parse_args()` (unchanged since) and the
+    file's parser declares x with `type=int|float|str` (or no type: str) and a number or str default
+    (or `required=True`, or no default under `argument_default=argparse.SUPPRESS`), or as a
+    store_true/store_false flag (bool): argparse then never gives None. With no default (None), a
+    test the program made first proves it (estimig/guards.py: `if not args.x: sys.exit(...)`).
+    None otherwise."""
     parse = _parsed_namespace(call, node.value)
     if parse is None:
         return None
@@ -164,14 +167,31 @@ def command_line_option(call: EstimatorCall, node: cst.Attribute) -> type | None
         return None  # a parent parser's options are declared elsewhere
     absent = _absent_option(call, parser.value)
     found = []
-    for read in parser.root.reads:  # only add_argument and parse_args: nothing else can declare options
+    for read in parser.root.reads:  # add_argument, parse_args and the reporting methods declare nothing else
         method = call.module.parent(read)
-        if not (isinstance(method, cst.Attribute) and method.attr.value in ("add_argument", "parse_args")):
+        if not (isinstance(method, cst.Attribute) and method.attr.value in _PARSER_METHODS):
             return None
         declared = _declared(call, read, node.attr.value, absent)
         if declared is not _NOT_IT:
             found.append(declared)
-    return found[0] if len(found) == 1 else None
+    if len(found) != 1 or found[0] is None:
+        return None
+    chosen = found[0]
+    if isinstance(chosen, _MaybeNone):
+        tested = narrowing(call.module, node, call.node)
+        if tested is None:
+            return None
+        return chosen.type, tested == TRUTHY or chosen.type in (int, float)
+    return chosen, chosen in (int, float, bool)
+
+
+_PARSER_METHODS = frozenset({"add_argument", "parse_args", "error", "print_help", "print_usage", "exit"})
+
+
+@dataclass(frozen=True)
+class _MaybeNone:
+    """An option of this type that is None unless given (no default)."""
+    type: type
 
 
 def _parsed_namespace(call: EstimatorCall, name: cst.Name) -> cst.Call | None:
@@ -256,8 +276,10 @@ def _declared(call: EstimatorCall, read: cst.CSTNode, dest: str, absent: str = _
     if required is True:
         return chosen
     if "default" not in keywords:
-        return chosen if absent == _RAISES else None
+        return chosen if absent == _RAISES else _MaybeNone(chosen)
     given = classify(call, keywords["default"])  # a constant the file binds (`default=DEFAULT_DIR`) too
+    if given.kind is Kind.LITERAL and given.value is None:
+        return _MaybeNone(chosen)
     if given.kind is not Kind.LITERAL or type(given.value) not in (int, float, str):
         return None
     # argparse passes a str default through type= (`type=int, default="4"` is 4, or the parse

@@ -114,11 +114,13 @@ def test_cached_image_mode_is_the_old_output(scenario):
 
 @pytest.mark.parametrize("scenario", params(CACHED_IMAGE))
 def test_cached_image_output_is_oracle_equal_without_normalizing_the_image(scenario, tmp_path):
-    from estimig.oracle import compare, execute
+    from estimig.oracle import command_line, compare, execute
 
     workdir = copy_scenario(scenario, tmp_path)
-    before = execute(scenario.program(scenario.before), "before.py", str(workdir), assume=scenario.assume)
-    after = execute(scenario.program(scenario.cached_image_after), "after.py", str(workdir), assume=scenario.assume)
+    with command_line(scenario.command_line):
+        before = execute(scenario.program(scenario.before), "before.py", str(workdir), assume=scenario.assume)
+        after = execute(scenario.program(scenario.cached_image_after), "after.py", str(workdir),
+                        assume=scenario.assume)
     differences = compare(before, after)
     assert not differences, "\n".join(differences)
 

@@ -236,6 +236,7 @@ def _v1_pairs():
 def test_what_v1_migrates_v2_migrates_equal_or_leaves_with_a_reason(scenario, tmp_path):
     """The issue's held-out check, over every v1 fixture pair: each call the v1 target migrates is
     migrated by --target v2 and essence-equal to the original, or left with its `# estimig:` reason."""
+    from estimig.oracle import command_line
     from estimig.oracle_v2 import check
 
     result = migrate(scenario.before, scenario.suffix, str(scenario.before_path))
@@ -246,7 +247,8 @@ def test_what_v1_migrates_v2_migrates_equal_or_leaves_with_a_reason(scenario, tm
     if result.migrated and not result.left:
         workdir = tmp_path / scenario.name
         shutil.copytree(scenario.folder, workdir)
-        differences = check(scenario.program(scenario.before), scenario.program(result.code), str(workdir))
+        with command_line(scenario.command_line):
+            differences = check(scenario.program(scenario.before), scenario.program(result.code), str(workdir))
         assert not differences, "\n".join(differences)
 
 

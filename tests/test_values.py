@@ -267,3 +267,52 @@ def test_a_namespace_parsed_in_the_call_to_main_keeps_its_options_types():
         changed = code.replace("main(p.parse_args())\n", other)
         call = collect(cst.parse_module(changed)).calls[0]
         assert classify(call, call.kwargs["script_params"].value.elements[0].value).kind is Kind.UNKNOWN, other
+
+
+_PARSER = "import argparse, sys\np = argparse.ArgumentParser()\np.add_argument('--n')\np.add_argument('--k', type=int)\nargs = p.parse_args()\n"
+_CALL = "est = Estimator('src', script_params={'--v': args.n})\n"
+
+# What the program tested before the estimator proves what argparse's declaration does not.
+GUARDED = [
+    ("", Kind.UNKNOWN, False),  # no default and no test: None unless given
+    ("if not args.n:\n    sys.exit('--n is required')\n", Kind.SCALAR, True),
+    ("if not args.n: exit(1)\n", Kind.SCALAR, True),
+    ("if args.n is None:\n    p.error('--n is required')\n", Kind.SCALAR, False),  # not None, may be ''
+    ("if args.k is None or not args.n:\n    raise SystemExit(2)\n", Kind.SCALAR, True),
+    ("if not (args.n and args.k):\n    quit()\n", Kind.SCALAR, True),
+    ("if not args.n:\n    print('no --n')\n", Kind.UNKNOWN, False),  # goes on
+    ("if not args.n:\n    sys.exit(1)\nelse:\n    pass\n", Kind.UNKNOWN, False),  # not a guard with else
+    ("if args.n:\n    sys.exit(1)\n", Kind.UNKNOWN, False),  # the wrong way round
+    ("if not args.n or args.k:\n    sys.exit(1)\n", Kind.SCALAR, True),  # false: each side false
+    ("if not args.n and args.k:\n    sys.exit(1)\n", Kind.UNKNOWN, False),  # false: either side
+    ("try:\n    if not args.n:\n        sys.exit(1)\nexcept SystemExit:\n    pass\n", Kind.UNKNOWN, False),
+    ("if not args.n:\n    exit = print\n    exit(1)\n", Kind.UNKNOWN, False),  # not the builtin
+    ("args2 = p.parse_args()\nif not args2.n:\n    sys.exit(1)\n", Kind.UNKNOWN, False),  # another namespace
+]
+
+
+@pytest.mark.parametrize("guard,kind,nonempty", GUARDED, ids=[g.replace("\n", " ") or "none" for g, _, _ in GUARDED])
+def test_a_test_made_before_the_estimator_proves_an_option(guard, kind, nonempty):
+    module = cst.parse_module(PREAMBLE + _PARSER + guard + _CALL)
+    call = collect(module).calls[0]
+    value = classify(call, call.kwargs["script_params"].value.elements[0].value)
+    assert (value.kind, value.nonempty if value.kind is Kind.SCALAR else False) == (kind, nonempty)
+
+
+ENCLOSING = [
+    ("if args.n:\n    " + _CALL, Kind.SCALAR, True),
+    ("if args.n is not None:\n    " + _CALL, Kind.SCALAR, False),
+    ("if args.n is None:\n    pass\nelse:\n    " + _CALL, Kind.SCALAR, False),
+    ("if not args.n:\n    pass\nelif args.k:\n    " + _CALL, Kind.SCALAR, True),
+    ("if args.n or args.k:\n    " + _CALL, Kind.UNKNOWN, False),
+    ("def main(args):\n    if not args.n:\n        return\n    " + _CALL.replace("est", "e") + "main(args)\n",
+     Kind.SCALAR, True),
+]
+
+
+@pytest.mark.parametrize("code,kind,nonempty", ENCLOSING, ids=[c.split("\n")[0] for c, _, _ in ENCLOSING])
+def test_an_estimator_inside_a_test_of_an_option(code, kind, nonempty):
+    module = cst.parse_module(PREAMBLE + _PARSER + code)
+    call = collect(module).calls[0]
+    value = classify(call, call.kwargs["script_params"].value.elements[0].value)
+    assert (value.kind, value.nonempty if value.kind is Kind.SCALAR else False) == (kind, nonempty)
