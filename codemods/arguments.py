@@ -32,22 +32,40 @@ class Unprovable(Exception):
         self.assumption = assumption
 
 
+class ChangedOnSomePaths(Unprovable):
+    """script_params is one dict changed on some paths to the call only: `paths` holds its (key,
+    value) items on each, all provable. Only the v1 arguments concern renders that (at run time)."""
+
+    def __init__(self, message: str, paths: list[list[tuple[cst.BaseExpression, cst.BaseExpression]]]):
+        super().__init__(message)
+        self.paths = paths
+
+
 def plan(call: EstimatorCall, options) -> CallPlan:
     if not call.has("script_params"):
         return CallPlan(NAME)
     used: set[str] = set()
     try:
+        maybe_empty: list[str] = []  # values kept only where they are not '' (`_render_value`)
         try:
             items = script_params_items(call)
+        except ChangedOnSomePaths as exc:
+            try:
+                items, rendered = None, _rendered_by_path(call, exc, options, used, maybe_empty)
+            except Unprovable:
+                if options.assumes(SCALARS):
+                    return _flattened_at_run_time(call, options)
+                raise
+            kept, edits = rendered, ()
         except Unprovable as exc:
             if not options.assumes(SCALARS) or _visibly_not_a_dict(call):
                 raise Unprovable(str(exc), None if _visibly_not_a_dict(call) else SCALARS) from None
             return _flattened_at_run_time(call, options)
-        maybe_empty: list[str] = []  # values kept only where they are not '' (`_render_value`)
-        rendered = [part for key, value in items
-                    for part in _render_pair(call, key, value, options, used, maybe_empty)]
-        kept = _without_sampled(call, rendered, options, used)
-        edits = _hyperdrive_copies(call, rendered) if kept is _SPLIT else ()
+        if items is not None:
+            rendered = [part for key, value in items
+                        for part in _render_pair(call, key, value, options, used, maybe_empty)]
+            kept = _without_sampled(call, rendered, options, used)
+            edits = _hyperdrive_copies(call, rendered) if kept is _SPLIT else ()
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
     findings = ()
@@ -110,14 +128,23 @@ def _sampling(call: EstimatorCall):
     return hyperdrive_sampling(call)
 
 
-def script_params_items(call: EstimatorCall) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
+def script_params_items(call: EstimatorCall, shared: bool = False) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
     """The (key, value) expressions of script_params, in order, when the dict is provable: a dict
     literal in the call, or a name whose one reaching definition is a dict literal, with the changes
-    made to it before the call folded in (estimig/flow.py)."""
+    made to it before the call folded in (estimig/flow.py). A dict changed on some paths only raises
+    ChangedOnSomePaths, or with `shared`, gives the items every path holds with the same value
+    expression (the data the estimator registers whatever the path)."""
     node = call.kwargs["script_params"].value
     shown = call.code(node)
     if isinstance(node, cst.Name):
         found = call.definition(node)
+        paths = _items_by_path(call, node) if isinstance(found, str) else None
+        if paths is not None and shared:
+            return [(key, value) for key, value in paths[0]
+                    if all(any(v is value for _, v in path) for path in paths[1:])]
+        if paths is not None:
+            raise ChangedOnSomePaths(f"script_params={shown}: estimig cannot prove what the dict holds ({found})",
+                                     paths)
         if isinstance(found, str):
             items = imported_items(call, node)
             if not isinstance(items, str):
@@ -145,6 +172,97 @@ def script_params_items(call: EstimatorCall) -> list[tuple[cst.BaseExpression, c
     if any(isinstance(e, cst.StarredDictElement) for e in node.elements):
         return _merged(call, [], items)
     return _checked(call, items)
+
+
+def _items_by_path(call: EstimatorCall, node: cst.Name):
+    """script_params' items on each path to the call, when it is one dict literal changed on some
+    paths only, every change folded; else None."""
+    found = call.module.definitions_by_path(node, call.node)
+    if isinstance(found, str):
+        return None
+    paths = [folded_items(definition) for definition in found]
+    return [_checked(call, items) for items in paths] if all(items is not None for items in paths) else None
+
+
+def _rendered_by_path(call: EstimatorCall, changed: ChangedOnSomePaths, options, used: set[str],
+                      maybe_empty: list[str]) -> list[str]:
+    """The arguments of a dict whose content depends on the path, built from the dict at run time
+    the way the estimator flattened it: its keys in the one order every path agrees with; a key
+    with the same value expression on every path as usual, any other read from the dict
+    (`params["--epochs"]`) and kept only where the path put it there (`if "--epochs" in params`)."""
+    name = call.code(call.kwargs["script_params"].value)
+    if _sampling(call) is not None:
+        raise Unprovable(f"{changed}: HyperDrive pairs the arguments by position, which a key present on some "
+                         "paths only would shift", SCALARS)
+    paths = [[(classify(call, key).value, key, value) for key, value in items] for items in changed.paths]
+    order = _one_order([[key for key, _, _ in path] for path in paths])
+    if order is None:
+        raise Unprovable(f"script_params={name}: the dict's keys come in a different order on different paths, "
+                         "and the estimator passed them in the dict's order")
+    rendered: list[str] = []
+    for key in order:
+        entries = [(node, value) for path in paths for k, node, value in path if k == key]
+        everywhere = len(entries) == len(paths)
+        if everywhere and all(value is entries[0][1] for _, value in entries) or _one_literal(entries):
+            # One expression on every path (the dict literal's own: data is registered as usual), or
+            # one literal (its code means the same anywhere): written as usual.
+            parts = _render_pair(call, entries[0][0], entries[0][1], options, used, maybe_empty)
+            if everywhere:
+                rendered += parts
+            elif parts:
+                rendered.append(f"*([{', '.join(parts)}] if {call.code(entries[0][0])} in {name} else [])")
+        else:
+            rendered.append(_read_at_run_time(call, name, key, entries, everywhere, maybe_empty))
+    return rendered
+
+
+def _one_literal(entries) -> bool:
+    found = [literal(value) for _, value in entries]
+    first = found[0]
+    return all(ok and type(v) is type(first[1]) and v == first[1] for ok, v in found)
+
+
+def _read_at_run_time(call: EstimatorCall, name: str, key, entries, everywhere: bool, maybe_empty: list[str]) -> str:
+    key_code = call.code(entries[0][0])
+    if not isinstance(key, str) or not key:
+        raise Unprovable(f"script_params key {key_code} is not a non-empty string")
+    read = f"{name}[{key_code}]"
+    values = [classify(call, value) for _, value in entries]
+    for value in values:
+        if not (value.kind is Kind.SCALAR or value.kind is Kind.LITERAL
+                and (value.value is None or isinstance(value.value, (str, int, float, bool)))):
+            # Only a value whose type cannot be seen may be assumed a scalar; a visible list cannot.
+            unseen = value.kind is Kind.UNKNOWN and value.shape is None
+            raise Unprovable(f"script_params[{key_code}] = {call.code(value.node)} on some paths to this call: its "
+                             "value differs by path, so estimig reads it from the dict at run time, which it "
+                             "does only for a str, number or bool (a list would be spread, data rewritten)",
+                             SCALARS if unseen else None)
+    none = any(v.kind is Kind.LITERAL and v.value is None for v in values)
+    empty = none or any(v.value == "" if v.kind is Kind.LITERAL else not v.nonempty for v in values)
+    if empty:
+        maybe_empty.append(read)
+        kept = '("", None)' if none else '""'
+        written = f"*[v for v in [{read}] if v {'not in' if none else '!='} {kept}]"
+    else:
+        written = read
+    pair = f"{key_code}, {written}"
+    return pair if everywhere else f"*([{pair}] if {key_code} in {name} else [])"
+
+
+def _one_order(orders: list[list]) -> list | None:
+    """One order of all keys that keeps each path's order (the first key free first), or None."""
+    keys = list(dict.fromkeys(key for order in orders for key in order))
+    before = {key: set() for key in keys}
+    for order in orders:
+        for index, key in enumerate(order):
+            before[key].update(order[:index])
+    placed: list = []
+    while len(placed) < len(keys):
+        ready = next((k for k in keys if k not in placed and before[k] <= set(placed)), None)
+        if ready is None:
+            return None
+        placed.append(ready)
+    return placed
 
 
 def _unpacked(call: EstimatorCall, node: cst.BaseExpression):

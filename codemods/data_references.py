@@ -146,7 +146,7 @@ def _script_params(call: EstimatorCall):
     from estimig.codemods.arguments import Unprovable as ArgumentsUnprovable, script_params_items
 
     try:
-        return script_params_items(call)
+        return script_params_items(call, shared=True)
     except ArgumentsUnprovable:
         return []  # the arguments concern blocks the call
 

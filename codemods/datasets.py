@@ -184,7 +184,7 @@ def script_params_datasets(call: EstimatorCall, options=None) -> list[Value]:
     from estimig.codemods.arguments import Unprovable as ArgumentsUnprovable, script_params_items
 
     try:
-        items = script_params_items(call)
+        items = script_params_items(call, shared=True)
     except ArgumentsUnprovable:
         return []
     values = [classify(call, node) for _, node in items]

@@ -259,6 +259,24 @@ class ModuleFacts:
                 return f"{moved} is rebound or changed between where {shown} is built and this call"
         return found
 
+    def definitions_by_path(self, expr: cst.BaseExpression, at: cst.CSTNode) -> list[Definition] | str:
+        """The states of one binding that reach `at` on different paths, each provable, when the
+        binding is changed on some paths only (`if args.test: params["--epochs"] = 1`): in a fixed
+        order (fewest changes first, then where the changes are written); else why not."""
+        if not isinstance(expr, cst.Name):
+            return f"{self.code_for(expr)} is not a name"
+        defs = self.reaching(expr)
+        if not defs or len(defs) < 2 or len({d.root for d in defs}) != 1:
+            return f"{expr.value} is not one binding changed on some paths to this call"
+        found = sorted(defs, key=lambda d: (len(d.changes), [self.line_of(c.node) for c in d.changes]))
+        for definition in found:
+            if definition.node is None or definition.value is None or definition.unknown is not None:
+                return definition.unknown or f"{expr.value} is not bound by a plain assignment on every path"
+            moved = self._moved(definition, expr, at)
+            if moved is not None:
+                return f"{moved} is rebound or changed between where {expr.value} is built and this call"
+        return found
+
     def values(self, expr: cst.BaseExpression, where_bound: bool = False) -> list[cst.BaseExpression] | str:
         if not isinstance(expr, cst.Name):
             return [expr]

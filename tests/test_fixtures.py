@@ -163,3 +163,21 @@ def test_the_oracle_runs_a_program_with_the_options_it_is_given(tmp_path):
     assert submitted["target"] == "gpu-cluster"
     with pytest.raises(SystemExit):
         execute(program, "before.py", str(tmp_path))  # without it, argparse exits as it would
+
+
+PATH_COMMAND_LINES = ["--cluster c", "--cluster c --quick", "--cluster c --epochs 3", "--cluster c --quick --epochs 0",
+                      "--cluster c --limit 0 --tag t", "--cluster c --tag ''", "--cluster c --quick --limit 5 --tag x"]
+
+
+@pytest.mark.parametrize("options", PATH_COMMAND_LINES)
+def test_a_dict_changed_on_some_paths_is_oracle_equal_on_every_path(options, tmp_path):
+    """The pair's arguments are read from the dict at run time: the same as the estimator's on each
+    path the options choose, not only on the one its command_line file takes."""
+    import shlex
+
+    from estimig.oracle import check, command_line
+
+    scenario = next(s for s in PAIRS if s.id == "arguments/dict_changed_on_some_paths_by_options")
+    workdir = copy_scenario(scenario, tmp_path)
+    with command_line(shlex.split(options)):
+        assert not check(scenario.before, scenario.after, str(workdir))
