@@ -347,6 +347,12 @@ class _Builder:
                 if self.vars[name] is not before.get(name) or self.vars[name].branchy \
                         or name in self.branch_touched:
                     self.touched(name)
+                old = before.get(name)
+                if old is not None and old is not self.vars[name] and name in self.branch_touched:
+                    # The branch used the object an estimator took, then bound the name again:
+                    # touched() above saw only the new binding.
+                    for est in old.estimators:
+                        est.expect = None
             return code
         name = self.draw(st.sampled_from(sorted(self.vars)))
         self.touched(name)
