@@ -157,10 +157,14 @@ RUN_TIME_TEXT = [
 @pytest.mark.parametrize("before,code,kind,nonempty", [pytest.param(*case, id=case[1] + str(i))
                                                        for i, case in enumerate(RUN_TIME_TEXT)])
 def test_run_time_text(before, code, kind, nonempty):
-    module = cst.parse_module(PREAMBLE + before + f"est = Estimator('src', script_params={{'--v': {code}}})\n")
-    call = collect(module).calls[0]
+    assert _first_value(before + f"est = Estimator('src', script_params={{'--v': {code}}})\n") == (kind, nonempty)
+
+
+def _first_value(program: str):
+    """(kind, never '') of the first script_params value of the program's first estimator."""
+    call = collect(cst.parse_module(PREAMBLE + program)).calls[0]
     value = classify(call, call.kwargs["script_params"].value.elements[0].value)
-    assert (value.kind, value.nonempty if value.kind is Kind.SCALAR else False) == (kind, nonempty)
+    return value.kind, value.nonempty if value.kind is Kind.SCALAR else False
 
 
 def test_a_namespace_handed_to_main_keeps_its_options_types():
@@ -247,11 +251,8 @@ ARGPARSE_DEFAULTS = [
 @pytest.mark.parametrize("parser,kind,nonempty", ARGPARSE_DEFAULTS, ids=[p.split("\n")[1] + p.split("(")[1][:20]
                                                                          for p, _, _ in ARGPARSE_DEFAULTS])
 def test_what_an_option_holds_whenever_it_can_be_read(parser, kind, nonempty):
-    module = cst.parse_module(PREAMBLE + "import argparse\n" + parser + "\nargs = p.parse_args()\n"
-                              "est = Estimator('src', script_params={'--v': args.n})\n")
-    call = collect(module).calls[0]
-    value = classify(call, call.kwargs["script_params"].value.elements[0].value)
-    assert (value.kind, value.nonempty if value.kind is Kind.SCALAR else False) == (kind, nonempty)
+    program = "import argparse\n" + parser + "\nargs = p.parse_args()\nest = Estimator('src', script_params={'--v': args.n})\n"
+    assert _first_value(program) == (kind, nonempty)
 
 
 def test_a_namespace_parsed_in_the_call_to_main_keeps_its_options_types():
@@ -293,10 +294,7 @@ GUARDED = [
 
 @pytest.mark.parametrize("guard,kind,nonempty", GUARDED, ids=[g.replace("\n", " ") or "none" for g, _, _ in GUARDED])
 def test_a_test_made_before_the_estimator_proves_an_option(guard, kind, nonempty):
-    module = cst.parse_module(PREAMBLE + _PARSER + guard + _CALL)
-    call = collect(module).calls[0]
-    value = classify(call, call.kwargs["script_params"].value.elements[0].value)
-    assert (value.kind, value.nonempty if value.kind is Kind.SCALAR else False) == (kind, nonempty)
+    assert _first_value(_PARSER + guard + _CALL) == (kind, nonempty)
 
 
 ENCLOSING = [
@@ -312,7 +310,4 @@ ENCLOSING = [
 
 @pytest.mark.parametrize("code,kind,nonempty", ENCLOSING, ids=[c.split("\n")[0] for c, _, _ in ENCLOSING])
 def test_an_estimator_inside_a_test_of_an_option(code, kind, nonempty):
-    module = cst.parse_module(PREAMBLE + _PARSER + code)
-    call = collect(module).calls[0]
-    value = classify(call, call.kwargs["script_params"].value.elements[0].value)
-    assert (value.kind, value.nonempty if value.kind is Kind.SCALAR else False) == (kind, nonempty)
+    assert _first_value(_PARSER + code) == (kind, nonempty)
