@@ -195,7 +195,7 @@ def _rendered_by_path(call: EstimatorCall, changed: ChangedOnSomePaths, options,
         raise Unprovable(f"{changed}: HyperDrive pairs the arguments by position, which a key present on some "
                          "paths only would shift", SCALARS)
     paths = [[(classify(call, key).value, key, value) for key, value in items] for items in changed.paths]
-    order = _one_order([[key for key, _, _ in path] for path in paths])
+    order = one_order([[key for key, _, _ in path] for path in paths])
     if order is None:
         raise Unprovable(f"script_params={name}: the dict's keys come in a different order on different paths, "
                          "and the estimator passed them in the dict's order")
@@ -249,7 +249,7 @@ def _read_at_run_time(call: EstimatorCall, name: str, key, entries, everywhere: 
     return pair if everywhere else f"*([{pair}] if {key_code} in {name} else [])"
 
 
-def _one_order(orders: list[list]) -> list | None:
+def one_order(orders: list[list]) -> list | None:
     """One order of all keys that keeps each path's order (the first key free first), or None."""
     keys = list(dict.fromkeys(key for order in orders for key in order))
     before = {key: set() for key in keys}

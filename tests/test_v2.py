@@ -4,6 +4,7 @@ v1 original under the v2 oracle; the oracle itself tells a wrong migration from 
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 from pathlib import Path
 
@@ -38,11 +39,15 @@ def runnable(text: str, suffix: str) -> str:
 
 
 def oracle_differences(folder: Path, before: str, after: str, tmp_path: Path, suffix: str = ".py") -> list[str]:
+    """Both programs run as `python before.py OPTIONS`, OPTIONS from the folder's `command_line`."""
+    from estimig.oracle import command_line
     from estimig.oracle_v2 import check
 
     workdir = tmp_path / folder.name
     shutil.copytree(folder, workdir)
-    return check(runnable(before, suffix), runnable(after, suffix), str(workdir), require_jobs=True)
+    given = folder / "command_line"
+    with command_line(shlex.split(given.read_text()) if given.exists() else ()):
+        return check(runnable(before, suffix), runnable(after, suffix), str(workdir), require_jobs=True)
 
 
 def _after(before: Path) -> Path:
@@ -334,3 +339,18 @@ def test_compute_bound_on_some_paths_is_read_where_the_estimator_read_it(branch,
         assert result.migrated == 0 and "compute_target=cluster" in result.code
     else:
         assert result.migrated == 1 and expected in result.code and '"gpu"' not in result.code.split("command(")[1]
+
+
+@pytest.mark.parametrize("options", ["--cluster c", "--cluster c --quick", "--cluster c --epochs 3 --tag ''",
+                                     "--cluster c --limit 0 --tag 'a b'", "--cluster c --quick --epochs 2 --limit 5"])
+def test_a_dict_changed_on_some_paths_is_essence_equal_on_every_path(options, tmp_path):
+    """The v2 command line reads the dict when the job is built: equal on each path the options choose."""
+    from estimig.oracle import command_line
+    from estimig.oracle_v2 import check
+
+    folder = FIXTURES / "dict_changed_on_some_paths_by_options"
+    workdir = tmp_path / folder.name
+    shutil.copytree(folder, workdir)
+    with command_line(shlex.split(options)):
+        assert not check((folder / "before.py").read_text(), (folder / "after.py").read_text(), str(workdir),
+                         require_jobs=True)

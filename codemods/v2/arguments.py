@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from estimig.codemods.arguments import Unprovable, script_params_items
+from estimig.codemods.arguments import ChangedOnSomePaths, Unprovable, one_order, script_params_items
 from estimig.codemods.v2 import taken
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
@@ -32,6 +32,10 @@ class _RunTime(str):
     """A token known only at run time: the code of the value, written as `quote(str(value))`."""
 
 
+class _Piece(str):
+    """Code of a str that is either "" or starts with a space: arguments only some paths send."""
+
+
 class _MaybeEmpty(_RunTime):
     """A run-time token that may be '', which the estimator dropped: written only where it is not."""
 
@@ -41,13 +45,16 @@ def plan(call: EstimatorCall, options) -> CallPlan:
         tokens = ["python", _script(call)]
         arguments: list[tuple[str, object]] = []
         if call.has("script_params"):
-            for key, value in script_params_items(call):
-                arguments.extend(_tokens(call, key, value, options))
+            try:
+                for key, value in script_params_items(call):
+                    arguments.extend(_tokens(call, key, value, options))
+            except ChangedOnSomePaths as changed:
+                arguments = _tokens_by_path(call, changed, options)
         tokens.extend(token for token, _ in _swept(call, arguments))
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
     imports = frozenset()
-    if any(isinstance(t, _RunTime) for t in tokens):
+    if any(isinstance(t, (_RunTime, _Piece)) for t in tokens):
         imports = frozenset({QUOTE})
         if taken(call, imports) is not None:
             return CallPlan(NAME, blocked="the file already binds the name 'quote', which the v2 command line needs")
@@ -61,7 +68,12 @@ def _command(tokens: list[str]) -> str:
     parts: list[str] = []
     text: list[str] = []
     for token in tokens:
-        if isinstance(token, _MaybeEmpty):
+        if isinstance(token, _Piece):
+            if " ".join(text):
+                parts.append(json.dumps(" ".join(text)))
+            parts.append(f"({token})")
+            text = [""]
+        elif isinstance(token, _MaybeEmpty):
             if " ".join(text):
                 parts.append(json.dumps(" ".join(text)))
             parts.append(f'"".join(" " + quote(str(v)) for v in [{token}] if v != "")')
@@ -107,6 +119,9 @@ def _swept(call: EstimatorCall, arguments: list[tuple[str, object]]) -> list[tup
         return arguments  # the uses concern leaves the call, with its reason
     if found is None:
         return arguments
+    if any(isinstance(token, _Piece) for token, _ in arguments):
+        raise Unprovable("script_params is changed on some paths to this call only, and HyperDrive pairs the "
+                         "arguments up by position, which an argument present on some paths only shifts")
     if any(isinstance(token, _MaybeEmpty) for token, _ in arguments):
         raise Unprovable("a script_param may be '' at run time, which the estimator drops, and HyperDrive pairs the "
                          "arguments up by position, which a dropped value shifts; make it a literal or prove it "
@@ -163,6 +178,46 @@ def _tokens(call: EstimatorCall, key, value, options) -> list[tuple[str, object]
                          "(pass a path on it: store.path(\"...\").as_mount())")
     raise Unprovable(f"{shown} = {call.code(value)}: estimig cannot prove it is a str, int, float or bool (a list "
                      "would be flattened, None or '' dropped, a datastore path mounted), which --target v2 migrates")
+
+
+def _tokens_by_path(call: EstimatorCall, changed: ChangedOnSomePaths, options) -> list[tuple[str, object]]:
+    """The tokens of a dict changed on some paths only, as the v1 concern renders it: its keys in the
+    one order every path agrees with; a key with the same value expression on every path as usual;
+    any other read from the dict when the job is built, and sent only where the path set it."""
+    name = call.code(call.kwargs["script_params"].value)
+    paths = [[(classify(call, key).value, key, value) for key, value in items] for items in changed.paths]
+    order = one_order([[key for key, _, _ in path] for path in paths])
+    if order is None:
+        raise Unprovable(f"script_params={name}: the dict's keys come in a different order on different paths, "
+                         "and the estimator passed them in the dict's order")
+    tokens: list[tuple[str, object]] = []
+    for key in order:
+        entries = [(node, value) for path in paths for k, node, value in path if k == key]
+        everywhere = len(entries) == len(paths)
+        key_node = entries[0][0]
+        if everywhere and all(value is entries[0][1] for _, value in entries):
+            tokens += _tokens(call, key_node, entries[0][1], options)
+            continue
+        if not isinstance(key, str) or not key:
+            raise Unprovable(f"script_params key {call.code(key_node)} is not a non-empty string")
+        read = f"{name}[{call.code(key_node)}]"
+        values = [classify(call, value) for _, value in entries]
+        if not all(v.kind is Kind.SCALAR or v.kind is Kind.LITERAL
+                   and (v.value is None or isinstance(v.value, (str, int, float, bool))) for v in values):
+            raise Unprovable(f"script_params[{call.code(key_node)}] differs by path, and on some path it is not a "
+                             "str, number or bool, which --target v2 reads from the dict when the job is built")
+        if any(v.kind is Kind.LITERAL and v.value is None for v in values):
+            raise Unprovable(f"script_params[{call.code(key_node)}] is None on some path, which the estimator "
+                             "dropped, and --target v2 drops only ''")
+        empty = any(v.value == "" if v.kind is Kind.LITERAL else not v.nonempty for v in values)
+        kind = _MaybeEmpty if empty else _RunTime
+        sent = [(_quoted(call, key, f"script_params[{call.code(key_node)}]"), key), (kind(read), _UNSEEN)]
+        command = _command([token for token, _ in sent])
+        if everywhere:
+            tokens += sent
+        else:
+            tokens.append((_Piece(f'" " + {command} if {call.code(key_node)} in {name} else ""'), _UNSEEN))
+    return tokens
 
 
 def _quoted(call: EstimatorCall, value, shown: str) -> str:

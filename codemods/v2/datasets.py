@@ -87,7 +87,7 @@ def _references(call: EstimatorCall, taken_names: set[str]) -> list[tuple[cst.Ba
     v1 named the reference with a random id no script could know; the v2 input is named after its
     script_params key (`--data-folder` -> `data_folder`)."""
     found, names = [], set(taken_names)
-    for key, value in (script_params_items(call) if call.has("script_params") else []):
+    for key, value in (script_params_items(call, shared=True) if call.has("script_params") else []):
         if classify(call, value).kind is not Kind.DATA_REFERENCE:
             continue
         shown = call.code(value)
@@ -166,7 +166,7 @@ def render_token(call: EstimatorCall, value: Value) -> str:
 
 
 def _dataset_nodes(call: EstimatorCall) -> list[cst.BaseExpression]:
-    items = script_params_items(call) if call.has("script_params") else []
+    items = script_params_items(call, shared=True) if call.has("script_params") else []
     return [value for _, value in items if classify(call, value).kind is Kind.DATASET]
 
 
