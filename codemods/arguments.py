@@ -11,6 +11,8 @@ the call alone.
 
 from __future__ import annotations
 
+from typing import Any
+
 import libcst as cst
 
 from estimig.assumptions import DATASET, LAST_WINS, SCALARS, as_dataset, hint
@@ -194,15 +196,8 @@ def _rendered_by_path(call: EstimatorCall, changed: ChangedOnSomePaths, options,
     if _sampling(call) is not None:
         raise Unprovable(f"{changed}: HyperDrive pairs the arguments by position, which a key present on some "
                          "paths only would shift", SCALARS)
-    paths = [[(classify(call, key).value, key, value) for key, value in items] for items in changed.paths]
-    order = one_order([[key for key, _, _ in path] for path in paths])
-    if order is None:
-        raise Unprovable(f"script_params={name}: the dict's keys come in a different order on different paths, "
-                         "and the estimator passed them in the dict's order")
     rendered: list[str] = []
-    for key in order:
-        entries = [(node, value) for path in paths for k, node, value in path if k == key]
-        everywhere = len(entries) == len(paths)
+    for key, entries, everywhere in keys_by_path(call, changed):
         if everywhere and all(value is entries[0][1] for _, value in entries) or _one_literal(entries):
             # One expression on every path (the dict literal's own: data is registered as usual), or
             # one literal (its code means the same anywhere): written as usual.
@@ -214,6 +209,21 @@ def _rendered_by_path(call: EstimatorCall, changed: ChangedOnSomePaths, options,
         else:
             rendered.append(_read_at_run_time(call, name, key, entries, everywhere, maybe_empty))
     return rendered
+
+
+def keys_by_path(call: EstimatorCall, changed: ChangedOnSomePaths) -> list[tuple[Any, list, bool]]:
+    """Each key of a dict changed on some paths, in the one order every path agrees with: (its
+    value, [(key node, value node) on each path that has it], whether every path has it)."""
+    paths = [[(classify(call, key).value, key, value) for key, value in items] for items in changed.paths]
+    order = _one_order([[key for key, _, _ in path] for path in paths])
+    if order is None:
+        raise Unprovable(f"script_params={call.code(call.kwargs['script_params'].value)}: the dict's keys come in "
+                         "a different order on different paths, and the estimator passed them in the dict's order")
+    found = []
+    for key in order:
+        entries = [(node, value) for path in paths for k, node, value in path if k == key]
+        found.append((key, entries, len(entries) == len(paths)))
+    return found
 
 
 def _one_literal(entries) -> bool:
@@ -249,7 +259,7 @@ def _read_at_run_time(call: EstimatorCall, name: str, key, entries, everywhere: 
     return pair if everywhere else f"*([{pair}] if {key_code} in {name} else [])"
 
 
-def one_order(orders: list[list]) -> list | None:
+def _one_order(orders: list[list]) -> list | None:
     """One order of all keys that keeps each path's order (the first key free first), or None."""
     keys = list(dict.fromkeys(key for order in orders for key in order))
     before = {key: set() for key in keys}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from estimig.codemods.arguments import ChangedOnSomePaths, Unprovable, one_order, script_params_items
+from estimig.codemods.arguments import ChangedOnSomePaths, Unprovable, keys_by_path, script_params_items
 from estimig.codemods.v2 import taken
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
@@ -185,15 +185,8 @@ def _tokens_by_path(call: EstimatorCall, changed: ChangedOnSomePaths, options) -
     one order every path agrees with; a key with the same value expression on every path as usual;
     any other read from the dict when the job is built, and sent only where the path set it."""
     name = call.code(call.kwargs["script_params"].value)
-    paths = [[(classify(call, key).value, key, value) for key, value in items] for items in changed.paths]
-    order = one_order([[key for key, _, _ in path] for path in paths])
-    if order is None:
-        raise Unprovable(f"script_params={name}: the dict's keys come in a different order on different paths, "
-                         "and the estimator passed them in the dict's order")
     tokens: list[tuple[str, object]] = []
-    for key in order:
-        entries = [(node, value) for path in paths for k, node, value in path if k == key]
-        everywhere = len(entries) == len(paths)
+    for key, entries, everywhere in keys_by_path(call, changed):
         key_node = entries[0][0]
         if everywhere and all(value is entries[0][1] for _, value in entries):
             tokens += _tokens(call, key_node, entries[0][1], options)
