@@ -36,7 +36,8 @@ class Unprovable(Exception):
 
 class ChangedOnSomePaths(Unprovable):
     """script_params is one dict changed on some paths to the call only: `paths` holds its (key,
-    value) items on each, all provable. Only the v1 arguments concern renders that (at run time)."""
+    value) items on each, all provable. The arguments concerns of both targets render that from the
+    dict at run time (`keys_by_path`, `read_by_path`); the others take the items every path shares."""
 
     def __init__(self, message: str, paths: list[list[tuple[cst.BaseExpression, cst.BaseExpression]]]):
         super().__init__(message)
@@ -52,18 +53,20 @@ def plan(call: EstimatorCall, options) -> CallPlan:
         try:
             items = script_params_items(call)
         except ChangedOnSomePaths as exc:
+            items = exc
+        except Unprovable as exc:
+            if not options.assumes(SCALARS) or _visibly_not_a_dict(call):
+                raise Unprovable(str(exc), None if _visibly_not_a_dict(call) else SCALARS) from None
+            return _flattened_at_run_time(call, options)
+        if isinstance(items, ChangedOnSomePaths):
             try:
-                items, rendered = None, _rendered_by_path(call, exc, options, used, maybe_empty)
+                rendered = _rendered_by_path(call, items, options, used, maybe_empty)
             except Unprovable:
                 if options.assumes(SCALARS):
                     return _flattened_at_run_time(call, options)
                 raise
             kept, edits = rendered, ()
-        except Unprovable as exc:
-            if not options.assumes(SCALARS) or _visibly_not_a_dict(call):
-                raise Unprovable(str(exc), None if _visibly_not_a_dict(call) else SCALARS) from None
-            return _flattened_at_run_time(call, options)
-        if items is not None:
+        else:
             rendered = [part for key, value in items
                         for part in _render_pair(call, key, value, options, used, maybe_empty)]
             kept = _without_sampled(call, rendered, options, used)
@@ -198,16 +201,20 @@ def _rendered_by_path(call: EstimatorCall, changed: ChangedOnSomePaths, options,
                          "paths only would shift", SCALARS)
     rendered: list[str] = []
     for key, entries, everywhere in keys_by_path(call, changed):
-        if everywhere and all(value is entries[0][1] for _, value in entries) or _one_literal(entries):
-            # One expression on every path (the dict literal's own: data is registered as usual), or
-            # one literal (its code means the same anywhere): written as usual.
+        key_code = call.code(entries[0][0])
+        if written_as_usual(entries, everywhere):
             parts = _render_pair(call, entries[0][0], entries[0][1], options, used, maybe_empty)
-            if everywhere:
-                rendered += parts
-            elif parts:
-                rendered.append(f"*([{', '.join(parts)}] if {call.code(entries[0][0])} in {name} else [])")
         else:
-            rendered.append(_read_at_run_time(call, name, key, entries, everywhere, maybe_empty))
+            read, empty = read_by_path(call, name, key, entries)
+            if empty:
+                maybe_empty.append(read)
+            none = any(literal(value) == (True, None) for _, value in entries)
+            parts = [key_code, f'*[v for v in [{read}] if v not in ("", None)]' if none
+                     else f'*[v for v in [{read}] if v != ""]' if empty else read]
+        if everywhere:
+            rendered += parts
+        elif parts:
+            rendered.append(f"*([{', '.join(parts)}] if {key_code} in {name} else [])")
     return rendered
 
 
@@ -226,17 +233,23 @@ def keys_by_path(call: EstimatorCall, changed: ChangedOnSomePaths) -> list[tuple
     return found
 
 
-def _one_literal(entries) -> bool:
+def written_as_usual(entries, everywhere: bool) -> bool:
+    """A key of a dict changed on some paths whose value is written as in any dict: one expression
+    on every path (the dict literal's own: data is registered as usual), or one literal wherever
+    the key is (its code means the same anywhere)."""
+    if everywhere and all(value is entries[0][1] for _, value in entries):
+        return True
     found = [literal(value) for _, value in entries]
     first = found[0]
     return all(ok and type(v) is type(first[1]) and v == first[1] for ok, v in found)
 
 
-def _read_at_run_time(call: EstimatorCall, name: str, key, entries, everywhere: bool, maybe_empty: list[str]) -> str:
+def read_by_path(call: EstimatorCall, name: str, key, entries) -> tuple[str, bool]:
+    """(`params["--epochs"]`, whether it may be '' or None) for a key whose value differs by path,
+    read from the dict at run time: it must be a str, number, bool or None on every path."""
     key_code = call.code(entries[0][0])
     if not isinstance(key, str) or not key:
         raise Unprovable(f"script_params key {key_code} is not a non-empty string")
-    read = f"{name}[{key_code}]"
     values = [classify(call, value) for _, value in entries]
     for value in values:
         if not (value.kind is Kind.SCALAR or value.kind is Kind.LITERAL
@@ -247,16 +260,8 @@ def _read_at_run_time(call: EstimatorCall, name: str, key, entries, everywhere: 
                              "value differs by path, so estimig reads it from the dict at run time, which it "
                              "does only for a str, number or bool (a list would be spread, data rewritten)",
                              SCALARS if unseen else None)
-    none = any(v.kind is Kind.LITERAL and v.value is None for v in values)
-    empty = none or any(v.value == "" if v.kind is Kind.LITERAL else not v.nonempty for v in values)
-    if empty:
-        maybe_empty.append(read)
-        kept = '("", None)' if none else '""'
-        written = f"*[v for v in [{read}] if v {'not in' if none else '!='} {kept}]"
-    else:
-        written = read
-    pair = f"{key_code}, {written}"
-    return pair if everywhere else f"*([{pair}] if {key_code} in {name} else [])"
+    empty = any(v.value in ("", None) if v.kind is Kind.LITERAL else not v.nonempty for v in values)
+    return f"{name}[{key_code}]", empty
 
 
 def _one_order(orders: list[list]) -> list | None:

@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 import shlex
 
-from estimig.codemods.arguments import ChangedOnSomePaths, Unprovable, keys_by_path, script_params_items
+from estimig.codemods.arguments import (ChangedOnSomePaths, Unprovable, keys_by_path, read_by_path,
+                                        script_params_items, written_as_usual)
 from estimig.codemods.v2 import taken
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
-from estimig.values import Kind, classify
+from estimig.values import Kind, classify, literal
 
 NAME = "arguments"
 SUMMARY = "entry_script and script_params -> the command line, with the estimator's flattening and empty-value rules"
@@ -188,27 +189,19 @@ def _tokens_by_path(call: EstimatorCall, changed: ChangedOnSomePaths, options) -
     tokens: list[tuple[str, object]] = []
     for key, entries, everywhere in keys_by_path(call, changed):
         key_node = entries[0][0]
-        if everywhere and all(value is entries[0][1] for _, value in entries):
-            tokens += _tokens(call, key_node, entries[0][1], options)
-            continue
-        if not isinstance(key, str) or not key:
-            raise Unprovable(f"script_params key {call.code(key_node)} is not a non-empty string")
-        read = f"{name}[{call.code(key_node)}]"
-        values = [classify(call, value) for _, value in entries]
-        if not all(v.kind is Kind.SCALAR or v.kind is Kind.LITERAL
-                   and (v.value is None or isinstance(v.value, (str, int, float, bool))) for v in values):
-            raise Unprovable(f"script_params[{call.code(key_node)}] differs by path, and on some path it is not a "
-                             "str, number or bool, which --target v2 reads from the dict when the job is built")
-        if any(v.kind is Kind.LITERAL and v.value is None for v in values):
-            raise Unprovable(f"script_params[{call.code(key_node)}] is None on some path, which the estimator "
-                             "dropped, and --target v2 drops only ''")
-        empty = any(v.value == "" if v.kind is Kind.LITERAL else not v.nonempty for v in values)
-        kind = _MaybeEmpty if empty else _RunTime
-        sent = [(_quoted(call, key, f"script_params[{call.code(key_node)}]"), key), (kind(read), _UNSEEN)]
-        command = _command([token for token, _ in sent])
+        if written_as_usual(entries, everywhere):
+            sent = _tokens(call, key_node, entries[0][1], options)
+        else:
+            if any(literal(value) == (True, None) for _, value in entries):
+                raise Unprovable(f"script_params[{call.code(key_node)}] is None on some path, which the estimator "
+                                 "dropped, and --target v2 drops only ''")
+            read, empty = read_by_path(call, name, key, entries)
+            shown = f"script_params[{call.code(key_node)}]"
+            sent = [(_quoted(call, key, shown), key), ((_MaybeEmpty if empty else _RunTime)(read), _UNSEEN)]
         if everywhere:
             tokens += sent
-        else:
+        elif sent:
+            command = _command([token for token, _ in sent])
             tokens.append((_Piece(f'" " + {command} if {call.code(key_node)} in {name} else ""'), _UNSEEN))
     return tokens
 
