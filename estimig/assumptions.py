@@ -28,7 +28,7 @@ AMLCOMPUTE, SCALARS, DATASET, PACKAGE_LIST = "amlcompute-target", "scalar-script
     "package-list"
 NONEMPTY_IMAGE, HANDOFF, EXPERIMENT_SUBMIT, LAST_WINS = "nonempty-image", "estimator-handoff", "experiment-submit", \
     "last-argument-wins"
-PYTHON_ENTRY = "python-entry-script"
+PYTHON_ENTRY, READ_ONLY_MOUNT = "python-entry-script", "read-only-mount"
 
 ASSUMPTIONS: dict[str, Assumption] = {a.name: a for a in (
     Assumption(AMLCOMPUTE, "the compute target is an AmlCompute cluster", ("core", "environment")),
@@ -48,6 +48,9 @@ ASSUMPTIONS: dict[str, Assumption] = {a.name: a for a in (
                ("environment",)),
     Assumption(LAST_WINS, "the entry script takes the last value of a repeated option, as argparse "
                "does", ("arguments",)),
+    # --target v2 only: a v1 mount of a datastore path was writable, a v2 input mount is read-only.
+    Assumption(READ_ONLY_MOUNT, "the job only reads the datastore paths it mounts, which a v2 input mounts "
+               "read-only", ("datasets",)),
 )}
 
 ALL = "all"

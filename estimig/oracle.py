@@ -429,13 +429,24 @@ def execute(code: str, filename: str, workdir: str, patch: Callable[[], ContextM
     (estimig/assumptions.py) a migration relied on that change what the service does with a
     submission (last-argument-wins and experiment-submit: see `_run_config_of_wrapper`,
     `submitted_configs`)."""
+    with assuming(assume):
+        return _execute(code, filename, workdir, patch, action)
+
+
+@contextlib.contextmanager
+def assuming(names):
+    """Inside this, the oracles model the named assumptions a migration relied on (`assumed()`)."""
     from estimig.assumptions import resolve
 
-    token = _ASSUMED.set(resolve(assume))
+    token = _ASSUMED.set(resolve(names))
     try:
-        return _execute(code, filename, workdir, patch, action)
+        yield
     finally:
         _ASSUMED.reset(token)
+
+
+def assumed() -> frozenset:
+    return _ASSUMED.get()
 
 
 def _execute(code: str, filename: str, workdir: str, patch, action: str | None = None) -> list[dict]:

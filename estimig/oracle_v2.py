@@ -20,7 +20,8 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from estimig.oracle import ExecutionFailed, _run, as_submitted, compare, normalize, serialize
+from estimig.assumptions import READ_ONLY_MOUNT
+from estimig.oracle import ExecutionFailed, _run, as_submitted, assumed, assuming, compare, normalize, serialize
 
 __all__ = ["ESSENCE", "ExecutionFailed", "check", "compare_jobs", "execute_v1", "execute_v2"]
 
@@ -57,8 +58,15 @@ def _v1_argv(d: dict, _) -> list[str]:
 # How a DataReference is written in v1 arguments (the v1 oracle renames random ones <data_reference_i>).
 _REFERENCE = re.compile(r"\$AZUREML_DATAREFERENCE_(<data_reference_\d+>|\w+)")
 # A DataReference's v1 mode -> the v2 input mode; a v1 mount of a datastore path was writable, which
-# no v2 input is, so it reads as itself and differs from any v2 mode.
+# no v2 input is, so it reads as itself and differs from any v2 mode, unless the job only reads it
+# (read-only-mount: then writable or not makes no difference to it, `_reference_mode`).
 _REFERENCE_MODES = {"download": "download", "mount": "<v1 writable mount>"}
+
+
+def _reference_mode(mode: str | None) -> str:
+    if mode == "mount" and READ_ONLY_MOUNT in assumed():
+        return "ro_mount"
+    return _REFERENCE_MODES.get(mode, f"<v1 {mode}>")
 
 
 def _v1_references(d: dict) -> dict:
@@ -96,7 +104,7 @@ def _v1_inputs(d: dict, _) -> dict:
                         "path_on_compute": data.get("pathOnCompute")}
     for name, ref in _v1_references(d).items():
         inputs[name] = {"path": f"azureml://datastores/{ref['dataStoreName']}/paths/{ref.get('pathOnDataStore') or ''}",
-                        "mode": _REFERENCE_MODES.get(ref.get("mode"), f"<v1 {ref.get('mode')}>"),
+                        "mode": _reference_mode(ref.get("mode")),
                         "path_on_compute": ref.get("pathOnCompute")}
         if ref.get("overwrite"):
             inputs[name]["overwrite"] = True
@@ -254,7 +262,8 @@ ESSENCE: tuple[Field, ...] = (
     Field("inputs", "each dataset input by name: the data asset (registered name and version; 'latest' when "
           "the v1 code asked for the latest), and how it is delivered (v1 mount = v2 ro_mount, download = "
           "download); each DataReference as azureml://datastores/<store>/paths/<path>, downloaded (a v1 mount "
-          "of it was writable, which no v2 input is; v1's overwrite has no v2 form)", _v1_inputs, _v2_inputs),
+          "of it was writable, which no v2 input is, so it equals a v2 ro_mount only for a job that only reads it, "
+          "read-only-mount; v1's overwrite has no v2 form)", _v1_inputs, _v2_inputs),
     Field("container", "whether the job runs in a Docker container: v2 jobs always do",
           lambda d, e: bool(d["docker"]["useDocker"]), lambda j, e: True),
     Field("image", "the base image of the environment", lambda d, e: d["environment"]["docker"]["baseImage"],
@@ -295,21 +304,23 @@ ESSENCE: tuple[Field, ...] = (
 )
 
 
-def check(original: str, migrated: str, workdir: str, require_jobs: bool = False) -> list[str]:
+def check(original: str, migrated: str, workdir: str, require_jobs: bool = False, assume=()) -> list[str]:
     """The differences between what a v1 program and its v2 migration submit ([] when equal); like
     the v1 oracle's check, a job that differs is also compared with the original run again under
     each `rerun` normalization (the framework's full build, when the original ran a private
-    prebuilt image). With `require_jobs`, ExecutionFailed when the original submits nothing."""
+    prebuilt image). With `require_jobs`, ExecutionFailed when the original submits nothing.
+    `assume`: the named assumptions the migration relied on (read-only-mount: `_reference_mode`)."""
     from estimig.oracle import reruns
 
-    before = execute_v1(original, "before.py", workdir)
-    if require_jobs and not before:
-        raise ExecutionFailed("before.py: submits nothing, so the oracle would prove nothing")
-    after = execute_v2(migrated, "after.py", workdir)
-    differences = compare_jobs(before, after)
-    if differences:
-        alternatives = [execute_v1(original, "before.py", workdir, patch=patch) for patch in reruns()]
-        differences = compare_jobs(before, after, *alternatives)
+    with assuming(assume):
+        before = execute_v1(original, "before.py", workdir)
+        if require_jobs and not before:
+            raise ExecutionFailed("before.py: submits nothing, so the oracle would prove nothing")
+        after = execute_v2(migrated, "after.py", workdir)
+        differences = compare_jobs(before, after)
+        if differences:
+            alternatives = [execute_v1(original, "before.py", workdir, patch=patch) for patch in reruns()]
+            differences = compare_jobs(before, after, *alternatives)
     return differences
 
 

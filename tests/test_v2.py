@@ -24,14 +24,21 @@ PAIRS = [pytest.param(p, id=p.parent.name) for p in SCENARIOS if not p.parent.na
 NOOPS = [pytest.param(p, id=p.parent.name) for p in SCENARIOS if p.parent.name.startswith("noop_")]
 
 
-def migrate(code: str, suffix: str = ".py", path: str = "before.py"):
+def migrate(code: str, suffix: str = ".py", path: str = "before.py", assume=()):
     from estimig.engine import migrate_source
 
+    options = Options.create(target="v2", assume=assume) if assume else V2
     if suffix == ".ipynb":
         from estimig.notebooks import migrate_notebook
 
-        return migrate_notebook(code, lambda text: migrate_source(text, path=path, options=V2), path=path).as_result()
-    return migrate_source(code, path=path, options=V2)
+        return migrate_notebook(code, lambda text: migrate_source(text, path=path, options=options), path=path).as_result()
+    return migrate_source(code, path=path, options=options)
+
+
+def assumed(folder: Path) -> tuple[str, ...]:
+    """The named assumptions a fixture folder's pair is migrated with: its `assume` file, one a line."""
+    listed = folder / "assume"
+    return tuple(listed.read_text().split()) if listed.exists() else ()
 
 
 def runnable(text: str, suffix: str) -> str:
@@ -47,7 +54,8 @@ def oracle_differences(folder: Path, before: str, after: str, tmp_path: Path, su
     shutil.copytree(folder, workdir)
     given = folder / "command_line"
     with command_line(shlex.split(given.read_text()) if given.exists() else ()):
-        return check(runnable(before, suffix), runnable(after, suffix), str(workdir), require_jobs=True)
+        return check(runnable(before, suffix), runnable(after, suffix), str(workdir), require_jobs=True,
+                     assume=assumed(folder))
 
 
 def _after(before: Path) -> Path:
@@ -62,11 +70,34 @@ def test_every_scenario_is_a_pair_or_a_named_noop():
 
 @pytest.mark.parametrize("before", PAIRS)
 def test_migrates_to_expected_and_is_a_fixed_point(before):
-    result = migrate(before.read_text(), before.suffix, str(before))
+    assume = assumed(before.parent)
+    result = migrate(before.read_text(), before.suffix, str(before), assume)
     expected = _after(before).read_text()
     assert_same_text(expected, result.code, before.parent.name)
     assert result.migrated >= 1 and result.left == 0, result.findings
-    assert_same_text(expected, migrate(expected, before.suffix, str(before)).code, f"{before.parent.name} (second run)")
+    assert_same_text(expected, migrate(expected, before.suffix, str(before), assume).code,
+                     f"{before.parent.name} (second run)")
+
+
+ASSUMED_PAIRS = [p for p in PAIRS if assumed(p.values[0].parent)]
+
+
+@pytest.mark.parametrize("before", ASSUMED_PAIRS)
+def test_a_pair_needs_its_assumptions_and_says_so(before):
+    """As for v1 (tests/test_assumptions.py): without its assumptions the call is left and the refusal
+    names one; with them each migrated call carries the comment and a finding naming what it used."""
+    from estimig.assumptions import relied_on
+
+    assume = assumed(before.parent)
+    proven = migrate(before.read_text(), before.suffix, str(before))
+    assert proven.migrated == 0 and proven.left >= 1
+    assert any(f"--assume {name}" in f.message for f in proven.findings for name in assume), \
+        [f.message for f in proven.findings]
+    result = migrate(before.read_text(), before.suffix, str(before), assume)
+    notes = [f for f in result.findings if f.assumptions]
+    assert result.assumed == len(notes) == result.migrated == result.code.count("# estimig: assumes ")
+    assert all(set(f.assumptions) <= set(assume) for f in notes)
+    assert relied_on(_after(before).read_text()) == sorted({n for f in notes for n in f.assumptions})
 
 
 @pytest.mark.parametrize("before", PAIRS)
@@ -78,14 +109,18 @@ def test_oracle_equal(before, tmp_path):
 
 @pytest.mark.parametrize("before", NOOPS)
 def test_noop_is_left_with_its_reason(before):
+    """Left as it was, also under the named assumptions of its `assume` file (one that does not apply)."""
     text = before.read_text()
-    result = migrate(text, before.suffix, str(before))
+    assume = assumed(before.parent)
+    result = migrate(text, before.suffix, str(before), assume)
+    assert not [f for f in result.findings if f.assumptions]
     assert result.migrated == 0 and result.left >= 1
     kept = [line for line in result.code.splitlines(True) if not line.lstrip().startswith(COMMENT_PREFIX)]
     assert_same_text(text, "".join(kept), before.parent.name)
     comments = [line for line in result.code.splitlines() if line.lstrip().startswith(COMMENT_PREFIX)]
     assert len(comments) == result.left
-    assert migrate(result.code, before.suffix, str(before)).code == result.code, "a second run changed the code"
+    assert migrate(result.code, before.suffix, str(before), assume).code == result.code, \
+        "a second run changed the code"
 
 
 # Deliberately wrong migrations of a right one: each must be told apart by the oracle.
@@ -354,3 +389,18 @@ def test_a_dict_changed_on_some_paths_is_essence_equal_on_every_path(options, tm
     with command_line(shlex.split(options)):
         assert not check((folder / "before.py").read_text(), (folder / "after.py").read_text(), str(workdir),
                          require_jobs=True)
+
+
+def test_a_mounted_datastore_path_equals_a_read_only_input_only_under_its_assumption(tmp_path):
+    """read-only-mount is what makes the pair equal: without it the oracle tells v1's writable mount
+    from v2's ro_mount; with it, another path still differs."""
+    from estimig.oracle_v2 import check
+
+    folder = FIXTURES / "notebook_uploaded_path_mounted_for_reading"
+    before, after = (runnable((folder / name).read_text(), ".ipynb") for name in ("before.ipynb", "after.ipynb"))
+    shutil.copytree(folder, tmp_path / folder.name)
+    workdir = str(tmp_path / folder.name)
+    assert any(d.startswith("inputs") or "inputs" in d for d in check(before, after, workdir))
+    assert not check(before, after, workdir, assume=("read-only-mount",))
+    moved = after.replace('/paths/mnist"', '/paths/mnist-v2"', 1)
+    assert moved != after and check(before, moved, workdir, assume=("read-only-mount",))

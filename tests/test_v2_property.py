@@ -137,3 +137,40 @@ def test_v2_sweep_is_essence_equal_and_idempotent(tmp_path, swept):
         assert "before.py" in str(exc), exc
         return
     assert not differences, f"{source}\n---\n{result.code}\n" + "\n".join(differences)
+
+
+# Datastore paths mounted in script_params, beside plain values: migrated only under read-only-mount.
+_MOUNTED = st.sampled_from(['"mnist"', '"a/b"', '"./foo"', '"census/train/"']).map(
+    lambda p: f"datastore.path({p}).as_mount()")
+
+
+@st.composite
+def mounting_calls(draw):
+    from strategies.datasets import PLAIN_VALUES, script_params
+
+    kind, kwargs = draw(v2_calls())
+    kwargs["script_params"] = draw(script_params(st.one_of(_MOUNTED, PLAIN_VALUES)))
+    return kind, kwargs
+
+
+@settings(max_examples=max(EXAMPLES // 4, 10), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mounting_calls())
+def test_v2_mounts_are_essence_equal_under_read_only_mount(tmp_path, call):
+    """read-only-mount: a call that mounts datastore paths migrates only on it, says so on the line,
+    and is essence-equal under it (the oracle reads v1's mount as ro_mount only then)."""
+    from estimig.oracle_v2 import check
+
+    kind, kwargs = call
+    source = program(kind, kwargs)
+    assumed = Options.create(target="v2", assume=("read-only-mount",))
+    result = migrate_source(source, options=assumed)
+    assert migrate_source(result.code, options=assumed).code == result.code, "a second run changed the code"
+    mounts = ".as_mount()" in kwargs["script_params"]
+    if mounts:
+        assert migrate_source(source, options=V2).migrated == 0, "a mount migrated without its assumption"
+    if result.migrated == 0:
+        assert COMMENT_PREFIX in result.code and result.findings
+        return
+    assert (result.assumed == 1) == mounts and result.code.count("# estimig: assumes ") == result.assumed
+    differences = check(source, result.code, _workdir(tmp_path), assume=("read-only-mount",))
+    assert not differences, f"{source}\n---\n{result.code}\n" + "\n".join(differences)

@@ -28,11 +28,14 @@ def imports_first(code: str) -> str:
     kept, spacing = [], None
     for i, statement in enumerate(body):
         if i in later:
-            # The blank lines above a moved import stay where it was, above the next statement.
+            # The blank lines above a moved import stay where it was, above the next statement, unless
+            # that has lines of its own (a comment above it is never lost).
             spacing = statement.leading_lines if spacing is None else spacing
             continue
         if spacing is not None:
-            statement, spacing = statement.with_changes(leading_lines=spacing), None
+            if not statement.leading_lines:
+                statement = statement.with_changes(leading_lines=spacing)
+            spacing = None
         if i == after + 1:
             kept.extend(moved)
         kept.append(statement)

@@ -7,7 +7,8 @@ downloaded, and the script receives its path on the command line as it did. Unre
 datasets, `inputs=[...]` (read through `Run.input_datasets`, which v2 does not have) and other
 modes are left for a later version. A datastore path downloaded in script_params becomes a folder
 input at `azureml://datastores/<store>/paths/<path>` (`_references`); a mounted one is refused (v1's
-mount was writable, a v2 input mounts read-only).
+mount was writable, a v2 input mounts read-only) unless the user assumes the job only reads it
+(read-only-mount): then it is a read-only mount of the same path.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 
 import libcst as cst
 
+from estimig.assumptions import READ_ONLY_MOUNT
 from estimig.codemods.arguments import Unprovable, script_params_items
 from estimig.codemods.v2 import INPUT, taken
 from estimig.facts import EstimatorCall
@@ -42,8 +44,9 @@ def plan(call: EstimatorCall, options) -> CallPlan:
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
     handles = frozenset({"inputs"} & set(call.kwargs))
+    used: set[str] = set()
     try:
-        references = _references(call, set(inputs))
+        references = _references(call, set(inputs), options, used)
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
     inputs.update((name, code) for _, name, code in references)
@@ -57,7 +60,8 @@ def plan(call: EstimatorCall, options) -> CallPlan:
     if clash is not None:
         return CallPlan(NAME, blocked=f"the file already binds the name '{clash}', which the v2 job needs")
     code = "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in inputs.items()) + "}"
-    return CallPlan(NAME, handles=handles, arguments=(NewArg("inputs", code=code),), imports=frozenset({INPUT}))
+    return CallPlan(NAME, handles=handles, arguments=(NewArg("inputs", code=code),), imports=frozenset({INPUT}),
+                    assumes=frozenset(used))
 
 
 def _sampled_inputs(call: EstimatorCall) -> list[tuple[str, str]]:
@@ -74,15 +78,18 @@ def _sampled_inputs(call: EstimatorCall) -> list[tuple[str, str]]:
 
 
 # A DataReference's delivery. A v1 mount of a datastore path was writable; a v2 input mounts read-only
-# (azure-ai-ml's schema refuses rw_mount on an input), so only a download is the same.
-REFERENCE_MODES = {"as_download": "download"}
+# (azure-ai-ml's schema refuses rw_mount on an input), so only a download is the same, and a mount
+# only for a job that only reads it (read-only-mount).
+REFERENCE_MODES = {"as_download": "download", "as_mount": "ro_mount"}
 _DATASTORE_LOOKUPS = frozenset({*DATASTORE_CLASS, *(f"{name}.get" for name in DATASTORE_CLASS)})
 
 
-def _references(call: EstimatorCall, taken_names: set[str]) -> list[tuple[cst.BaseExpression, str, str]]:
+def _references(call: EstimatorCall, taken_names: set[str], options=None,
+                used: set[str] | None = None) -> list[tuple[cst.BaseExpression, str, str]]:
     """(script_params value, input name, `Input(...)` code) of each datastore path in script_params
     (`ds.path("mnist").as_download()`): a folder input at `azureml://datastores/<store>/paths/<path>`,
-    downloaded (a mount is refused: v1's was writable, v2's is read-only). A store whose name is not a literal
+    downloaded (a mount is refused: v1's was writable, v2's is read-only; with read-only-mount, recorded
+    in `used`, it is mounted read-only; `options` None: the plan already accepted it). A store whose name is not a literal
     (`ws.get_default_datastore()`) is named by the v1 object at run time (`ds.name`), as v1 read it.
     v1 named the reference with a random id no script could know; the v2 input is named after its
     script_params key (`--data-folder` -> `data_folder`)."""
@@ -92,13 +99,17 @@ def _references(call: EstimatorCall, taken_names: set[str]) -> list[tuple[cst.Ba
             continue
         shown = call.code(value)
         node = call.resolve(value) if isinstance(value, cst.Name) else value
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "as_mount":
-            raise Unprovable(f"{shown}: a v1 mount of a datastore path was writable, and a v2 input mounts read-only; "
-                             "use .as_download() if the script only reads it, or migrate it by hand (a v2 output)")
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "as_mount" \
+                and options is not None:
+            if not options.assumes(READ_ONLY_MOUNT):
+                raise Unprovable(f"{shown}: a v1 mount of a datastore path was writable, and a v2 input mounts "
+                                 "read-only; use .as_download() if the script only reads it, or migrate it by hand "
+                                 "(a v2 output)", READ_ONLY_MOUNT)
+            used.add(READ_ONLY_MOUNT)
         if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
                 and node.func.attr.value in REFERENCE_MODES and not node.args):
             raise Unprovable(f"{shown}: --target v2 migrates a datastore path as .path(\"...\").as_download() "
-                             "without arguments only (for now)")
+                             "or .as_mount() without arguments only (for now)")
         path_call = node.func.value
         if not (isinstance(path_call, cst.Call) and isinstance(path_call.func, cst.Attribute)
                 and path_call.func.attr.value == "path" and len(path_call.args) == 1

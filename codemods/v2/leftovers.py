@@ -124,12 +124,13 @@ def _inert_argument(value: cst.BaseExpression, analysis: Analysis) -> bool:
     if isinstance(value, cst.Dict):
         return all(isinstance(e, cst.DictElement) and _inert_argument(e.key, analysis)
                    and _inert_argument(e.value, analysis) for e in value.elements)
-    if isinstance(value, cst.Call):  # a nested lookup: dataset.as_named_input("x").as_mount(); uniform(0, 1)
+    # A nested lookup: dataset.as_named_input("x").as_mount(), store.path("x").as_mount(); uniform(0, 1).
+    if isinstance(value, cst.Call):
         arguments = all(not a.star and _inert_argument(a.value, analysis) for a in value.args)
         if analysis.qualified_names(value.func) & EXPRESSIONS:
             return arguments
         return isinstance(value.func, cst.Attribute) and value.func.attr.value in (
-            "as_mount", "as_download", "as_named_input") and _inert_argument(value.func.value, analysis) and arguments
+            "as_mount", "as_download", "as_named_input", "path") and _inert_argument(value.func.value, analysis) and arguments
     return isinstance(value, cst.UnaryOperation) and _inert_argument(value.expression, analysis)
 
 
