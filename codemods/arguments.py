@@ -105,16 +105,10 @@ def _flattened_at_run_time(call: EstimatorCall, options) -> CallPlan:
     non-empty scalar: then the SDK's flattening is just key, value, key, value, ... in dict order,
     which the migrated code does on the same dict object when the ScriptRunConfig is built."""
     used = {SCALARS}
-    node = call.kwargs["script_params"].value
-    for entry in visible_entries(call, node):
-        value = classify(call, entry)
-        contradicts = (value.kind not in (Kind.LITERAL, Kind.SCALAR, Kind.UNKNOWN) or value.shape is not None
-                       or (value.kind is Kind.LITERAL and (value.value in (None, "")
-                                                           or not isinstance(value.value, (str, int, float, bool)))))
-        if contradicts:
-            return CallPlan(NAME, blocked=f"script_params may hold {call.code(entry)}, which the estimator does not "
-                            "pass as it is (lists are spread, None and '' dropped, data rewritten), so the content "
-                            "estimig cannot see cannot be assumed to be plain scalars; migrate by hand")
+    if not unseen_entries_are_scalars(call):
+        return CallPlan(NAME, blocked=f"script_params may hold {call.code(_contradiction(call))}, which the estimator "
+                        "does not pass as it is (lists are spread, None and '' dropped, data rewritten), so the "
+                        "content estimig cannot see cannot be assumed to be plain scalars; migrate by hand")
     sampling = _sampling(call)
     if sampling is not None and (isinstance(sampling, str) or sampling[0]):
         if not options.assumes(LAST_WINS):
@@ -125,6 +119,34 @@ def _flattened_at_run_time(call: EstimatorCall, options) -> CallPlan:
     code = f"[part for pair in {source}.items() for part in pair]"
     return CallPlan(NAME, handles=frozenset({"script_params"}), arguments=(NewArg("arguments", code=code),),
                     assumes=frozenset(used))
+
+
+def shared_items(call: EstimatorCall) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
+    """The script_params items every path holds with the same value (`script_params_items(shared=True)`),
+    for the concerns that look for data in them; [] when there is no dict or it cannot be seen: the
+    arguments concern decides the call then."""
+    if not call.has("script_params"):
+        return []
+    try:
+        return script_params_items(call, shared=True)
+    except Unprovable:
+        return []
+
+
+def unseen_entries_are_scalars(call: EstimatorCall) -> bool:
+    """Whether nothing visible contradicts scalar-script-params for a script_params dict whose content
+    cannot be seen: no entry estimig can see is a list, None, '', data or other non-scalar."""
+    return _contradiction(call) is None
+
+
+def _contradiction(call: EstimatorCall) -> cst.BaseExpression | None:
+    for entry in visible_entries(call, call.kwargs["script_params"].value):
+        value = classify(call, entry)
+        if (value.kind not in (Kind.LITERAL, Kind.SCALAR, Kind.UNKNOWN) or value.shape is not None
+                or (value.kind is Kind.LITERAL and (value.value in (None, "")
+                                                    or not isinstance(value.value, (str, int, float, bool))))):
+            return entry
+    return None
 
 
 def _sampling(call: EstimatorCall):

@@ -141,14 +141,9 @@ def _collected(call: EstimatorCall) -> list[tuple[cst.BaseExpression, Reference]
 
 
 def _script_params(call: EstimatorCall):
-    if not call.has("script_params"):
-        return []
-    from estimig.codemods.arguments import Unprovable as ArgumentsUnprovable, script_params_items
+    from estimig.codemods.arguments import shared_items
 
-    try:
-        return script_params_items(call, shared=True)
-    except ArgumentsUnprovable:
-        return []  # the arguments concern blocks the call
+    return shared_items(call)  # [] where the arguments concern blocks the call
 
 
 def _script_params_has_key(call: EstimatorCall, key: str) -> bool:

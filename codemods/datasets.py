@@ -179,15 +179,9 @@ def _literal_argument(node: cst.Call, position: int, keyword: str) -> cst.BaseEx
 def script_params_datasets(call: EstimatorCall, options=None) -> list[Value]:
     """Dataset values of script_params, when the dict is provable ([] when it is not: the arguments
     concern blocks the call then)."""
-    if not call.has("script_params"):
-        return []
-    from estimig.codemods.arguments import Unprovable as ArgumentsUnprovable, script_params_items
+    from estimig.codemods.arguments import shared_items
 
-    try:
-        items = script_params_items(call, shared=True)
-    except ArgumentsUnprovable:
-        return []
-    values = [classify(call, node) for _, node in items]
+    values = [classify(call, node) for _, node in shared_items(call)]
     if options is not None:  # with the datasets the user assumes (dataset-consumption) counted too
         values = [as_dataset(v, options, set()) for v in values]
     return [v for v in values if v.kind is Kind.DATASET]

@@ -313,11 +313,7 @@ class _Planner:
         return f"os.path.normpath(os.path.join({source_code}, {call.code(node)}))"
 
     def _visibly_other(self, node: cst.BaseExpression) -> bool:
-        """Whether one of the values the target may hold is visibly no AmlCompute object (a name
-        string on one path, say): an assumption covers what cannot be seen, never what can."""
-        values = self.call.values(node)
-        return not isinstance(values, str) and any(
-            classify(self.call, v).kind not in (Kind.UNKNOWN, Kind.COMPUTE) for v in values)
+        return visibly_other_compute(self.call, node)
 
     def _registry_object(self) -> bool:
         """Whether image_registry_details is provably a ContainerRegistry object (always truthy)."""
@@ -692,6 +688,13 @@ class _Planner:
                       f"compute_target={call.code(node)} is{f' ({reason})' if reason else ''}; bind it to "
                       "ComputeTarget(workspace=..., name=...) in this file, or "
                       + ("migrate by hand" if self._visibly_other(node) else hint(AMLCOMPUTE)))
+
+
+def visibly_other_compute(call: EstimatorCall, node: cst.BaseExpression) -> bool:
+    """Whether one of the values the target may hold is visibly no AmlCompute object (a name
+    string on one path, say): an assumption covers what cannot be seen, never what can."""
+    values = call.values(node)
+    return not isinstance(values, str) and any(classify(call, v).kind not in (Kind.UNKNOWN, Kind.COMPUTE) for v in values)
 
 
 def _lookup(node: cst.BaseExpression) -> bool:

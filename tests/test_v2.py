@@ -161,6 +161,10 @@ WRONG = [
                  id="another-cluster-than-the-v1-object-names"),
     pytest.param("cluster_and_workspace_read_at_run_time", 'experiment_name="nightly"', 'experiment_name="daily"',
                  "experiment", id="client-experiment-renamed"),
+    pytest.param("experiment_names_read_at_run_time", "experiment_name=exp.name", 'experiment_name="nightly"',
+                 "experiment", id="experiment-name-other-than-the-v1-objects"),
+    pytest.param("experiment_names_read_at_run_time", "-smoke\")", "-smoke-2\")", "experiment",
+                 id="experiment-f-string-changed"),
     # Datastore paths: where the data is, and that it is downloaded (a v1 mount was writable).
     pytest.param("datastore_paths_downloaded", "paths/census/labels/", "paths/census/labels", "inputs",
                  id="datastore-path-without-its-slash"),
@@ -404,3 +408,22 @@ def test_a_mounted_datastore_path_equals_a_read_only_input_only_under_its_assump
     assert not check(before, after, workdir, assume=("read-only-mount",))
     moved = after.replace('/paths/mnist"', '/paths/mnist-v2"', 1)
     assert moved != after and check(before, moved, workdir, assume=("read-only-mount",))
+
+
+@pytest.mark.parametrize("scenario", [p for p in _v1_pairs() if p.values[0].assume])
+def test_v1_pairs_migrated_on_assumptions_are_essence_equal_on_them(scenario, tmp_path):
+    """The v1 target's assumption fixtures under --target v2 with the same assumptions: each call is
+    migrated, says so on its line and is essence-equal under them, or is left with its reason."""
+    from estimig.oracle import command_line
+    from estimig.oracle_v2 import check
+
+    result = migrate(scenario.before, scenario.suffix, str(scenario.before_path), scenario.assume)
+    assert result.code.count("# estimig: assumes ") == result.assumed
+    assert all(set(f.assumptions) <= set(scenario.assume) for f in result.findings if f.assumptions)
+    if result.migrated and not result.left:
+        workdir = tmp_path / scenario.name
+        shutil.copytree(scenario.folder, workdir)
+        with command_line(scenario.command_line):
+            differences = check(scenario.program(scenario.before), scenario.program(result.code), str(workdir),
+                                assume=scenario.assume)
+        assert not differences, "\n".join(differences)

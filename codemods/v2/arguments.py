@@ -8,6 +8,9 @@ written into the command line as its `str()`, shell-quoted; a dataset becomes `$
 is provably a non-empty str, int, float or bool is joined in as `quote(str(value))`, evaluated where
 the estimator evaluated it; one that may be `''` is joined in only where it is not
 (`"".join(" " + quote(str(v)) for v in [args.tag] if v != "")`), as the estimator dropped it.
+Under scalar-script-params (docs/assumptions.md), a value whose type cannot be seen is such a
+non-empty scalar, and a dict whose content cannot be seen is flattened key, value, ... when the job
+is built, as the v1 concern does (`_flattened_at_run_time`).
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from __future__ import annotations
 import json
 import shlex
 
+from estimig.assumptions import SCALARS
 from estimig.codemods.arguments import (ChangedOnSomePaths, Unprovable, keys_by_path, read_by_path,
-                                        script_params_items, written_as_usual)
+                                        script_params_items, unseen_entries_are_scalars, written_as_usual)
 from estimig.codemods.v2 import taken
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
@@ -42,15 +46,18 @@ class _MaybeEmpty(_RunTime):
 
 
 def plan(call: EstimatorCall, options) -> CallPlan:
+    used: set[str] = set()
     try:
         tokens = ["python", _script(call)]
         arguments: list[tuple[str, object]] = []
         if call.has("script_params"):
             try:
                 for key, value in script_params_items(call):
-                    arguments.extend(_tokens(call, key, value, options))
+                    arguments.extend(_tokens(call, key, value, options, used))
             except ChangedOnSomePaths as changed:
-                arguments = _tokens_by_path(call, changed, options)
+                arguments = _tokens_by_path(call, changed, options, used)
+            except Unprovable as exc:
+                arguments = _flattened_at_run_time(call, exc, options, used)
         tokens.extend(token for token, _ in _swept(call, arguments))
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
@@ -60,7 +67,21 @@ def plan(call: EstimatorCall, options) -> CallPlan:
         if taken(call, imports) is not None:
             return CallPlan(NAME, blocked="the file already binds the name 'quote', which the v2 command line needs")
     return CallPlan(NAME, handles=frozenset({"script_params", "entry_script"} & set(call.kwargs)),
-                    arguments=(NewArg("command", code=_command(tokens)),), imports=imports)
+                    arguments=(NewArg("command", code=_command(tokens)),), imports=imports, assumes=frozenset(used))
+
+
+class _Flattened(_RunTime):
+    """Code of a dict whose content cannot be seen, flattened when the job is built (scalar-script-params)."""
+
+
+def _flattened_at_run_time(call: EstimatorCall, refused: Unprovable, options, used: set[str]) -> list:
+    """script_params whose content cannot be seen: under scalar-script-params every key and value is a
+    non-empty scalar, so the estimator sent key, value, key, value, ... in dict order, which the command
+    line joins from the same dict object when the job is built."""
+    if not options.assumes(SCALARS) or not unseen_entries_are_scalars(call):
+        raise refused
+    used.add(SCALARS)
+    return [(_Flattened(call.code(call.kwargs["script_params"].value)), _UNSEEN)]
 
 
 def _command(tokens: list[str]) -> str:
@@ -73,6 +94,11 @@ def _command(tokens: list[str]) -> str:
             if " ".join(text):
                 parts.append(json.dumps(" ".join(text)))
             parts.append(f"({token})")
+            text = [""]
+        elif isinstance(token, _Flattened):
+            if " ".join(text):
+                parts.append(json.dumps(" ".join(text)))
+            parts.append(f'"".join(" " + quote(str(part)) for pair in {token}.items() for part in pair)')
             text = [""]
         elif isinstance(token, _MaybeEmpty):
             if " ".join(text):
@@ -120,6 +146,9 @@ def _swept(call: EstimatorCall, arguments: list[tuple[str, object]]) -> list[tup
         return arguments  # the uses concern leaves the call, with its reason
     if found is None:
         return arguments
+    if any(isinstance(token, _Flattened) for token, _ in arguments):
+        raise Unprovable("script_params, which estimig cannot see, go to HyperDriveConfig(estimator=), which drops "
+                         "the ones it samples; --target v2 does not migrate that yet")
     if any(isinstance(token, _Piece) for token, _ in arguments):
         raise Unprovable("script_params is changed on some paths to this call only, and HyperDrive pairs the "
                          "arguments up by position, which an argument present on some paths only shifts")
@@ -142,9 +171,10 @@ def _swept(call: EstimatorCall, arguments: list[tuple[str, object]]) -> list[tup
     return arguments
 
 
-def _tokens(call: EstimatorCall, key, value, options) -> list[tuple[str, object]]:
+def _tokens(call: EstimatorCall, key, value, options, used: set[str]) -> list[tuple[str, object]]:
     """The command-line tokens of one script_params item, each with its value (`_UNSEEN` when only
-    known at run time)."""
+    known at run time); a value whose type cannot be seen is a non-empty scalar under
+    scalar-script-params (recorded in `used`)."""
     shown = f"script_params[{call.code(key)}]"
     key_value = classify(call, key)
     tokens = [] if key_value.value in (None, "") else [(_quoted(call, key_value.value, shown), key_value.value)]
@@ -177,11 +207,16 @@ def _tokens(call: EstimatorCall, key, value, options) -> list[tuple[str, object]
     if found.kind is Kind.DATASTORE:
         raise Unprovable(f"{shown} = {call.code(value)} is a whole datastore, which --target v2 does not migrate yet "
                          "(pass a path on it: store.path(\"...\").as_mount())")
+    if found.kind is Kind.UNKNOWN and found.shape is None and options.assumes(SCALARS):
+        used.add(SCALARS)
+        return [*tokens, (_RunTime(call.code(found.node)), _UNSEEN)]
     raise Unprovable(f"{shown} = {call.code(value)}: estimig cannot prove it is a str, int, float or bool (a list "
-                     "would be flattened, None or '' dropped, a datastore path mounted), which --target v2 migrates")
+                     "would be flattened, None or '' dropped, a datastore path mounted), which --target v2 migrates",
+                     SCALARS if found.kind is Kind.UNKNOWN and found.shape is None else None)
 
 
-def _tokens_by_path(call: EstimatorCall, changed: ChangedOnSomePaths, options) -> list[tuple[str, object]]:
+def _tokens_by_path(call: EstimatorCall, changed: ChangedOnSomePaths, options,
+                    used: set[str]) -> list[tuple[str, object]]:
     """The tokens of a dict changed on some paths only, as the v1 concern renders it: its keys in the
     one order every path agrees with; a key with the same value expression on every path as usual;
     any other read from the dict when the job is built, and sent only where the path set it."""
@@ -190,7 +225,7 @@ def _tokens_by_path(call: EstimatorCall, changed: ChangedOnSomePaths, options) -
     for key, entries, everywhere in keys_by_path(call, changed):
         key_node = entries[0][0]
         if written_as_usual(entries, everywhere):
-            sent = _tokens(call, key_node, entries[0][1], options)
+            sent = _tokens(call, key_node, entries[0][1], options, used)
         else:
             if any(literal(value) == (True, None) for _, value in entries):
                 raise Unprovable(f"script_params[{call.code(key_node)}] is None on some path, which the estimator "

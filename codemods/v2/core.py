@@ -16,6 +16,8 @@ import json
 
 import libcst as cst
 
+from estimig.assumptions import AMLCOMPUTE, hint
+from estimig.codemods.environment import visibly_other_compute
 from estimig.codemods.v2 import COMMAND, CREDENTIAL, ML_CLIENT, Blocked, is_submit, taken
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
@@ -38,12 +40,12 @@ _GET = frozenset({"azureml.core.Workspace.get", "azureml.core.workspace.Workspac
 def plan(call: EstimatorCall, options) -> CallPlan:
     submits = frozenset(id(use.node) for use in call.uses if is_submit(use))
     try:
-        return _plan(call, submits)
+        return _plan(call, submits, options)
     except Blocked as exc:
         return CallPlan(NAME, handles_uses=submits, blocked=str(exc))
 
 
-def _plan(call: EstimatorCall, submits: frozenset[int]) -> CallPlan:
+def _plan(call: EstimatorCall, submits: frozenset[int], options) -> CallPlan:
     if call.shape_problem:
         raise Blocked(call.shape_problem)
     if not call.has("source_directory"):
@@ -55,7 +57,8 @@ def _plan(call: EstimatorCall, submits: frozenset[int]) -> CallPlan:
     # A positional source_directory cannot stay positional: command() takes keywords only.
     code = NewArg("code", from_kwarg="source_directory") if call.kwargs["source_directory"].keyword is not None \
         else NewArg("code", code=call.value_code("source_directory"))
-    arguments = [code, NewArg("compute", code=_compute(call))]
+    used: set[str] = set()
+    arguments = [code, NewArg("compute", code=_compute(call, options, used))]
     if call.has("max_run_duration_seconds"):
         # An int or None in both SDKs; an expression of literals (3600 * 24) is passed as written.
         value = classify(call, call.kwargs["max_run_duration_seconds"].value)
@@ -79,11 +82,12 @@ def _plan(call: EstimatorCall, submits: frozenset[int]) -> CallPlan:
         raise Blocked(f"the file already binds the name '{clash}', which the v2 job needs; rename yours first")
     return CallPlan(NAME, handles=HANDLES & set(call.kwargs), handles_uses=submits, arguments=tuple(arguments),
                     imports=frozenset(imports), edits=tuple(edits),
-                    findings=noted(call, NAME, notes))
+                    findings=noted(call, NAME, notes), assumes=frozenset(used))
 
 
-def _compute(call: EstimatorCall) -> str:
-    """The cluster's name: v2 names compute, it never takes a ComputeTarget object."""
+def _compute(call: EstimatorCall, options=None, used: set[str] | None = None) -> str:
+    """The cluster's name: v2 names compute, it never takes a ComputeTarget object. A target that
+    cannot be seen is a cluster object under amlcompute-target (recorded in `used`): its `.name`."""
     if not call.has("compute_target"):
         raise Blocked("no compute_target: the estimator ran on run-based compute (vm_size=) or raised, and "
                       "--target v2 does not migrate run-based compute yet")
@@ -96,22 +100,39 @@ def _compute(call: EstimatorCall) -> str:
     if value.kind is Kind.COMPUTE:
         # Every object the name may hold (`try: ComputeTarget(ws, name) except: ComputeTarget.create(ws, name, ...)`)
         # looked up or created under one literal name: that name.
-        built = call.values(node) if isinstance(node, cst.Name) else [node]
-        names = {_named(call, found) for found in built} if not isinstance(built, str) else {None}
-        if len(names) == 1 and None not in names:
-            return json.dumps(names.pop())
+        name = _one_name(call, node, _named)
+        if name is not None:
+            return json.dumps(name)
         # Else the cluster's own name, read from the v1 object where the estimator read the object:
         # an estimator sends a ComputeTarget as its name (RunConfiguration.target).
-        code = call.code(node)
-        return f"{code}.name" if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)) else f"({code}).name"
+        return _name_read(call, node)
     if isinstance(node, cst.Name):
         # Bound to a cluster on some paths only (`if name in ws.compute_targets: target = ...`): its
         # name read where the estimator read the object, so the other paths still raise NameError.
         bound = call.values(node, where_bound=True)
         if not isinstance(bound, str) and all(classify(call, found).kind is Kind.COMPUTE for found in bound):
             return f"{node.value}.name"
+    if value.kind is Kind.UNKNOWN and not visibly_other_compute(call, node):
+        if options is not None and options.assumes(AMLCOMPUTE):
+            used.add(AMLCOMPUTE)
+            return _name_read(call, node)
+        raise Blocked(f"compute_target={call.code(node)}: v2 names the compute, and estimig cannot prove this one's "
+                      f"name (bind it to ComputeTarget(workspace=ws, name=\"...\") or pass the name); {hint(AMLCOMPUTE)}")
     raise Blocked(f"compute_target={call.code(node)}: v2 names the compute, and estimig cannot prove this one's name "
                   "(bind it to ComputeTarget(workspace=ws, name=\"...\") or pass the name)")
+
+
+def _name_read(call: EstimatorCall, node: cst.BaseExpression) -> str:
+    """`<target>.name`: the cluster's own name, read from the v1 object where the estimator read it."""
+    code = call.code(node)
+    return f"{code}.name" if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)) else f"({code}).name"
+
+
+def _one_name(call: EstimatorCall, node: cst.BaseExpression, read_name) -> str | None:
+    """The one literal name (`read_name` of each) of every object `node` may hold at the call, or None."""
+    built = call.values(node) if isinstance(node, cst.Name) else [node]
+    names = {read_name(call, found) for found in built} if not isinstance(built, str) else {None}
+    return names.pop() if len(names) == 1 and None not in names else None
 
 
 def _named(call: EstimatorCall, node) -> str | None:
@@ -238,11 +259,7 @@ def _submission(call: EstimatorCall, use, client: str, notes: list) -> list:
     facts = call.module
     submit = use.call
     experiment = submit.func.value
-    built = call.values(experiment) if isinstance(experiment, cst.Name) else [experiment]
-    names = {_experiment_name(call, found) for found in built} if not isinstance(built, str) else {None}
-    if len(names) != 1 or None in names:
-        raise Blocked(f"{use.description}: estimig cannot see which Experiment, of which literal name, submits the job")
-    name = names.pop()
+    named = _experiment_name_code(call, experiment, use, notes)
     extra = []
     for arg in submit.args:
         if arg.value is use.node:
@@ -251,8 +268,7 @@ def _submission(call: EstimatorCall, use, client: str, notes: list) -> list:
             raise Blocked(f"{use.description}: submit(...) takes an argument v2's create_or_update has no form for")
         extra.append(f", tags={facts.code_for(arg.value)}")
     job = use.node.value
-    new = cst.parse_expression(f"{client}.jobs.create_or_update({job}, experiment_name={json.dumps(name)}"
-                               f"{''.join(extra)})")
+    new = cst.parse_expression(f"{client}.jobs.create_or_update({job}, experiment_name={named}{''.join(extra)})")
     return [(submit, new), *_run_uses(call, submit, client, notes)]
 
 
@@ -265,6 +281,43 @@ def _experiment_name(call: EstimatorCall, node) -> str | None:
     if isinstance(node, cst.Call) and call.module.qualified_names(node.func) & _EXPERIMENTS:
         return _literal_string(call, _argument(node, "name", 1))
     return None
+
+
+def _experiment_name_code(call: EstimatorCall, experiment: cst.BaseExpression, use, notes: list) -> str:
+    """The code of `experiment_name=` for a submit on `experiment`: its literal name; else, where it is
+    provably an `Experiment(ws, name)`, that name read where v1 read it: the expression itself when it
+    is in the submitting statement (`Experiment(ws, args.experiment).submit(est)`) and provably a
+    non-empty str, else the v1 object's `.name` (the Experiment stays: v1 validated and created it
+    under that name, as it still does)."""
+    literal_name = _one_name(call, experiment, _experiment_name)
+    if literal_name is not None:
+        return json.dumps(literal_name)
+    built = call.values(experiment) if isinstance(experiment, cst.Name) else [experiment]
+    if isinstance(built, str) or not built or not all(
+            isinstance(found, cst.Call) and call.module.qualified_names(found.func) & _EXPERIMENTS
+            and _argument(found, "name", 1) is not None for found in built):
+        raise Blocked(f"{use.description}: estimig cannot see which Experiment submits the job")
+    if isinstance(experiment, cst.Call):
+        name = _argument(experiment, "name", 1)
+        if _nonempty_str(call, name):
+            return call.module.code_for(name)
+    shown = call.module.code_for(experiment)
+    notes.append(f"{shown}: the v2 job is filed under the Experiment's name, read from it ({shown}.name), "
+                 "since estimig cannot write it as a literal; the v1 Experiment stays")
+    return f"{shown}.name"
+
+
+def _nonempty_str(call: EstimatorCall, node: cst.BaseExpression) -> bool:
+    """Provably a str, never '' or None: a command-line option of type str with a non-empty value, or
+    an f-string with a non-empty literal part."""
+    from estimig.values import command_line_option
+
+    if isinstance(node, cst.FormattedString):
+        return classify(call, node).nonempty
+    if isinstance(node, cst.Attribute):
+        option = command_line_option(call, node)
+        return option is not None and option[0] is str and option[1]
+    return False
 
 
 def _run_uses(call: EstimatorCall, submit: cst.Call, client: str, notes: list) -> list:

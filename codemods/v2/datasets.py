@@ -19,7 +19,7 @@ import re
 import libcst as cst
 
 from estimig.assumptions import READ_ONLY_MOUNT
-from estimig.codemods.arguments import Unprovable, script_params_items
+from estimig.codemods.arguments import Unprovable, shared_items
 from estimig.codemods.v2 import INPUT, taken
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
@@ -94,7 +94,7 @@ def _references(call: EstimatorCall, taken_names: set[str], options=None,
     v1 named the reference with a random id no script could know; the v2 input is named after its
     script_params key (`--data-folder` -> `data_folder`)."""
     found, names = [], set(taken_names)
-    for key, value in (script_params_items(call, shared=True) if call.has("script_params") else []):
+    for key, value in shared_items(call):
         if classify(call, value).kind is not Kind.DATA_REFERENCE:
             continue
         shown = call.code(value)
@@ -177,7 +177,7 @@ def render_token(call: EstimatorCall, value: Value) -> str:
 
 
 def _dataset_nodes(call: EstimatorCall) -> list[cst.BaseExpression]:
-    items = script_params_items(call, shared=True) if call.has("script_params") else []
+    items = shared_items(call)
     return [value for _, value in items if classify(call, value).kind is Kind.DATASET]
 
 

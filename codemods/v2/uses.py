@@ -137,12 +137,12 @@ def plan(call: EstimatorCall, options) -> CallPlan:
         found = sweep_of(call)
         if found is None:
             return CallPlan(NAME)
-        return _plan(call, found)
+        return _plan(call, found, options)
     except Blocked as exc:
         return CallPlan(NAME, handles_uses=handled, blocked=str(exc))
 
 
-def _plan(call: EstimatorCall, found: Sweep) -> CallPlan:
+def _plan(call: EstimatorCall, found: Sweep, options) -> CallPlan:
     from estimig.codemods.v2.core import _compute, _submission, clients, noted
 
     if call.target is None:
@@ -158,7 +158,8 @@ def _plan(call: EstimatorCall, found: Sweep) -> CallPlan:
             used = "never used"
         raise Blocked(f"the HyperDrive config {found.target.value} is {used}; --target v2 migrates a config "
                       "submitted once by Experiment.submit and used for nothing else")
-    compute = _compute(call)
+    assumed: set[str] = set()
+    compute = _compute(call, options, assumed)
     keywords = [*found.settings[:1], ("compute", compute), *found.settings[1:]]
     if call.has("max_run_duration_seconds") and literal(call.kwargs["max_run_duration_seconds"].value) != (True, None):
         keywords.append(("trial_timeout", _trial_timeout(call)))
@@ -176,7 +177,7 @@ def _plan(call: EstimatorCall, found: Sweep) -> CallPlan:
     if clash is not None:
         raise Blocked(f"the file already binds the name '{clash}', which the v2 sweep needs; rename yours first")
     return CallPlan(NAME, handles_uses=frozenset({id(found.use.node)}), imports=frozenset(imports),
-                    edits=tuple(edits), findings=noted(call, NAME, notes))
+                    edits=tuple(edits), findings=noted(call, NAME, notes), assumes=frozenset(assumed))
 
 
 def _trial_timeout(call: EstimatorCall) -> str:
