@@ -28,7 +28,7 @@ AMLCOMPUTE, SCALARS, DATASET, PACKAGE_LIST = "amlcompute-target", "scalar-script
     "package-list"
 NONEMPTY_IMAGE, HANDOFF, EXPERIMENT_SUBMIT, LAST_WINS = "nonempty-image", "estimator-handoff", "experiment-submit", \
     "last-argument-wins"
-PYTHON_ENTRY, READ_ONLY_MOUNT = "python-entry-script", "read-only-mount"
+PYTHON_ENTRY, READ_ONLY_MOUNT, V1_RUN = "python-entry-script", "read-only-mount", "v1-run-of-the-job"
 
 ASSUMPTIONS: dict[str, Assumption] = {a.name: a for a in (
     Assumption(AMLCOMPUTE, "the compute target is an AmlCompute cluster", ("core", "environment")),
@@ -51,6 +51,9 @@ ASSUMPTIONS: dict[str, Assumption] = {a.name: a for a in (
     # --target v2 only: a v1 mount of a datastore path was writable, a v2 input mount is read-only.
     Assumption(READ_ONLY_MOUNT, "the job only reads the datastore paths it mounts, which a v2 input mounts "
                "read-only", ("datasets",)),
+    # --target v2 only: the run's later uses (get_metrics, register_model, ...) have no v2 Job form.
+    Assumption(V1_RUN, "SDK v1's Run(experiment, job.name) reads the v2 job as it read the run submit "
+               "returned", ("core",)),
 )}
 
 ALL = "all"

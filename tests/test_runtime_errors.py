@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
 
 from estimig.runtime import errors
 from runtime_support import invoke

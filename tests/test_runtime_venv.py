@@ -9,7 +9,7 @@ import pytest
 
 from estimig.runtime import venv
 from estimig.runtime.errors import UsageError
-from runtime_support import JOBS, invoke
+from runtime_support import invoke
 
 
 def test_venv_holds_only_the_requested_packages(tmp_path):

@@ -294,6 +294,18 @@ def test_what_v1_migrates_v2_migrates_equal_or_leaves_with_a_reason(scenario, tm
         with command_line(scenario.command_line):
             differences = check(scenario.program(scenario.before), scenario.program(result.code), str(workdir))
         assert not differences, "\n".join(differences)
+    # A refusal that names an assumption: under it, the call is migrated and essence-equal, or left.
+    hinted = tuple(sorted({m.group(1) for f in left for m in re.finditer(r"--assume ([\w-]+)", f.message)}))
+    if hinted:
+        assumed_result = migrate(scenario.before, scenario.suffix, str(scenario.before_path), hinted)
+        assert assumed_result.code.count("# estimig: assumes ") == assumed_result.assumed
+        if assumed_result.migrated and not assumed_result.left:
+            workdir = tmp_path / f"{scenario.name}-assumed"
+            shutil.copytree(scenario.folder, workdir)
+            with command_line(scenario.command_line):
+                differences = check(scenario.program(scenario.before), scenario.program(assumed_result.code),
+                                    str(workdir), assume=hinted)
+            assert not differences, "\n".join(differences)
 
 
 LEFTOVERS = '''\

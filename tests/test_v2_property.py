@@ -174,3 +174,26 @@ def test_v2_mounts_are_essence_equal_under_read_only_mount(tmp_path, call):
     assert (result.assumed == 1) == mounts and result.code.count("# estimig: assumes ") == result.assumed
     differences = check(source, result.code, _workdir(tmp_path), assume=("read-only-mount",))
     assert not differences, f"{source}\n---\n{result.code}\n" + "\n".join(differences)
+
+
+@settings(max_examples=max(EXAMPLES // 4, 10), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(v2_calls(), st.sampled_from(("metrics = run.get_metrics()\n", "runs = [run]\n",
+                                    "run.register_model(model_name='m', model_path='outputs/m.pkl')\n")))
+def test_v2_run_read_through_v1_is_essence_equal_under_its_assumption(tmp_path, call, reading):
+    """v1-run-of-the-job: a run used in a way a v2 Job has no form for is left without the assumption;
+    with it, the submit becomes SDK v1's Run of the v2 job, the rest of the program stays, and the job
+    is essence-equal."""
+    from estimig.oracle_v2 import check
+
+    kind, kwargs = call
+    source = program(kind, kwargs) + reading
+    assert migrate_source(source, options=V2).migrated == 0
+    assumed = Options.create(target="v2", assume=("v1-run-of-the-job",))
+    result = migrate_source(source, options=assumed)
+    assert migrate_source(result.code, options=assumed).code == result.code, "a second run changed the code"
+    if result.migrated == 0:
+        assert COMMENT_PREFIX in result.code and result.findings
+        return
+    assert result.assumed == 1 and "run = Run(" in result.code and result.code.endswith(reading)
+    differences = check(source, result.code, _workdir(tmp_path), assume=("v1-run-of-the-job",))
+    assert not differences, f"{source}\n---\n{result.code}\n" + "\n".join(differences)

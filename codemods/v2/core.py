@@ -16,7 +16,7 @@ import json
 
 import libcst as cst
 
-from estimig.assumptions import AMLCOMPUTE, hint
+from estimig.assumptions import AMLCOMPUTE, V1_RUN, hint
 from estimig.codemods.environment import visibly_other_compute
 from estimig.codemods.v2 import COMMAND, CREDENTIAL, ML_CLIENT, Blocked, is_submit, taken
 from estimig.facts import EstimatorCall
@@ -34,6 +34,7 @@ _COMPUTE_CLASSES = frozenset({"azureml.core.compute.ComputeTarget", "azureml.cor
 _EXPERIMENTS = frozenset({"azureml.core.Experiment", "azureml.core.experiment.Experiment"})
 _FROM_CONFIG = frozenset({"azureml.core.Workspace.from_config", "azureml.core.workspace.Workspace.from_config"})
 _RUN_DETAILS = frozenset({"azureml.widgets.RunDetails", "azureml.widgets.run_details.RunDetails"})
+V1_RUN_CLASS = ("azureml.core", "Run")
 _GET = frozenset({"azureml.core.Workspace.get", "azureml.core.workspace.Workspace.get"})
 
 
@@ -76,7 +77,9 @@ def _plan(call: EstimatorCall, submits: frozenset[int], options) -> CallPlan:
         imports |= {ML_CLIENT, CREDENTIAL}
         for use in call.uses:
             if is_submit(use):
-                edits.extend(_submission(call, use, client, notes))
+                edits.extend(_submission(call, use, client, notes, options, used))
+        if V1_RUN in used:
+            imports.add(V1_RUN_CLASS)
     clash = taken(call, imports)
     if clash is not None:
         raise Blocked(f"the file already binds the name '{clash}', which the v2 job needs; rename yours first")
@@ -253,9 +256,11 @@ def _from_get(facts, lookup: cst.Call) -> str:
             f"resource_group_name={shown['resource_group']}, workspace_name={shown['name']})")
 
 
-def _submission(call: EstimatorCall, use, client: str, notes: list) -> list:
+def _submission(call: EstimatorCall, use, client: str, notes: list, options=None, used: set[str] | None = None) -> list:
     """`exp.submit(est, tags=...)` -> `ml_client.jobs.create_or_update(est, experiment_name=..., tags=...)`,
-    and the run it returns."""
+    and the run it returns (`_run_uses`); where the run is used in ways a v2 Job has no form for, and
+    the user assumes v1-run-of-the-job (`options`; recorded in `used`), `Run(exp, <that>.name)`: SDK v1's
+    Run of the v2 job, which the rest of the program reads as before."""
     facts = call.module
     submit = use.call
     experiment = submit.func.value
@@ -269,7 +274,19 @@ def _submission(call: EstimatorCall, use, client: str, notes: list) -> list:
         extra.append(f", tags={facts.code_for(arg.value)}")
     job = use.node.value
     new = cst.parse_expression(f"{client}.jobs.create_or_update({job}, experiment_name={named}{''.join(extra)})")
-    return [(submit, new), *_run_uses(call, submit, client, notes)]
+    became: list[str] = []  # what the run's uses became: kept only where they all have a v2 form
+    try:
+        edits = [(submit, new), *_run_uses(call, submit, client, became)]
+        notes.extend(became)
+        return edits
+    except Blocked as exc:
+        if options is None:
+            raise
+        if not options.assumes(V1_RUN):
+            raise Blocked(f"{exc}; {hint(V1_RUN)}") from None
+    # v1-run-of-the-job: the run is SDK v1's Run of the v2 job, so every later use of it stays.
+    used.add(V1_RUN)
+    return [(submit, cst.parse_expression(f"{V1_RUN_CLASS[1]}({facts.code_for(experiment)}, {facts.code_for(new)}.name)"))]
 
 
 def noted(call: EstimatorCall, concern: str, notes: list[str]) -> tuple:
