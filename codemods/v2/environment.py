@@ -6,8 +6,9 @@ scenarios (`estimig/data/frameworks.json`, as the v1 concern uses them) in the o
 `_init_run_config` and `_FrameworkBaseEstimator._setup_environment` apply them. A v2 Environment has
 no environment variables, so the estimator's own (PyTorch's NCCL_TREE_THRESHOLD=0) go on the job
 with the caller's. A framework estimator that ran a private prebuilt image on AmlCompute gets its full
-build, as the v1 target's default does. What is left for a later version (requirement and conda
-files, environment_definition, registries) leaves the call as it was, with the reason.
+build, as the v1 target's default does. A plain Estimator's conda file is its whole specification,
+named by path (`_conda_file`). What is left for a later version (requirement files, a framework's
+conda file, environment_definition, registries) leaves the call as it was, with the reason.
 """
 
 from __future__ import annotations
@@ -26,10 +27,14 @@ from estimig.values import Kind, classify, folded_elements
 NAME = "environment"
 SUMMARY = "pip/conda packages, Docker image, GPU, framework version -> Environment(image, conda_file); variables and shm_size -> the job"
 HANDLES = frozenset({"pip_packages", "conda_packages", "custom_docker_image", "use_gpu", "framework_version",
-                     "environment_variables", "shm_size", "use_docker", "user_managed"})
+                     "environment_variables", "shm_size", "use_docker", "user_managed", "conda_dependencies_file",
+                     "conda_dependencies_file_path"})
 # The v1 default (azureml.core.environment._DEFAULT_SHM_SIZE, which the estimator's DockerConfiguration
 # falls back to); v2 documents no default, so the job states it (tests/test_v2.py checks the SDK's).
 V1_SHM_SIZE = "2g"
+# A plain Estimator's conda file is its whole specification (`_create_conda_dependencies`); a framework
+# estimator merges its scenario into it, which --target v2 does not reproduce yet.
+CONDA_FILES = ("conda_dependencies_file", "conda_dependencies_file_path")
 NOT_YET = ("pip_requirements_file", "pip_requirements_file_path", "conda_dependencies_file",
            "conda_dependencies_file_path", "custom_docker_base_image", "image_registry_details",
            "environment_definition")
@@ -38,7 +43,8 @@ NOT_YET = ("pip_requirements_file", "pip_requirements_file_path", "conda_depende
 def _plan(call: EstimatorCall) -> CallPlan:
     if call.shape_problem:
         raise Blocked(call.shape_problem)
-    given = [name for name in NOT_YET if call.has(name) and _value(call, name, default=None) is not None]
+    given = [name for name in NOT_YET if call.has(name) and _value(call, name, default=None) is not None
+             and not (name in CONDA_FILES and call.kind not in FRAMEWORK_KINDS)]
     if given:
         raise Blocked(f"--target v2 does not migrate {given[0]} yet")
     if _value(call, "use_docker", default=True) is not True:
@@ -56,8 +62,12 @@ def _plan(call: EstimatorCall) -> CallPlan:
                           "one first")
     env = call.fresh_name("env")
     # user_managed=True: the image's own python runs the script, with no conda environment built on it.
-    conda = "" if spec is None else \
-        ", conda_file={\n" + "".join(f"    {json.dumps(k)}: {json.dumps(v)},\n" for k, v in spec.items()) + "}"
+    if spec is None:
+        conda = ""
+    elif isinstance(spec, str):  # the conda file, which azure-ai-ml reads when the job is built, as v1 did
+        conda = f", conda_file={json.dumps(spec)}"
+    else:
+        conda = ", conda_file={\n" + "".join(f"    {json.dumps(k)}: {json.dumps(v)},\n" for k, v in spec.items()) + "}"
     arguments = [NewArg("environment", code=env)]
     variables = _variables(call)
     if variables is not None:
@@ -107,8 +117,9 @@ def _strings(call: EstimatorCall, name: str) -> list[str]:
     return list(items)
 
 
-def _image_and_conda(call: EstimatorCall) -> tuple[str, dict | None, str | None]:
-    """The image, the conda specification (None: the image's own python, user_managed=True), and the
+def _image_and_conda(call: EstimatorCall) -> tuple[str, dict | str | None, str | None]:
+    """The image, the conda specification (a dict; the path of a conda file; None: the image's own
+    python, user_managed=True), and the
     framework whose private prebuilt image the estimator would have run on AmlCompute instead (None
     when it built this itself)."""
     data = frameworks()
@@ -136,6 +147,12 @@ def _image_and_conda(call: EstimatorCall) -> tuple[str, dict | None, str | None]
         raise Blocked("framework_version on a plain Estimator")
     elif image is None:
         image = data["default_images"]["DEFAULT_GPU_IMAGE" if use_gpu else "DEFAULT_CPU_IMAGE"]
+    conda_file = _conda_file(call)
+    if conda_file is not None:
+        if pip or conda or user_managed:
+            raise Blocked("conda_dependencies_file is combined with packages or user_managed, which the estimator "
+                          "ignores or rejects; put the packages in the conda file, then run estimig again")
+        return image, conda_file, None
     if user_managed:
         if call.kind in FRAMEWORK_KINDS and _value(call, "custom_docker_image", default=None) is None:
             # The framework is in the private prebuilt image the estimator then ran (viennaprivate);
@@ -147,6 +164,26 @@ def _image_and_conda(call: EstimatorCall) -> tuple[str, dict | None, str | None]
             "dependencies": [f"python={state['python']}", {"pip": state["pip"]}, *state["conda"]],
             "channels": state["channels"]}
     return image, spec, state.get("prebuilt")
+
+
+def _conda_file(call: EstimatorCall) -> str | None:
+    """The path of a plain Estimator's conda file (`conda_dependencies_file` wins over its old name), from
+    where the program runs: v1 read `os.path.join(source_directory, file)` when the estimator was built,
+    and so does the v2 Environment; both must be literals."""
+    import posixpath
+
+    for name in CONDA_FILES:
+        given = _value(call, name, default=None)
+        if given is None:
+            continue
+        directory = _value(call, "source_directory", default=None)
+        if not (isinstance(given, str) and given and isinstance(directory, str)):
+            raise Blocked(f"{name} and source_directory are not string literals, and the v2 Environment names the "
+                          "conda file at migration time")
+        if "\\" in given + directory:
+            raise Blocked(f"{name} uses Windows path separators; write the path with '/' and run estimig again")
+        return posixpath.normpath(posixpath.join(directory or ".", given))
+    return None
 
 
 def _framework(call: EstimatorCall, state: dict, pip: list[str], conda: list[str], image: str | None,
