@@ -29,6 +29,7 @@ AMLCOMPUTE, SCALARS, DATASET, PACKAGE_LIST = "amlcompute-target", "scalar-script
 NONEMPTY_IMAGE, HANDOFF, EXPERIMENT_SUBMIT, LAST_WINS = "nonempty-image", "estimator-handoff", "experiment-submit", \
     "last-argument-wins"
 PYTHON_ENTRY, READ_ONLY_MOUNT, V1_RUN = "python-entry-script", "read-only-mount", "v1-run-of-the-job"
+DASHED = "dashed-sampled-names"
 
 ASSUMPTIONS: dict[str, Assumption] = {a.name: a for a in (
     Assumption(AMLCOMPUTE, "the compute target is an AmlCompute cluster", ("core", "environment")),
@@ -54,6 +55,9 @@ ASSUMPTIONS: dict[str, Assumption] = {a.name: a for a in (
     # --target v2 only: the run's later uses (get_metrics, register_model, ...) have no v2 Job form.
     Assumption(V1_RUN, "SDK v1's Run(experiment, job.name) reads the v2 job as it read the run submit "
                "returned", ("core",)),
+    # --target v2 only: how HyperDrive wrote a sampled name without dashes is the service's, not the SDK's.
+    Assumption(DASHED, "HyperDrive passed a sampled parameter named without dashes to the script as --<name>",
+               ("uses",)),
 )}
 
 ALL = "all"

@@ -20,7 +20,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from estimig.assumptions import READ_ONLY_MOUNT
+from estimig.assumptions import DASHED, READ_ONLY_MOUNT
 from estimig.oracle import ExecutionFailed, _run, as_submitted, assumed, assuming, compare, normalize, serialize
 
 __all__ = ["ESSENCE", "ExecutionFailed", "check", "compare_jobs", "execute_v1", "execute_v2"]
@@ -53,6 +53,12 @@ def _v1_argv(d: dict, _) -> list[str]:
     for flag in (d.get("hyperdrive") or {}).get("space", {}):
         tokens += [flag, _SAMPLED % flag]
     return tokens
+
+
+def _as_flag(flag: str) -> str:
+    """How the service wrote a sampled parameter on the child runs' command lines: as named, or, for a
+    name without dashes under dashed-sampled-names, as `--<name>`."""
+    return f"--{flag}" if not flag.startswith("-") and DASHED in assumed() else flag
 
 
 # How a DataReference is written in v1 arguments (the v1 oracle renames random ones <data_reference_i>).
@@ -136,7 +142,7 @@ def hyperdrive_settings(config) -> dict:
     return {
         "algorithm": _ALGORITHMS.get(generator["name"], generator["name"]),
         "algorithm_properties": generator.get("properties") or None,
-        "space": {flag: {"type": kind, **dict(zip(_EXPRESSION_PARAMETERS.get(kind, ()), arguments))}
+        "space": {_as_flag(flag): {"type": kind, **dict(zip(_EXPRESSION_PARAMETERS.get(kind, ()), arguments))}
                   for flag, (kind, arguments) in generator["parameter_space"].items()},
         "objective": {"goal": config._primary_metric_config["goal"].lower(),
                       "primary_metric": config._primary_metric_config["name"]},

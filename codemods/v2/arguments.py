@@ -58,7 +58,7 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                 arguments = _tokens_by_path(call, changed, options, used)
             except Unprovable as exc:
                 arguments = _flattened_at_run_time(call, exc, options, used)
-        tokens.extend(token for token, _ in _swept(call, arguments))
+        tokens.extend(token for token, _ in _swept(call, arguments, options))
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
     imports = frozenset()
@@ -132,7 +132,7 @@ def _script(call: EstimatorCall) -> str:
 _UNSEEN = object()
 
 
-def _swept(call: EstimatorCall, arguments: list[tuple[str, object]]) -> list[tuple[str, object]]:
+def _swept(call: EstimatorCall, arguments: list[tuple[str, object]], options=None) -> list[tuple[str, object]]:
     """The arguments a HyperDrive sweep of the estimator (`codemods/v2/uses.py`) sends: what
     HyperDriveConfig(estimator=) kept of the fixed ones (`sent_positions`), then each sampled
     parameter as `--name ${{inputs.name}}`, as HyperDrive appended `name value`."""
@@ -141,7 +141,7 @@ def _swept(call: EstimatorCall, arguments: list[tuple[str, object]]) -> list[tup
     from estimig.codemods.v2.uses import sweep_of
 
     try:
-        found = sweep_of(call)
+        found = sweep_of(call, options)
     except Blocked:
         return arguments  # the uses concern leaves the call, with its reason
     if found is None:

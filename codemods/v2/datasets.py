@@ -50,7 +50,7 @@ def plan(call: EstimatorCall, options) -> CallPlan:
     except Unprovable as exc:
         return CallPlan(NAME, blocked=str(exc))
     inputs.update((name, code) for _, name, code in references)
-    for name, code in _sampled_inputs(call):
+    for name, code in _sampled_inputs(call, options):
         if name in inputs:
             return CallPlan(NAME, blocked=f"the sampled parameter {name} has the name of a dataset input")
         inputs[name] = code
@@ -64,14 +64,14 @@ def plan(call: EstimatorCall, options) -> CallPlan:
                     assumes=frozenset(used))
 
 
-def _sampled_inputs(call: EstimatorCall) -> list[tuple[str, str]]:
+def _sampled_inputs(call: EstimatorCall, options=None) -> list[tuple[str, str]]:
     """A typed input per parameter a HyperDrive sweep of the estimator samples (`codemods/v2/uses.py`):
     the sweep sets its value in each trial."""
     from estimig.codemods.v2 import Blocked
     from estimig.codemods.v2.uses import sweep_of
 
     try:
-        found = sweep_of(call)
+        found = sweep_of(call, options)
     except Blocked:
         return []  # the uses concern leaves the call, with its reason
     return [(p.name, f"Input(type={json.dumps(p.input_type)})") for p in found.parameters] if found else []

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from estimig.assumptions import DASHED, hint
 from estimig.codemods.uses import (HYPERDRIVE_CONFIGS, SAMPLINGS, _argument, _call_is,
                                    _param, _resolved)
 from estimig.codemods.v2 import CREDENTIAL, INPUT, ML_CLIENT, Blocked, taken
@@ -81,6 +82,7 @@ class Sweep:
     target: cst.Name  # the name the HyperDrive config is bound to
     parameters: tuple[Sampled, ...]
     settings: tuple[tuple[str, str], ...]  # .sweep(...) keyword -> code, compute and trial_timeout aside
+    assumes: frozenset[str] = frozenset()  # dashed-sampled-names, where a sampled name has no dashes
 
 
 def is_sweep(call: EstimatorCall, use: Use) -> bool:
@@ -95,10 +97,10 @@ def _params(call: EstimatorCall, config: cst.Call) -> tuple[str, ...]:
     return next(params for classes, params in HYPERDRIVE_CONFIGS if names & classes)
 
 
-def sweep_of(call: EstimatorCall) -> Sweep | None:
+def sweep_of(call: EstimatorCall, options=None) -> Sweep | None:
     """The one HyperDrive sweep over this estimator, None when HyperDrive does not take it; Blocked
     when it does in a way --target v2 cannot prove (the `arguments` and `datasets` concerns ask
-    this too: the sampled parameters are inputs of the command job)."""
+    this too, with the same `options`: the sampled parameters are inputs of the command job)."""
     found = [use for use in call.uses if is_sweep(call, use)]
     if not found:
         return None
@@ -114,7 +116,8 @@ def sweep_of(call: EstimatorCall) -> Sweep | None:
     if unknown:
         raise Blocked(f"HyperDriveConfig(...) sets {unknown[0]}, which --target v2 does not migrate yet")
     target = _bound_name(call, config)
-    parameters, algorithm = _space(call, config)
+    assumed: set[str] = set()
+    parameters, algorithm = _space(call, config, options, assumed)
     settings = [("sampling_algorithm", json.dumps(algorithm)),
                 ("primary_metric", _string(call, config, "primary_metric_name")),
                 ("goal", json.dumps(_goal(call, config))),
@@ -128,13 +131,13 @@ def sweep_of(call: EstimatorCall) -> Sweep | None:
                       "config is built")
     if policy is not None:
         settings.append(("early_termination_policy", policy))
-    return Sweep(use, config, target, parameters, tuple(settings))
+    return Sweep(use, config, target, parameters, tuple(settings), frozenset(assumed))
 
 
 def plan(call: EstimatorCall, options) -> CallPlan:
     handled = frozenset(id(use.node) for use in call.uses if is_sweep(call, use))
     try:
-        found = sweep_of(call)
+        found = sweep_of(call, options)
         if found is None:
             return CallPlan(NAME)
         return _plan(call, found, options)
@@ -177,7 +180,7 @@ def _plan(call: EstimatorCall, found: Sweep, options) -> CallPlan:
     if clash is not None:
         raise Blocked(f"the file already binds the name '{clash}', which the v2 sweep needs; rename yours first")
     return CallPlan(NAME, handles_uses=frozenset({id(found.use.node)}), imports=frozenset(imports),
-                    edits=tuple(edits), findings=noted(call, NAME, notes), assumes=frozenset(assumed))
+                    edits=tuple(edits), findings=noted(call, NAME, notes), assumes=frozenset(assumed) | found.assumes)
 
 
 def _trial_timeout(call: EstimatorCall) -> str:
@@ -242,7 +245,7 @@ def _value(call: EstimatorCall, node: cst.BaseExpression, shown: str):
     return found.value
 
 
-def _space(call: EstimatorCall, config: cst.Call) -> tuple[tuple[Sampled, ...], str]:
+def _space(call: EstimatorCall, config: cst.Call, options, assumed: set[str]) -> tuple[tuple[Sampled, ...], str]:
     node = _resolved(call, _argument(config, _params(call, config), "hyperparameter_sampling"))
     if not (isinstance(node, cst.Call) and call.module.qualified_names(node.func) & SAMPLINGS):
         raise Blocked("estimig cannot see which sampling the HyperDrive config uses (bind it once to "
@@ -259,6 +262,14 @@ def _space(call: EstimatorCall, config: cst.Call) -> tuple[tuple[Sampled, ...], 
         if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.SimpleString):
             raise Blocked("the parameter space has keys that are not string literals")
         flag = element.key.evaluated_value
+        if not flag.startswith("-") and re.fullmatch(r"[A-Za-z_][\w-]*", flag):
+            # The service wrote such a name on the child runs' command lines itself, as `--<name>` by all
+            # accounts but not in the SDK: the user may assume so (dashed-sampled-names).
+            if options is None or not options.assumes(DASHED):
+                raise Blocked(f"the sampled parameter {flag!r} does not start with '--' (v1 compared it without its "
+                              f"dashes and the service wrote it on the command line itself); {hint(DASHED)}")
+            assumed.add(DASHED)
+            flag = f"--{flag}"
         name = flag[2:].replace("-", "_")
         if not flag.startswith("--") or not re.fullmatch(r"[A-Za-z_]\w*", name) or name in names:
             raise Blocked(f"the sampled parameter {flag!r} does not start with '--' and a name (v1 compared it "
