@@ -197,3 +197,31 @@ def test_v2_run_read_through_v1_is_essence_equal_under_its_assumption(tmp_path, 
     assert result.assumed == 1 and "run = Run(" in result.code and result.code.endswith(reading)
     differences = check(source, result.code, _workdir(tmp_path), assume=("v1-run-of-the-job",))
     assert not differences, f"{source}\n---\n{result.code}\n" + "\n".join(differences)
+
+
+@settings(max_examples=max(EXAMPLES // 4, 10), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sweeps())
+def test_v2_sweep_of_names_without_dashes_is_essence_equal_under_its_assumption(tmp_path, swept):
+    """dashed-sampled-names: the same sweeps with the sampled names written without dashes are left
+    without the assumption, and with it migrated as `--<name>` and essence-equal under it."""
+    import re
+
+    from estimig.oracle import ExecutionFailed
+    from estimig.oracle_v2 import check
+
+    kind, source = swept
+    source = re.sub(r"'--([\w-]+)': ", r"'\1': ", source)  # the sampling's keys only: script_params use "..."
+    assert migrate_source(source, options=V2).migrated == 0
+    assumed = Options.create(target="v2", assume=("dashed-sampled-names",))
+    result = migrate_source(source, options=assumed)
+    assert migrate_source(result.code, options=assumed).code == result.code, "a second run changed the code"
+    if result.migrated == 0:
+        assert COMMENT_PREFIX in result.code and result.findings
+        return
+    assert result.assumed == 1 and "HyperDriveConfig(" not in result.code
+    try:
+        differences = check(source, result.code, _workdir(tmp_path), assume=("dashed-sampled-names",))
+    except ExecutionFailed as exc:
+        assert "before.py" in str(exc), exc
+        return
+    assert not differences, f"{source}\n---\n{result.code}\n" + "\n".join(differences)
