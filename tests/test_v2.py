@@ -165,6 +165,10 @@ WRONG = [
                  "experiment", id="experiment-name-other-than-the-v1-objects"),
     pytest.param("experiment_names_read_at_run_time", "-smoke\")", "-smoke-2\")", "experiment",
                  id="experiment-f-string-changed"),
+    pytest.param("sweep_goal_by_value_and_default_concurrency", "max_concurrent_trials=80", "max_concurrent_trials=8",
+                 "sweep", id="sweep-concurrency-not-the-v1-default"),
+    pytest.param("sweep_goal_by_value_and_default_concurrency", 'goal="Maximize"', 'goal="Minimize"', "sweep",
+                 id="sweep-goal-by-value-flipped"),
     # Datastore paths: where the data is, and that it is downloaded (a v1 mount was writable).
     pytest.param("datastore_paths_downloaded", "paths/census/labels/", "paths/census/labels", "inputs",
                  id="datastore-path-without-its-slash"),

@@ -336,6 +336,13 @@ def _string(call: EstimatorCall, config: cst.Call, name: str) -> str:
 
 def _goal(call: EstimatorCall, config: cst.Call) -> str:
     node = _argument(config, _params(call, config), "primary_metric_goal")
+    if isinstance(node, cst.Call) and len(node.args) == 1 and node.args[0].keyword is None:
+        # `PrimaryMetricGoal("MAXIMIZE")`: the enum looked up by its value, the same member.
+        ok, value = literal(node.args[0].value)
+        if ok and value in ("MAXIMIZE", "MINIMIZE") and any(
+                n.startswith("azureml.train.hyperdrive.") and n.endswith(".PrimaryMetricGoal")
+                for n in call.module.qualified_names(node.func)):
+            return value.capitalize()
     names = call.module.qualified_names(node) if node is not None else set()
     for name in names:
         for goal in ("MAXIMIZE", "MINIMIZE"):
@@ -346,6 +353,8 @@ def _goal(call: EstimatorCall, config: cst.Call) -> str:
 
 def _count(call: EstimatorCall, config: cst.Call, name: str, default: str | None = None) -> str:
     node = _argument(config, _params(call, config), name)
+    if node is not None and literal(node) == (True, None):
+        node = None  # `max_concurrent_runs=None` is HyperDriveConfig's own default: as if not given
     if node is None and default is not None:
         return _count(call, config, default)
     if node is None:
