@@ -53,8 +53,8 @@ ASSUMPTIONS: dict[str, Assumption] = {a.name: a for a in (
     Assumption(READ_ONLY_MOUNT, "the job only reads the datastore paths it mounts, which a v2 input mounts "
                "read-only", ("datasets",)),
     # --target v2 only: the run's later uses (get_metrics, register_model, ...) have no v2 Job form.
-    Assumption(V1_RUN, "SDK v1's Run(experiment, job.name) reads the v2 job as it read the run submit "
-               "returned", ("core",)),
+    Assumption(V1_RUN, "SDK v1's Run (HyperDriveRun for a sweep) reads the v2 job by name as it read submit's run",
+               ("core", "uses")),
     # --target v2 only: how HyperDrive wrote a sampled name without dashes is the service's, not the SDK's.
     Assumption(DASHED, "HyperDrive passed a sampled parameter named without dashes to the script as --<name>",
                ("uses",)),

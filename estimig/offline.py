@@ -128,6 +128,9 @@ class _FakeRun:
     def get_file_names(self):
         return []  # an offline run wrote no files
 
+    def get_best_run_by_primary_metric(self, *args, **kwargs):
+        return _FakeRun(None)  # a HyperDrive run's best child, as offline as its parent
+
     def __getattr__(self, name):  # anything else a notebook pokes at is a harmless no-op
         return lambda *args, **kwargs: None
 
@@ -188,10 +191,13 @@ def offline_sdk(on_submit: Callable[[Submission], Any] | None = None):
 
     from azureml.core import Run
 
+    from azureml.train.hyperdrive import HyperDriveRun
+
     def run_new(cls, *args, **kwargs):
-        # `Run(experiment, run_id)`: the run of that id, as submit returns runs offline (a --target v2
-        # migration reads its job through SDK v1 so, under v1-run-of-the-job); subclasses build as usual.
-        return _FakeRun(None) if cls is Run else object.__new__(cls)
+        # `Run(experiment, run_id)` or `HyperDriveRun(experiment, run_id)`: the run of that id, as submit
+        # returns runs offline (a --target v2 migration reads its job through SDK v1 so, under
+        # v1-run-of-the-job); other subclasses build as usual.
+        return _FakeRun(None) if cls in (Run, HyperDriveRun) else object.__new__(cls)
 
     def experiment_init(self, workspace, name, *args, **kwargs):
         self._workspace = workspace
@@ -316,6 +322,7 @@ def offline_sdk(on_submit: Callable[[Submission], Any] | None = None):
         mock.patch.object(Experiment, "__init__", experiment_init),
         mock.patch.object(Experiment, "submit", submit),
         mock.patch.object(Run, "__new__", run_new),
+        mock.patch.object(HyperDriveRun, "__new__", run_new),
         # An interactive run (`run = exp.start_logging()`, then run.log(...)) talks to the service.
         mock.patch.object(Experiment, "start_logging", lambda self, *a, **k: _FakeRun(None)),
         # Two runs of one program compare equal only if names it makes up (output folders named

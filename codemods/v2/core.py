@@ -34,7 +34,9 @@ _COMPUTE_CLASSES = frozenset({"azureml.core.compute.ComputeTarget", "azureml.cor
 _EXPERIMENTS = frozenset({"azureml.core.Experiment", "azureml.core.experiment.Experiment"})
 _FROM_CONFIG = frozenset({"azureml.core.Workspace.from_config", "azureml.core.workspace.Workspace.from_config"})
 _RUN_DETAILS = frozenset({"azureml.widgets.RunDetails", "azureml.widgets.run_details.RunDetails"})
+# SDK v1's run classes a v2 job is read through under v1-run-of-the-job: a command job's, a sweep's.
 V1_RUN_CLASS = ("azureml.core", "Run")
+HYPERDRIVE_RUN_CLASS = ("azureml.train.hyperdrive", "HyperDriveRun")
 _GET = frozenset({"azureml.core.Workspace.get", "azureml.core.workspace.Workspace.get"})
 
 
@@ -256,11 +258,12 @@ def _from_get(facts, lookup: cst.Call) -> str:
             f"resource_group_name={shown['resource_group']}, workspace_name={shown['name']})")
 
 
-def _submission(call: EstimatorCall, use, client: str, notes: list, options=None, used: set[str] | None = None) -> list:
+def _submission(call: EstimatorCall, use, client: str, notes: list, options=None, used: set[str] | None = None,
+                run_class: tuple[str, str] = V1_RUN_CLASS) -> list:
     """`exp.submit(est, tags=...)` -> `ml_client.jobs.create_or_update(est, experiment_name=..., tags=...)`,
     and the run it returns (`_run_uses`); where the run is used in ways a v2 Job has no form for, and
     the user assumes v1-run-of-the-job (`options`; recorded in `used`), `Run(exp, <that>.name)`: SDK v1's
-    Run of the v2 job, which the rest of the program reads as before."""
+    Run of the v2 job (`run_class`: HyperDriveRun for a sweep), which the rest of the program reads as before."""
     facts = call.module
     submit = use.call
     experiment = submit.func.value
@@ -286,7 +289,7 @@ def _submission(call: EstimatorCall, use, client: str, notes: list, options=None
             raise Blocked(f"{exc}; {hint(V1_RUN)}") from None
     # v1-run-of-the-job: the run is SDK v1's Run of the v2 job, so every later use of it stays.
     used.add(V1_RUN)
-    return [(submit, cst.parse_expression(f"{V1_RUN_CLASS[1]}({facts.code_for(experiment)}, {facts.code_for(new)}.name)"))]
+    return [(submit, cst.parse_expression(f"{run_class[1]}({facts.code_for(experiment)}, {facts.code_for(new)}.name)"))]
 
 
 def noted(call: EstimatorCall, concern: str, notes: list[str]) -> tuple:

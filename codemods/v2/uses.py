@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from estimig.assumptions import DASHED, hint
+from estimig.assumptions import DASHED, V1_RUN, hint
 from estimig.codemods.uses import (HYPERDRIVE_CONFIGS, SAMPLINGS, _argument, _call_is,
                                    _param, _resolved)
 from estimig.codemods.v2 import CREDENTIAL, INPUT, ML_CLIENT, Blocked, taken
@@ -146,7 +146,7 @@ def plan(call: EstimatorCall, options) -> CallPlan:
 
 
 def _plan(call: EstimatorCall, found: Sweep, options) -> CallPlan:
-    from estimig.codemods.v2.core import _compute, _submission, clients, noted
+    from estimig.codemods.v2.core import HYPERDRIVE_RUN_CLASS, _compute, _submission, clients, noted
 
     if call.target is None:
         raise Blocked("the swept estimator is not bound to a name, which the sweep job calls")
@@ -174,8 +174,11 @@ def _plan(call: EstimatorCall, found: Sweep, options) -> CallPlan:
     submit = facts.parent(arg)
     shim = Use(read, "submit", facts.line_of(read), f"{facts.code_for(submit)}", call=submit)
     notes: list[str] = []
-    edits = [(found.config, sweep), *clients(call, [shim], client), *_submission(call, shim, client, notes)]
+    edits = [(found.config, sweep), *clients(call, [shim], client),
+             *_submission(call, shim, client, notes, options, assumed, HYPERDRIVE_RUN_CLASS)]
     imports = {SWEEP, ML_CLIENT, CREDENTIAL, INPUT}
+    if V1_RUN in assumed:
+        imports.add(HYPERDRIVE_RUN_CLASS)
     clash = taken(call, imports)
     if clash is not None:
         raise Blocked(f"the file already binds the name '{clash}', which the v2 sweep needs; rename yours first")
