@@ -468,6 +468,13 @@ class ModuleFacts:
             return f"{name.value} is not imported from a module by name"
         return self._exported_by(nodes[0], name.value, 0)
 
+    def scripts_mentioning(self, source_directory: str, words: tuple[str, ...]) -> set[str] | None:
+        """Which of `words` the job's scripts (the .py files of `source_directory`, next to this file)
+        mention, or None when estimig cannot read them (estimig/project.py)."""
+        from estimig import project
+
+        return project.scripts_mentioning(self.path, source_directory, words)
+
     def _exported_by(self, statement: cst.ImportFrom, bound: str, depth: int) -> "tuple[ModuleFacts, tuple[Definition, ...]] | str":
         from estimig import project
 

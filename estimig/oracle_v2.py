@@ -222,6 +222,12 @@ def _v1_distribution(d: dict, _) -> dict | None:
     if communicator == "ParameterServer":
         return {"type": "tensorflow", "worker_count": d["tensorflow"]["workerCount"],
                 "parameter_server_count": d["tensorflow"]["parameterServerCount"]}
+    if str(communicator).lower() in ("gloo", "nccl"):
+        # torch.distributed: the v1 run's PyTorch section counts processes on all nodes (none given:
+        # one per node); the backend is the script's own choice (init_process_group), not the launcher's.
+        total = (d.get("pytorch") or {}).get("processCount") or d["nodeCount"]
+        per_node = total // d["nodeCount"] if total % d["nodeCount"] == 0 else f"<{total} over {d['nodeCount']} nodes>"
+        return {"type": "pytorch", "process_count_per_instance": per_node}
     return {"type": f"<v1 {communicator}>", "pytorch": d.get("pytorch")}
 
 
@@ -234,6 +240,8 @@ def _v2_distribution(job: dict, _) -> dict | None:
     if found["type"] == "tensorflow":
         return {"type": "tensorflow", "worker_count": found.get("worker_count"),
                 "parameter_server_count": found.get("parameter_server_count") or 0}
+    if found["type"] == "pytorch":
+        return {"type": "pytorch", "process_count_per_instance": found.get("process_count_per_instance") or 1}
     return dict(found)
 
 
@@ -283,7 +291,9 @@ ESSENCE: tuple[Field, ...] = (
     Field("instance_count", "how many nodes run the job (v2 leaves it unset for one)", lambda d, e: d["nodeCount"],
           lambda j, e: (j.get("resources") or {}).get("instance_count") or 1),
     Field("distribution", "the launcher and its counts: MPI processes per node, TensorFlow workers and "
-          "parameter servers (v2's parameter_server_count defaults to 0, v1's to 1)", _v1_distribution,
+          "parameter servers (v2's parameter_server_count defaults to 0, v1's to 1), torch.distributed processes "
+          "per node (v1's PyTorch process_count counts all nodes, none meaning one per node; Gloo or Nccl is the "
+          "script's own init_process_group choice, which no launcher variable carries)", _v1_distribution,
           _v2_distribution),
     Field("environment_variables", "the variables the script sees: v1's on the environment (but the SDK's "
           "EXAMPLE_ENV_VAR placeholder) then the run's; v2's on the job", _v1_variables,

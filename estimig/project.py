@@ -72,3 +72,33 @@ def facts_for(path: str):
             facts = None
     _CACHE[path] = (key, facts)
     return facts
+
+
+_MAX_SCRIPTS = 500  # a source directory with more .py files than this is not read
+
+
+def scripts_mentioning(importer: str | None, source_directory: str, words: tuple[str, ...]) -> set[str] | None:
+    """Which of `words` the .py files under `source_directory` (relative to the importing file's
+    folder, where its users run it from) mention anywhere, or None when the folder is not there or
+    cannot be read: the job's scripts, as the run snapshots them."""
+    if not importer or importer.startswith("<") or os.path.isabs(source_directory):
+        return None
+    folder = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(importer)), source_directory))
+    if not os.path.isdir(folder):
+        return None
+    found: set[str] = set()
+    seen = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            if not name.endswith(".py"):
+                continue
+            seen += 1
+            if seen > _MAX_SCRIPTS:
+                return None
+            try:
+                with open(os.path.join(root, name), "rb") as handle:
+                    text = handle.read(_MAX_BYTES).decode("utf-8", "replace")
+            except OSError:
+                return None
+            found |= {word for word in words if word in text}
+    return found

@@ -169,6 +169,10 @@ WRONG = [
                  "sweep", id="sweep-concurrency-not-the-v1-default"),
     pytest.param("sweep_goal_by_value_and_default_concurrency", 'goal="Maximize"', 'goal="Minimize"', "sweep",
                  id="sweep-goal-by-value-flipped"),
+    pytest.param("pytorch_nccl_on_two_nodes", "process_count_per_instance=1", "process_count_per_instance=2",
+                 "distribution", id="torch-processes-per-node"),
+    pytest.param("pytorch_nccl_on_two_nodes", "distribution=PyTorchDistribution(process_count_per_instance=1)",
+                 "distribution=None", "distribution", id="torch-distribution-dropped"),
     # Datastore paths: where the data is, and that it is downloaded (a v1 mount was writable).
     pytest.param("datastore_paths_downloaded", "paths/census/labels/", "paths/census/labels", "inputs",
                  id="datastore-path-without-its-slash"),

@@ -25,6 +25,7 @@ ML_CLIENT = ("azure.ai.ml", "MLClient")
 CREDENTIAL = ("azure.identity", "DefaultAzureCredential")
 MPI = ("azure.ai.ml", "MpiDistribution")
 TENSORFLOW = ("azure.ai.ml", "TensorFlowDistribution")
+PYTORCH = ("azure.ai.ml", "PyTorchDistribution")
 
 # v1 concerns without a v2 form yet, and why a call that needs one is left.
 NOT_YET = {

@@ -6,8 +6,16 @@
 - TensorFlow parameter server: TensorflowConfiguration defaults to one parameter server and v2's
   TensorFlowDistribution to none, so both counts are always written out; so is the deprecated
   `worker_count=, parameter_server_count=, distributed_backend="ps"` (ignored without "ps").
-- PyTorch (Nccl, Gloo, PyTorchConfiguration, whose process_count counts processes on all nodes while
-  v2 counts them per instance) and Horovod-style backends given as strings are left for a later version.
+- PyTorch's native backends (`Gloo()`, `Nccl()` on PyTorch or Estimator, `distributed_backend="gloo" |
+  "nccl"` on PyTorch): the estimator
+  ran one process per node (its process_count_per_node is MPI's), so
+  `PyTorchDistribution(process_count_per_instance=1)`; v2 takes no backend (the script picks it in
+  `init_process_group`, and both launchers set the same MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK,
+  LOCAL_RANK and NODE_RANK).
+- v1's launchers also set Batch AI variables v2 does not ($AZ_BATCHAI_PYTORCH_INIT_METHOD,
+  $AZ_BATCH_MASTER_NODE, ...): a call whose scripts (the .py files of source_directory) mention one is
+  left; a PyTorch job, whose v1 samples passed $AZ_BATCHAI_PYTORCH_INIT_METHOD as the init method,
+  is also left when estimig cannot read its scripts.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from __future__ import annotations
 import libcst as cst
 
 from estimig.codemods.distributed import changed_after, other_reads
-from estimig.codemods.v2 import MPI, TENSORFLOW, Blocked, planner
+from estimig.codemods.v2 import MPI, PYTORCH, TENSORFLOW, Blocked, planner
 from estimig.facts import EstimatorCall
 from estimig.plan import CallPlan, NewArg
 from estimig.values import Kind, classify, folded_attributes, literal
@@ -26,6 +34,10 @@ HANDLES = frozenset({"node_count", "distributed_training", "process_count_per_no
                      "worker_count", "parameter_server_count"})
 _MPI = frozenset({"azureml.train.estimator.Mpi", "azureml.train.dnn.Mpi", "azureml.core.runconfig.MpiConfiguration",
                   "azureml.core.MpiConfiguration"})
+_NATIVE = frozenset({f"azureml.train.{module}{cls}" for module in ("dnn.", "_distributed_training.", "estimator.")
+                     for cls in ("Gloo", "Nccl")})
+# What only v1's launchers set (Batch AI): a script that reads one would not see it under v2.
+_V1_VARIABLES = ("AZ_BATCHAI_", "AZ_BATCH_")
 _TENSORFLOW = frozenset({"azureml.core.runconfig.TensorflowConfiguration", "azureml.train.dnn.ParameterServer",
                          "azureml.core.TensorflowConfiguration"})
 
@@ -54,10 +66,12 @@ def _plan(call: EstimatorCall) -> CallPlan:
             raise Blocked("process_count_per_node beside the 'ps' backend")
         distribution = (f"TensorFlowDistribution(worker_count={_int(call, 'worker_count', 1)}, "
                         f"parameter_server_count={_int(call, 'parameter_server_count', 1)})")
+    elif isinstance(backend, str) and backend.lower() in ("gloo", "nccl") and call.kind == "PyTorch":
+        distribution = _native(call, per_node)
     elif backend is not None:
         if not isinstance(backend, str) or backend.lower() != "mpi":  # the SDK compares it lowercased
-            raise Blocked(f"distributed_backend={backend!r}: --target v2 migrates the 'mpi' backend, and 'ps' on "
-                          "TensorFlow, only (for now)")
+            raise Blocked(f"distributed_backend={backend!r}: --target v2 migrates the 'mpi', 'gloo' and 'nccl' "
+                          "backends of PyTorch, and 'ps' on TensorFlow, only (for now)")
         distribution = f"MpiDistribution(process_count_per_instance={per_node or 1})"
     elif per_node not in (None, 1):
         raise Blocked("process_count_per_node without a distributed backend")
@@ -68,7 +82,8 @@ def _plan(call: EstimatorCall) -> CallPlan:
                       "rejects a call without distributed_backend or distributed_training; make it a literal")
     edits = ()
     if distribution is not None:
-        imports.add(MPI if distribution.startswith("Mpi") else TENSORFLOW)
+        _v1_variables_unread(call, distribution.startswith("PyTorch"))
+        imports.add({"Mpi": MPI, "PyT": PYTORCH, "Ten": TENSORFLOW}[distribution[:3]])
         arguments.append(NewArg("distribution", code=distribution))
         if isinstance(configuration, cst.Call):
             # Marked as replaced (by itself: the job drops it) so its v1 class's import goes when unused.
@@ -110,6 +125,8 @@ def _int(call: EstimatorCall, name: str, default):
 def _from_configuration(call: EstimatorCall, node: cst.BaseExpression, per_node: int | None) -> str:
     found, later = _built(call, node) if isinstance(node, cst.Name) else (node, {})
     names = call.module.qualified_names(found.func) if isinstance(found, cst.Call) else set()
+    if names & _NATIVE and call.kind in ("PyTorch", "Estimator") and not found.args and not later:
+        return _native(call, per_node)
     if not names:
         raise Blocked(f"distributed_training={call.code(node)}: estimig cannot prove which configuration it is "
                       "(bind it to one MpiConfiguration(...) or TensorflowConfiguration(...) call with literal counts)")
@@ -139,6 +156,31 @@ def _from_configuration(call: EstimatorCall, node: cst.BaseExpression, per_node:
                 f"parameter_server_count={counts.get('parameter_server_count', 1)})")
     raise Blocked(f"distributed_training={call.code(node)}: --target v2 migrates MPI and TensorFlow parameter-server "
                   "configurations only (for now; PyTorch's process_count counts all nodes, v2's one instance)")
+
+
+def _native(call: EstimatorCall, per_node: int | None) -> str:
+    """PyTorch's Gloo or Nccl: one process per node, whatever process_count_per_node says (the
+    estimator reads that for MPI only), so a call that gives another count is left."""
+    if per_node not in (None, 1):
+        raise Blocked("process_count_per_node beside a gloo or nccl backend: PyTorch ignored it and ran one process "
+                      "per node; drop it (or use PyTorchConfiguration by hand), then run estimig again")
+    return "PyTorchDistribution(process_count_per_instance=1)"
+
+
+def _v1_variables_unread(call: EstimatorCall, required: bool) -> None:
+    """Blocked when the job's scripts read a variable only v1's launchers set, or, where `required`,
+    when estimig cannot read them to tell."""
+    directory = classify(call, call.kwargs["source_directory"].value) if call.has("source_directory") else None
+    read = None
+    if directory is not None and directory.kind is Kind.LITERAL and isinstance(directory.value, str):
+        read = call.module.scripts_mentioning(directory.value or ".", _V1_VARIABLES)
+    if read:
+        raise Blocked(f"a script in source_directory reads ${sorted(read)[0]}... variables, which v1's launcher set and "
+                      "v2's does not; read the standard ones (MASTER_ADDR, RANK, OMPI_COMM_WORLD_RANK, ...) instead")
+    if read is None and required:
+        raise Blocked("estimig cannot read the scripts in source_directory to check that none reads "
+                      "$AZ_BATCHAI_PYTORCH_INIT_METHOD or $AZ_BATCHAI_TASK_INDEX, which v1's PyTorch launcher set "
+                      "and v2's does not")
 
 
 def _built(call: EstimatorCall, node: cst.Name) -> tuple[cst.BaseExpression | None, dict]:

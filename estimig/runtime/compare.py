@@ -74,6 +74,9 @@ CROSS_TARGET = {
                                           "(OMPI_*, RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT)",
     "EXAMPLE_ENV_VAR=EXAMPLE_VALUE": "the placeholder the v1 SDK puts in every Environment; no v2 environment "
                                      "has it (the v2 oracle leaves it out too)",
+    "distribution.backend": "v1 named torch.distributed's backend (Gloo, Nccl) on the run; v2's PyTorchDistribution "
+                            "has none: the script picks it in init_process_group, and both launchers set the same "
+                            "variables for either",
 }
 _V1_PLATFORM = ("AZUREML_DATAREFERENCE_", "AZ_BATCH_MASTER_NODE", "AZ_BATCHAI_")
 _PLACEHOLDER = ("EXAMPLE_ENV_VAR", "EXAMPLE_VALUE")
@@ -93,6 +96,7 @@ def _prepare(trace: dict, cross_target: bool = False) -> dict:
     trace = json.loads(json.dumps(trace))
     if cross_target:
         trace["spec"].pop("platform", None)
+        (trace["spec"].get("distribution") or {}).pop("backend", None)
         trace = _v1_platform_removed(trace)
     for name in BACKEND_FIELDS.get(trace.get("backend"), ()):
         trace["spec"].pop(name, None)
