@@ -245,6 +245,20 @@ def _v2_distribution(job: dict, _) -> dict | None:
     return dict(found)
 
 
+def _v1_compute(d: dict, _):
+    if d["target"] != "amlcompute":
+        return d["target"]
+    aml = d.get("amlcompute") or {}
+    return {"serverless": aml.get("vmSize"), "low_priority": (aml.get("vmPriority") or "dedicated") == "lowpriority"}
+
+
+def _v2_compute(job: dict, _):
+    if job.get("compute"):
+        return _strip(job["compute"])
+    return {"serverless": (job.get("resources") or {}).get("instance_type"),
+            "low_priority": ((job.get("queue_settings") or {}).get("job_tier") or "").lower() == "spot"}
+
+
 def _v1_variables(d: dict, _) -> dict:
     own = {k: v for k, v in (d["environment"].get("environmentVariables") or {}).items()
            if _PLACEHOLDER_VARIABLES.get(k) != v}
@@ -286,8 +300,9 @@ ESSENCE: tuple[Field, ...] = (
           lambda d, e: d["environment"]["docker"]["baseDockerfile"], lambda j, e: _v2_environment(j).get("build")),
     Field("conda", "the conda specification built on the image (None: the image's own python is used)",
           _v1_conda, lambda j, e: _v2_environment(j).get("conda_file")),
-    Field("compute", "the compute the job runs on, by name (v2 writes azureml:<name>)",
-          lambda d, e: d["target"], lambda j, e: _strip(j.get("compute"))),
+    Field("compute", "the compute the job runs on, by name (v2 writes azureml:<name>); run-based compute (a "
+          "cluster the service made for the run, v1's target 'amlcompute') as v2's serverless compute: the VM size "
+          "(v2's instance_type) and whether it was low priority (v2's spot job tier)", _v1_compute, _v2_compute),
     Field("instance_count", "how many nodes run the job (v2 leaves it unset for one)", lambda d, e: d["nodeCount"],
           lambda j, e: (j.get("resources") or {}).get("instance_count") or 1),
     Field("distribution", "the launcher and its counts: MPI processes per node, TensorFlow workers and "

@@ -173,6 +173,10 @@ WRONG = [
                  "distribution", id="torch-processes-per-node"),
     pytest.param("pytorch_nccl_on_two_nodes", "distribution=PyTorchDistribution(process_count_per_instance=1)",
                  "distribution=None", "distribution", id="torch-distribution-dropped"),
+    pytest.param("run_based_compute_becomes_serverless", 'job_tier="Spot"', "job_tier=None", "compute",
+                 id="serverless-without-the-low-priority-tier"),
+    pytest.param("run_based_compute_becomes_serverless", 'instance_type="Standard_NC6"', 'instance_type="Standard_NC12"',
+                 "compute", id="serverless-of-another-size"),
     # Datastore paths: where the data is, and that it is downloaded (a v1 mount was writable).
     pytest.param("datastore_paths_downloaded", "paths/census/labels/", "paths/census/labels", "inputs",
                  id="datastore-path-without-its-slash"),

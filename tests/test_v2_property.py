@@ -19,9 +19,9 @@ from strategies.preamble import program
 EXAMPLES = int(os.environ.get("ESTIMIG_PROPERTY_EXAMPLES", "100"))
 V2 = Options.create(target="v2")
 # Arguments --target v2 leaves for a later version (each refusal has its own test or noop fixture): the
-# v1 calls are drawn without them, and run-based compute becomes the named cluster, so that most
-# generated calls exercise what v2 does migrate.
-V2_LATER = {"vm_size", "vm_priority", "inputs", "source_directory_data_store", "resume_from", "worker_count",
+# v1 calls are drawn without them, so that most generated calls exercise what v2 does migrate.
+# Run-based compute (vm_size, no compute_target) is drawn as the v1 calls draw it: v2's serverless compute.
+V2_LATER = {"inputs", "source_directory_data_store", "resume_from", "worker_count",
             "parameter_server_count", "pip_requirements_file", "pip_requirements_file_path",
             "conda_dependencies_file", "conda_dependencies_file_path", "custom_docker_base_image",
             "image_registry_details", "user_managed", "environment_definition"}
@@ -31,7 +31,8 @@ V2_LATER = {"vm_size", "vm_priority", "inputs", "source_directory_data_store", "
 def v2_calls(draw):
     kind, kwargs = draw(estimator_calls())
     kwargs = {key: value for key, value in kwargs.items() if key not in V2_LATER}
-    kwargs.setdefault("compute_target", "cluster")
+    if "vm_size" not in kwargs:
+        kwargs.setdefault("compute_target", "cluster")
     return kind, kwargs
 
 

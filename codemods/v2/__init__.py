@@ -13,7 +13,7 @@ from estimig.plan import CallPlan
 # What the assembler writes: `command(...)`, with its arguments in azure.ai.ml.command's own order.
 CALLEE = "command"
 ORDER = ("code", "command", "inputs", "outputs", "environment", "environment_variables", "compute",
-         "instance_count", "distribution", "shm_size", "timeout")
+         "instance_type", "job_tier", "instance_count", "distribution", "shm_size", "timeout")
 
 # (module, name) pairs the v2 emission imports; a name the file already binds to something else
 # would be shadowed, so such a call is left as it was (`taken`).

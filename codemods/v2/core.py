@@ -1,4 +1,6 @@
-"""core: Estimator(source_directory, entry_script=, compute_target=, max_run_duration_seconds=) -> command(code=, compute="<name>", timeout=).
+"""core: Estimator(source_directory, entry_script=, compute_target=, vm_size=, max_run_duration_seconds=) -> command(code=, compute="<name>" | instance_type=, timeout=).
+
+Run-based compute (`vm_size=`) becomes serverless compute (`_serverless`).
 
 Also owns the job's submission and the client it needs: `Experiment(ws, name).submit(est, tags=...)`
 becomes `ml_client.jobs.create_or_update(est, experiment_name=name, tags=...)`, a later
@@ -25,8 +27,10 @@ from estimig.result import Severity
 from estimig.values import Kind, classify
 
 NAME = "core"
-SUMMARY = "source_directory -> code, compute_target -> compute by name, max_run_duration_seconds -> timeout, submit -> ml_client.jobs"
-HANDLES = frozenset({"source_directory", "entry_script", "compute_target", "max_run_duration_seconds"})
+SUMMARY = ("source_directory -> code, compute_target -> compute by name (run-based: serverless), "
+           "max_run_duration_seconds -> timeout, submit -> ml_client.jobs")
+HANDLES = frozenset({"source_directory", "entry_script", "compute_target", "max_run_duration_seconds", "vm_size",
+                     "vm_priority"})
 
 _COMPUTE_CLASSES = frozenset({"azureml.core.compute.ComputeTarget", "azureml.core.ComputeTarget",
                               "azureml.core.compute.AmlCompute", "azureml.core.compute.amlcompute.AmlCompute",
@@ -53,15 +57,13 @@ def _plan(call: EstimatorCall, submits: frozenset[int], options) -> CallPlan:
         raise Blocked(call.shape_problem)
     if not call.has("source_directory"):
         raise Blocked("the call has no source_directory")
-    for name in ("vm_size", "vm_priority"):
-        if call.has(name):
-            raise Blocked(f"'{name}' asks for run-based compute, which --target v2 does not migrate yet (v2 uses "
-                          "a named cluster or serverless compute)")
     # A positional source_directory cannot stay positional: command() takes keywords only.
     code = NewArg("code", from_kwarg="source_directory") if call.kwargs["source_directory"].keyword is not None \
         else NewArg("code", code=call.value_code("source_directory"))
     used: set[str] = set()
-    arguments = [code, NewArg("compute", code=_compute(call, options, used))]
+    serverless = _serverless(call)
+    arguments = [code, *serverless] if serverless is not None else \
+        [code, NewArg("compute", code=_compute(call, options, used))]
     if call.has("max_run_duration_seconds"):
         # An int or None in both SDKs; an expression of literals (3600 * 24) is passed as written.
         value = classify(call, call.kwargs["max_run_duration_seconds"].value)
@@ -88,6 +90,34 @@ def _plan(call: EstimatorCall, submits: frozenset[int], options) -> CallPlan:
     return CallPlan(NAME, handles=HANDLES & set(call.kwargs), handles_uses=submits, arguments=tuple(arguments),
                     imports=frozenset(imports), edits=tuple(edits),
                     findings=noted(call, NAME, notes), assumes=frozenset(used))
+
+
+# v1 run-based compute's priority -> v2 serverless compute's job tier (low priority VMs are v2's spot tier).
+_JOB_TIERS = {"dedicated": None, "lowpriority": "Spot"}
+
+
+def _serverless(call: EstimatorCall) -> list[NewArg] | None:
+    """Run-based compute (`vm_size=`, no cluster or `compute_target="amlcompute"`): the service made a
+    cluster of that size for the run and removed it after, which is what v2's serverless compute does:
+    no `compute`, `instance_type=<vm_size>`, and `job_tier="Spot"` for low priority. None otherwise."""
+    if not call.has("vm_size") and not call.has("vm_priority"):
+        return None
+    target = classify(call, call.kwargs["compute_target"].value) if call.has("compute_target") else None
+    if target is not None and not (target.kind is Kind.LITERAL and target.value in (None, "amlcompute")):
+        raise Blocked("vm_size beside a compute target: the estimator ran on the target and ignored the size; drop "
+                      "vm_size, then run estimig again")
+    size = classify(call, call.kwargs["vm_size"].value) if call.has("vm_size") else None
+    if size is None or not (size.kind is Kind.LITERAL and isinstance(size.value, str) and size.value):
+        raise Blocked("run-based compute: vm_size is not a string literal, and a v2 serverless job names its VM "
+                      "size (instance_type)")
+    priority = classify(call, call.kwargs["vm_priority"].value) if call.has("vm_priority") else None
+    if priority is not None and not (priority.kind is Kind.LITERAL and priority.value in (*_JOB_TIERS, None)):
+        raise Blocked(f"vm_priority={call.value_code('vm_priority')} is not 'dedicated' or 'lowpriority'")
+    arguments = [NewArg("instance_type", from_kwarg="vm_size")]
+    tier = _JOB_TIERS.get(priority.value) if priority is not None else None
+    if tier is not None:
+        arguments.append(NewArg("job_tier", code=json.dumps(tier)))
+    return arguments
 
 
 def _compute(call: EstimatorCall, options=None, used: set[str] | None = None) -> str:
