@@ -140,6 +140,32 @@ def test_v2_sweep_is_essence_equal_and_idempotent(tmp_path, swept):
     assert not differences, f"{source}\n---\n{result.code}\n" + "\n".join(differences)
 
 
+def _on_assumption(source: str, name: str):
+    """The migration under the named assumption, checked to be a fixed point; None when the call was
+    left (with its comment)."""
+    assumed = Options.create(target="v2", assume=(name,))
+    result = migrate_source(source, options=assumed)
+    assert migrate_source(result.code, options=assumed).code == result.code, "a second run changed the code"
+    if result.migrated == 0:
+        assert COMMENT_PREFIX in result.code and result.findings, "an estimator was left without a comment"
+        return None
+    assert result.code.count("# estimig: assumes ") == result.assumed
+    return result
+
+
+def _essence_equal_on(tmp_path, source: str, result, name: str) -> None:
+    """The v2 oracle under the assumption; only the original may fail (the SDK rejects some drawn sweeps)."""
+    from estimig.oracle import ExecutionFailed
+    from estimig.oracle_v2 import check
+
+    try:
+        differences = check(source, result.code, _workdir(tmp_path), assume=(name,))
+    except ExecutionFailed as exc:
+        assert "before.py" in str(exc), exc
+        return
+    assert not differences, f"{source}\n---\n{result.code}\n" + "\n".join(differences)
+
+
 # Datastore paths mounted in script_params, beside plain values: migrated only under read-only-mount.
 _MOUNTED = st.sampled_from(['"mnist"', '"a/b"', '"./foo"', '"census/train/"']).map(
     lambda p: f"datastore.path({p}).as_mount()")
@@ -154,75 +180,52 @@ def mounting_calls(draw):
     return kind, kwargs
 
 
-@settings(max_examples=max(EXAMPLES // 4, 10), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_FEW = max(EXAMPLES // 4, 10)
+
+
+@settings(max_examples=_FEW, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mounting_calls())
 def test_v2_mounts_are_essence_equal_under_read_only_mount(tmp_path, call):
     """read-only-mount: a call that mounts datastore paths migrates only on it, says so on the line,
     and is essence-equal under it (the oracle reads v1's mount as ro_mount only then)."""
-    from estimig.oracle_v2 import check
-
     kind, kwargs = call
     source = program(kind, kwargs)
-    assumed = Options.create(target="v2", assume=("read-only-mount",))
-    result = migrate_source(source, options=assumed)
-    assert migrate_source(result.code, options=assumed).code == result.code, "a second run changed the code"
     mounts = ".as_mount()" in kwargs["script_params"]
     if mounts:
         assert migrate_source(source, options=V2).migrated == 0, "a mount migrated without its assumption"
-    if result.migrated == 0:
-        assert COMMENT_PREFIX in result.code and result.findings
-        return
-    assert (result.assumed == 1) == mounts and result.code.count("# estimig: assumes ") == result.assumed
-    differences = check(source, result.code, _workdir(tmp_path), assume=("read-only-mount",))
-    assert not differences, f"{source}\n---\n{result.code}\n" + "\n".join(differences)
+    result = _on_assumption(source, "read-only-mount")
+    if result is not None:
+        assert (result.assumed == 1) == mounts
+        _essence_equal_on(tmp_path, source, result, "read-only-mount")
 
 
-@settings(max_examples=max(EXAMPLES // 4, 10), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=_FEW, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(v2_calls(), st.sampled_from(("metrics = run.get_metrics()\n", "runs = [run]\n",
                                     "run.register_model(model_name='m', model_path='outputs/m.pkl')\n")))
 def test_v2_run_read_through_v1_is_essence_equal_under_its_assumption(tmp_path, call, reading):
     """v1-run-of-the-job: a run used in a way a v2 Job has no form for is left without the assumption;
     with it, the submit becomes SDK v1's Run of the v2 job, the rest of the program stays, and the job
     is essence-equal."""
-    from estimig.oracle_v2 import check
-
     kind, kwargs = call
     source = program(kind, kwargs) + reading
     assert migrate_source(source, options=V2).migrated == 0
-    assumed = Options.create(target="v2", assume=("v1-run-of-the-job",))
-    result = migrate_source(source, options=assumed)
-    assert migrate_source(result.code, options=assumed).code == result.code, "a second run changed the code"
-    if result.migrated == 0:
-        assert COMMENT_PREFIX in result.code and result.findings
-        return
-    assert result.assumed == 1 and "run = Run(" in result.code and result.code.endswith(reading)
-    differences = check(source, result.code, _workdir(tmp_path), assume=("v1-run-of-the-job",))
-    assert not differences, f"{source}\n---\n{result.code}\n" + "\n".join(differences)
+    result = _on_assumption(source, "v1-run-of-the-job")
+    if result is not None:
+        assert result.assumed == 1 and "run = Run(" in result.code and result.code.endswith(reading)
+        _essence_equal_on(tmp_path, source, result, "v1-run-of-the-job")
 
 
-@settings(max_examples=max(EXAMPLES // 4, 10), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=_FEW, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sweeps())
 def test_v2_sweep_of_names_without_dashes_is_essence_equal_under_its_assumption(tmp_path, swept):
     """dashed-sampled-names: the same sweeps with the sampled names written without dashes are left
     without the assumption, and with it migrated as `--<name>` and essence-equal under it."""
     import re
 
-    from estimig.oracle import ExecutionFailed
-    from estimig.oracle_v2 import check
-
     kind, source = swept
     source = re.sub(r"'--([\w-]+)': ", r"'\1': ", source)  # the sampling's keys only: script_params use "..."
     assert migrate_source(source, options=V2).migrated == 0
-    assumed = Options.create(target="v2", assume=("dashed-sampled-names",))
-    result = migrate_source(source, options=assumed)
-    assert migrate_source(result.code, options=assumed).code == result.code, "a second run changed the code"
-    if result.migrated == 0:
-        assert COMMENT_PREFIX in result.code and result.findings
-        return
-    assert result.assumed == 1 and "HyperDriveConfig(" not in result.code
-    try:
-        differences = check(source, result.code, _workdir(tmp_path), assume=("dashed-sampled-names",))
-    except ExecutionFailed as exc:
-        assert "before.py" in str(exc), exc
-        return
-    assert not differences, f"{source}\n---\n{result.code}\n" + "\n".join(differences)
+    result = _on_assumption(source, "dashed-sampled-names")
+    if result is not None:
+        assert result.assumed == 1 and "HyperDriveConfig(" not in result.code
+        _essence_equal_on(tmp_path, source, result, "dashed-sampled-names")
