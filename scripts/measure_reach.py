@@ -574,7 +574,7 @@ def _oracle_v2(job: dict, workdir: str) -> tuple[str, str]:
     from estimig.oracle_v2 import check
 
     try:
-        differences = check(job["before"], job["after"], workdir, require_jobs=True)
+        differences = check(job["before"], job["after"], workdir, require_jobs=True, assume=job.get("assume", []))
     except Exception as exc:  # noqa: BLE001 - any failure of public code (ExecutionFailed too) is "could not run"
         return "could-not-run", _one_line(str(exc))
     return ("DIFF", " | ".join(differences[:6])) if differences else ("PASS", "job essences equal")
