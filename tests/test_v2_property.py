@@ -36,37 +36,47 @@ def v2_calls(draw):
     return kind, kwargs
 
 
-def _migrated_once(source: str):
-    """The migration, checked to parse and to be a fixed point; None when the call was left (with its
-    comment, checked here)."""
-    result = migrate_source(source, options=V2)
+def _migrated_once(source: str, path: str | None = None):
+    """The migration (of a file at `path`, whose job's scripts estimig then reads), checked to parse and
+    to be a fixed point; None when the call was left (with its comment, checked here)."""
+    result = migrate_source(source, options=V2, path=path)
     cst.parse_module(result.code)
-    assert migrate_source(result.code, options=V2).code == result.code, "a second run changed the code"
+    assert migrate_source(result.code, options=V2, path=path).code == result.code, "a second run changed the code"
     if result.migrated == 0:
         assert COMMENT_PREFIX in result.code and result.findings, "an estimator was left without a comment"
         return None
     return result
 
 
-def _workdir(tmp_path) -> str:
+def _workdir(tmp_path, script: str = "print('train')\n") -> str:
     workdir = tmp_path / "job"
     (workdir / "src").mkdir(parents=True, exist_ok=True)
-    (workdir / "src" / "train.py").write_text("print('train')\n")
+    (workdir / "src" / "train.py").write_text(script)
     return str(workdir)
 
 
+# A training script that reads a variable only v1's launchers set (Batch AI's).
+_READS_V1_VARIABLE = "import os\nprint(os.environ.get('AZ_BATCHAI_TASK_INDEX'))\n"
+
+
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(v2_calls())
-def test_v2_migration_is_essence_equal_and_idempotent(tmp_path, call):
+@given(v2_calls(), st.booleans())
+def test_v2_migration_is_essence_equal_and_idempotent(tmp_path, call, reads_v1_variable):
+    """Migrated from next to its job's scripts, which estimig reads (torch.distributed needs it): a
+    distributed job whose script reads a v1 launcher variable is left."""
+    import os
+
     from estimig.oracle_v2 import check
 
     kind, kwargs = call
     source = program(kind, kwargs)
-    result = _migrated_once(source)
+    workdir = _workdir(tmp_path, _READS_V1_VARIABLE if reads_v1_variable else "print('train')\n")
+    result = _migrated_once(source, os.path.join(workdir, "before.py"))
     if result is None:
         return
     assert f"{kind}(" not in result.code
-    differences = check(source, result.code, _workdir(tmp_path))
+    assert not (reads_v1_variable and "Distribution(" in result.code), "a script reading AZ_BATCHAI_* was distributed"
+    differences = check(source, result.code, workdir)
     assert not differences, f"{source}\n---\n{result.code}\n" + "\n".join(differences)
 
 
