@@ -335,19 +335,21 @@ ESSENCE: tuple[Field, ...] = (
 )
 
 
-def check(original: str, migrated: str, workdir: str, require_jobs: bool = False, assume=()) -> list[str]:
+def check(original: str, migrated: str, workdir: str, require_jobs: bool = False, assume=(),
+          mixed: bool = False) -> list[str]:
     """The differences between what a v1 program and its v2 migration submit ([] when equal); like
     the v1 oracle's check, a job that differs is also compared with the original run again under
     each `rerun` normalization (the framework's full build, when the original ran a private
     prebuilt image). With `require_jobs`, ExecutionFailed when the original submits nothing.
-    `assume`: the named assumptions the migration relied on (read-only-mount: `_reference_mode`)."""
+    `assume`: the named assumptions the migration relied on (read-only-mount: `_reference_mode`).
+    `mixed`: the migrated program may still submit the calls left as they were through v1 (`execute_v2`)."""
     from estimig.oracle import reruns
 
     with assuming(assume):
         before = execute_v1(original, "before.py", workdir)
         if require_jobs and not before:
             raise ExecutionFailed("before.py: submits nothing, so the oracle would prove nothing")
-        after = execute_v2(migrated, "after.py", workdir)
+        after = execute_v2(migrated, "after.py", workdir, mixed)
         differences = compare_jobs(before, after)
         if differences:
             alternatives = [execute_v1(original, "before.py", workdir, patch=patch) for patch in reruns()]
@@ -451,17 +453,28 @@ def _with_hyperdrive(config) -> dict:
     return serialized
 
 
-def execute_v2(code: str, filename: str, workdir: str) -> list[dict]:
+def execute_v2(code: str, filename: str, workdir: str, mixed: bool = False) -> list[dict]:
     """Run a migrated program offline; the essence of each v2 job it submits. A v1 submission left in
-    it fails the run: the migration must submit through v2."""
+    it fails the run (the migration must submit through v2), unless `mixed`: a file some of whose calls
+    were left as they were (with their reason) then gives every job in the order it was submitted, a
+    v1 one by its v1 essence."""
     from estimig.offline import offline_sdk
     from estimig.offline_v2 import offline_ml_client
 
-    with offline_sdk() as session, _registered_datasets(), offline_ml_client() as v2:
+    v2_before: list[int] = []  # for each v1 submission, how many v2 ones came before it
+
+    def counted(submission):
+        v2_before.append(len(v2.submissions))
+
+    with offline_sdk(on_submit=counted) as session, _registered_datasets(), offline_ml_client() as v2:
         _run(code, filename, workdir, session)
-        if session.submissions:
+        if session.submissions and not mixed:
             raise ExecutionFailed(f"{filename}: still submits {len(session.submissions)} job(s) through SDK v1")
+        v1_jobs = [(position, essence_v1(_with_hyperdrive(as_submitted(s, session)), s.experiment))
+                   for position, s in zip(v2_before, session.submissions)]
         found = [essence_v2(s.job, s.experiment) for s in v2.submissions]
+    for offset, (position, job) in enumerate(v1_jobs):
+        found.insert(position + offset, job)
     return _relative_code(found, workdir)
 
 

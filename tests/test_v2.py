@@ -451,3 +451,36 @@ def test_v1_pairs_migrated_on_assumptions_are_essence_equal_on_them(scenario, tm
             differences = check(scenario.program(scenario.before), scenario.program(result.code), str(workdir),
                                 assume=scenario.assume)
         assert not differences, "\n".join(differences)
+
+
+MIXED = '''\
+from azureml.core import Experiment, Workspace
+from azureml.train.estimator import Estimator
+
+ws = Workspace.from_config()
+exp = Experiment(ws, "mixed")
+local = Estimator(source_directory="src", entry_script="train.py", compute_target="local", use_docker=False)
+exp.submit(local)
+remote = Estimator(source_directory="src", entry_script="train.py", compute_target="cpu-cluster",
+                   script_params={"--epochs": 3})
+exp.submit(remote)
+'''
+
+
+def test_a_file_with_calls_left_as_v1_is_compared_job_by_job_in_order(tmp_path):
+    """A migration that leaves one call (use_docker=False has no v2 form) still submits it through v1:
+    the strict check refuses to run it; `mixed` compares every job, v1 or v2, in submission order."""
+    from estimig.oracle import ExecutionFailed
+    from estimig.oracle_v2 import check
+
+    result = migrate(MIXED)
+    assert result.migrated == 1 and result.left == 1
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text("print('train')\n")
+    with pytest.raises(ExecutionFailed, match="through SDK v1"):
+        check(MIXED, result.code, str(tmp_path))
+    assert not check(MIXED, result.code, str(tmp_path), mixed=True)
+    assert check(MIXED, result.code.replace("--epochs 3", "--epochs 4"), str(tmp_path), mixed=True)
+    swapped = result.code.replace("exp.submit(local)\n", "").replace(
+        'experiment_name="mixed")\n', 'experiment_name="mixed")\nexp.submit(local)\n')
+    assert swapped != result.code and check(MIXED, swapped, str(tmp_path), mixed=True), "the order counts"
