@@ -285,9 +285,10 @@ class _Planner:
                 raise Blocked(f"{name} is relative to source_directory, which is not a literal here, so estimig "
                               "cannot say where the file is; make source_directory a string, then run estimig again")
             source = source.value or "."
-        if "\\" in source or "\\" in relative:
+        resolved = path_in_source_directory(source, relative)
+        if resolved is None:
             raise Blocked(f"{name} uses Windows path separators; write the path with '/' and run estimig again")
-        return _str(posixpath.normpath(posixpath.join(source, relative)))
+        return _str(resolved)
 
     def _run_time_path(self, name: str) -> str | None:
         """`os.path.normpath(os.path.join(<source_directory>, <file>))` when either is only known at
@@ -688,6 +689,14 @@ class _Planner:
                       f"compute_target={call.code(node)} is{f' ({reason})' if reason else ''}; bind it to "
                       "ComputeTarget(workspace=..., name=...) in this file, or "
                       + ("migrate by hand" if self._visibly_other(node) else hint(AMLCOMPUTE)))
+
+
+def path_in_source_directory(source: str, relative: str) -> str | None:
+    """Where the estimator looked for a file it was given relative to source_directory, as both targets
+    write it: `os.path.normpath(os.path.join(source, relative))` with '/' (None for Windows separators)."""
+    if "\\" in source or "\\" in relative:
+        return None
+    return posixpath.normpath(posixpath.join(source or ".", relative))
 
 
 def visibly_other_compute(call: EstimatorCall, node: cst.BaseExpression) -> bool:

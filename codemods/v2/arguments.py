@@ -84,30 +84,29 @@ def _flattened_at_run_time(call: EstimatorCall, refused: Unprovable, options, us
     return [(_Flattened(call.code(call.kwargs["script_params"].value)), _UNSEEN)]
 
 
+# The tokens written as code that is "" or starts with a space: the format of each kind's code.
+_SPACED = {
+    _Piece: "({})",
+    _Flattened: '"".join(" " + quote(str(part)) for pair in {}.items() for part in pair)',
+    _MaybeEmpty: '"".join(" " + quote(str(v)) for v in [{}] if v != "")',
+}
+
+
 def _command(tokens: list[str]) -> str:
     """The command line's code: one string, or literal runs joined to `quote(str(value))` for values
     only known at run time (quoted as the literals are, so each stays one argument)."""
     parts: list[str] = []
     text: list[str] = []
     for token in tokens:
-        if isinstance(token, _Piece):
+        if isinstance(token, _RunTime) and type(token) not in _SPACED:
+            # One argument, always sent: after the literals before it and their separating space.
+            parts += [json.dumps(" ".join(text) + " "), f"quote(str({token}))"]
+            text = [""]
+        elif type(token) in _SPACED:
+            # Code that is "" or starts with its own space (arguments sent on some runs, or a run-time run of them).
             if " ".join(text):
                 parts.append(json.dumps(" ".join(text)))
-            parts.append(f"({token})")
-            text = [""]
-        elif isinstance(token, _Flattened):
-            if " ".join(text):
-                parts.append(json.dumps(" ".join(text)))
-            parts.append(f'"".join(" " + quote(str(part)) for pair in {token}.items() for part in pair)')
-            text = [""]
-        elif isinstance(token, _MaybeEmpty):
-            if " ".join(text):
-                parts.append(json.dumps(" ".join(text)))
-            parts.append(f'"".join(" " + quote(str(v)) for v in [{token}] if v != "")')
-            text = [""]
-        elif isinstance(token, _RunTime):
-            parts.append(json.dumps(" ".join(text) + " "))
-            parts.append(f"quote(str({token}))")
+            parts.append(_SPACED[type(token)].format(token))
             text = [""]
         else:
             text.append(token)

@@ -106,8 +106,11 @@ def _serverless(call: EstimatorCall) -> list[NewArg] | None:
     if target is not None and not (target.kind is Kind.LITERAL and target.value in (None, "amlcompute")):
         raise Blocked("vm_size beside a compute target: the estimator ran on the target and ignored the size; drop "
                       "vm_size, then run estimig again")
-    size = classify(call, call.kwargs["vm_size"].value) if call.has("vm_size") else None
-    if size is None or not (size.kind is Kind.LITERAL and isinstance(size.value, str) and size.value):
+    if not call.has("vm_size"):
+        raise Blocked("vm_priority without vm_size or a compute target: the estimator raised (it needs one or the "
+                      "other)")
+    size = classify(call, call.kwargs["vm_size"].value)
+    if not (size.kind is Kind.LITERAL and isinstance(size.value, str) and size.value):
         raise Blocked("run-based compute: vm_size is not a string literal, and a v2 serverless job names its VM "
                       "size (instance_type)")
     priority = classify(call, call.kwargs["vm_priority"].value) if call.has("vm_priority") else None
@@ -124,8 +127,7 @@ def _compute(call: EstimatorCall, options=None, used: set[str] | None = None) ->
     """The cluster's name: v2 names compute, it never takes a ComputeTarget object. A target that
     cannot be seen is a cluster object under amlcompute-target (recorded in `used`): its `.name`."""
     if not call.has("compute_target"):
-        raise Blocked("no compute_target: the estimator ran on run-based compute (vm_size=) or raised, and "
-                      "--target v2 does not migrate run-based compute yet")
+        raise Blocked("no compute_target and no vm_size: the estimator raised (it needs one or the other)")
     node = call.kwargs["compute_target"].value
     value = classify(call, node)
     if value.kind is Kind.LITERAL and isinstance(value.value, str) and value.value not in ("", "amlcompute"):

@@ -38,6 +38,8 @@ _NATIVE = frozenset({f"azureml.train.{module}{cls}" for module in ("dnn.", "_dis
                      for cls in ("Gloo", "Nccl")})
 # What only v1's launchers set (Batch AI): a script that reads one would not see it under v2.
 _V1_VARIABLES = ("AZ_BATCHAI_", "AZ_BATCH_")
+# The v2 distribution classes the job names, by the code's class name.
+_CLASSES = {cls: imported for imported in (MPI, PYTORCH, TENSORFLOW) for cls in imported[1:]}
 _TENSORFLOW = frozenset({"azureml.core.runconfig.TensorflowConfiguration", "azureml.train.dnn.ParameterServer",
                          "azureml.core.TensorflowConfiguration"})
 
@@ -83,7 +85,7 @@ def _plan(call: EstimatorCall) -> CallPlan:
     edits = ()
     if distribution is not None:
         _v1_variables_unread(call, distribution.startswith("PyTorch"))
-        imports.add({"Mpi": MPI, "PyT": PYTORCH, "Ten": TENSORFLOW}[distribution[:3]])
+        imports.add(_CLASSES[distribution.split("(", 1)[0]])
         arguments.append(NewArg("distribution", code=distribution))
         if isinstance(configuration, cst.Call):
             # Marked as replaced (by itself: the job drops it) so its v1 class's import goes when unused.

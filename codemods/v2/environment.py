@@ -17,7 +17,7 @@ import json
 
 import libcst as cst
 
-from estimig.codemods.environment import frameworks, package_name
+from estimig.codemods.environment import frameworks, package_name, path_in_source_directory
 from estimig.codemods.v2 import ENTITIES, ENVIRONMENT, Blocked, planner, taken
 from estimig.facts import FRAMEWORK_KINDS, EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
@@ -170,8 +170,6 @@ def _conda_file(call: EstimatorCall) -> str | None:
     """The path of a plain Estimator's conda file (`conda_dependencies_file` wins over its old name), from
     where the program runs: v1 read `os.path.join(source_directory, file)` when the estimator was built,
     and so does the v2 Environment; both must be literals."""
-    import posixpath
-
     for name in CONDA_FILES:
         given = _value(call, name, default=None)
         if given is None:
@@ -180,9 +178,10 @@ def _conda_file(call: EstimatorCall) -> str | None:
         if not (isinstance(given, str) and given and isinstance(directory, str)):
             raise Blocked(f"{name} and source_directory are not string literals, and the v2 Environment names the "
                           "conda file at migration time")
-        if "\\" in given + directory:
+        resolved = path_in_source_directory(directory, given)
+        if resolved is None:
             raise Blocked(f"{name} uses Windows path separators; write the path with '/' and run estimig again")
-        return posixpath.normpath(posixpath.join(directory or ".", given))
+        return resolved
     return None
 
 
