@@ -291,27 +291,7 @@ class _Planner:
         return _str(resolved)
 
     def _run_time_path(self, name: str) -> str | None:
-        """`os.path.normpath(os.path.join(<source_directory>, <file>))` when either is only known at
-        run time (`os.path.join(os.path.dirname(os.path.realpath(__file__)), "conda.yml")`): a str
-        that reads the same when written again, in a file that imports os; None when both are
-        literals (or not str)."""
-        call = self.call
-        node = call.kwargs[name].value
-        source = call.kwargs["source_directory"].value if call.has("source_directory") else None
-        parts = [node] + ([source] if source is not None else [])
-        kinds = [classify(call, part) for part in parts]
-        if all(k.kind is Kind.LITERAL for k in kinds):
-            return None
-        if not all((k.kind is Kind.LITERAL and isinstance(k.value, str)) or (k.kind is Kind.SCALAR and str_path(
-                call, part) is not None) for k, part in zip(kinds, parts)) or not all(rereadable(call, p) for p in parts):
-            return None  # the literal rules below say why
-        if not _imports_os(call.module.module):
-            raise Blocked(f"{name} is only known at run time, and the file does not import os, which the path "
-                          "the estimator built from it needs (os.path.join); import os, then run estimig again")
-        if (str_path(call, node) or (False, False))[1]:
-            return f"os.path.normpath({call.code(node)})"  # joined to an absolute path, the folder is dropped
-        source_code = call.code(source) if source is not None else '"."'
-        return f"os.path.normpath(os.path.join({source_code}, {call.code(node)}))"
+        return run_time_path(self.call, name)
 
     def _visibly_other(self, node: cst.BaseExpression) -> bool:
         return visibly_other_compute(self.call, node)
@@ -689,6 +669,30 @@ class _Planner:
                       f"compute_target={call.code(node)} is{f' ({reason})' if reason else ''}; bind it to "
                       "ComputeTarget(workspace=..., name=...) in this file, or "
                       + ("migrate by hand" if self._visibly_other(node) else hint(AMLCOMPUTE)))
+
+
+def run_time_path(call: EstimatorCall, name: str, error: type[Exception] = Blocked) -> str | None:
+    """`os.path.normpath(os.path.join(<source_directory>, <file>))` when either is only known at
+    run time (`os.path.join(os.path.dirname(os.path.realpath(__file__)), "conda.yml")`): a str
+    that reads the same when written again, in a file that imports os; None when both are
+    literals (or not str), where the literal rules of each target say why. Both targets write it;
+    `error` is the refusal of the target that asks."""
+    node = call.kwargs[name].value
+    source = call.kwargs["source_directory"].value if call.has("source_directory") else None
+    parts = [node] + ([source] if source is not None else [])
+    kinds = [classify(call, part) for part in parts]
+    if all(k.kind is Kind.LITERAL for k in kinds):
+        return None
+    if not all((k.kind is Kind.LITERAL and isinstance(k.value, str)) or (k.kind is Kind.SCALAR and str_path(
+            call, part) is not None) for k, part in zip(kinds, parts)) or not all(rereadable(call, p) for p in parts):
+        return None
+    if not _imports_os(call.module.module):
+        raise error(f"{name} is only known at run time, and the file does not import os, which the path "
+                      "the estimator built from it needs (os.path.join); import os, then run estimig again")
+    if (str_path(call, node) or (False, False))[1]:
+        return f"os.path.normpath({call.code(node)})"  # joined to an absolute path, the folder is dropped
+    source_code = call.code(source) if source is not None else '"."'
+    return f"os.path.normpath(os.path.join({source_code}, {call.code(node)}))"
 
 
 def path_in_source_directory(source: str, relative: str) -> str | None:

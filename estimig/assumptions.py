@@ -29,7 +29,7 @@ AMLCOMPUTE, SCALARS, DATASET, PACKAGE_LIST = "amlcompute-target", "scalar-script
 NONEMPTY_IMAGE, HANDOFF, EXPERIMENT_SUBMIT, LAST_WINS = "nonempty-image", "estimator-handoff", "experiment-submit", \
     "last-argument-wins"
 PYTHON_ENTRY, READ_ONLY_MOUNT, V1_RUN = "python-entry-script", "read-only-mount", "v1-run-of-the-job"
-DASHED = "dashed-sampled-names"
+DASHED, CONTAINER = "dashed-sampled-names", "runs-in-a-container"
 
 ASSUMPTIONS: dict[str, Assumption] = {a.name: a for a in (
     Assumption(AMLCOMPUTE, "the compute target is an AmlCompute cluster", ("core", "environment")),
@@ -58,6 +58,9 @@ ASSUMPTIONS: dict[str, Assumption] = {a.name: a for a in (
     # --target v2 only: how HyperDrive wrote a sampled name without dashes is the service's, not the SDK's.
     Assumption(DASHED, "HyperDrive passed a sampled parameter named without dashes to the script as --<name>",
                ("uses",)),
+    # --target v2 only: every v2 job runs in a container; use_docker=False ran on the compute's own OS.
+    Assumption(CONTAINER, "the job, run without Docker (use_docker=False), runs the same in a container",
+               ("environment",)),
 )}
 
 ALL = "all"

@@ -501,6 +501,18 @@ class ModuleFacts:
                 return f"{shown}, where it is {found.how or 'not bound by a plain assignment'}"
         return foreign, tuple(sorted(defs, key=lambda d: foreign.line_of(d.value)))
 
+    def same_binding_at(self, read: cst.Name, at: cst.CSTNode) -> bool:
+        """Whether a read names the same binding(s) at `at` (an estimator call of its scope) as where it
+        is read: nothing rebinds it on any path in between, so writing it again at `at` reads what the
+        original read."""
+        scope = self.scope_of(read)
+        flow = self.flow(scope) if scope is not None else None
+        state = flow.states_at.get(id(at)) if flow is not None else None
+        before = flow.reaching.get(read) if flow is not None else None
+        if state is None or not before or any(d.node is None for d in before):
+            return False
+        return {d.root for d in state.get(read.value, frozenset())} == {d.root for d in before}
+
     def _moved(self, found: Definition, read: cst.Name, at: cst.CSTNode) -> str | None:
         """A name read by the definition's value or changes that means something else at `at`."""
         scope = self.scope_of(read)

@@ -20,7 +20,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from estimig.assumptions import DASHED, READ_ONLY_MOUNT
+from estimig.assumptions import CONTAINER, DASHED, READ_ONLY_MOUNT
 from estimig.oracle import ExecutionFailed, _run, as_submitted, assumed, assuming, compare, normalize, serialize
 
 __all__ = ["ESSENCE", "ExecutionFailed", "check", "compare_jobs", "execute_v1", "execute_v2"]
@@ -292,8 +292,9 @@ ESSENCE: tuple[Field, ...] = (
           "download); each DataReference as azureml://datastores/<store>/paths/<path>, downloaded (a v1 mount "
           "of it was writable, which no v2 input is, so it equals a v2 ro_mount only for a job that only reads it, "
           "read-only-mount; v1's overwrite has no v2 form)", _v1_inputs, _v2_inputs),
-    Field("container", "whether the job runs in a Docker container: v2 jobs always do",
-          lambda d, e: bool(d["docker"]["useDocker"]), lambda j, e: True),
+    Field("container", "whether the job runs in a Docker container: v2 jobs always do (for a job that runs the "
+          "same either way, runs-in-a-container, v1's setting makes no difference to it)",
+          lambda d, e: bool(d["docker"]["useDocker"]) or CONTAINER in assumed(), lambda j, e: True),
     Field("image", "the base image of the environment", lambda d, e: d["environment"]["docker"]["baseImage"],
           lambda j, e: _v2_environment(j).get("image")),
     Field("dockerfile", "a Dockerfile to build instead of an image",

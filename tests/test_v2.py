@@ -434,6 +434,21 @@ def test_a_mounted_datastore_path_equals_a_read_only_input_only_under_its_assump
     assert moved != after and check(before, moved, workdir, assume=("read-only-mount",))
 
 
+def test_a_run_without_docker_equals_a_container_job_only_under_its_assumption(tmp_path):
+    """runs-in-a-container is what makes the pair equal: without it the oracle tells v1's run without
+    Docker from a v2 job, which always runs in a container; with it, another image still differs."""
+    from estimig.oracle_v2 import check
+
+    folder = FIXTURES / "notebook_run_without_docker_on_a_cluster"
+    before, after = (runnable((folder / name).read_text(), ".ipynb") for name in ("before.ipynb", "after.ipynb"))
+    shutil.copytree(folder, tmp_path / folder.name)
+    workdir = str(tmp_path / folder.name)
+    assert any("container: False != True" in d for d in check(before, after, workdir))
+    assert not check(before, after, workdir, assume=("runs-in-a-container",))
+    other = after.replace("openmpi4.1.0-ubuntu22.04", "openmpi4.1.0-ubuntu20.04", 1)
+    assert other != after and check(before, other, workdir, assume=("runs-in-a-container",))
+
+
 @pytest.mark.parametrize("scenario", [p for p in _v1_pairs() if p.values[0].assume])
 def test_v1_pairs_migrated_on_assumptions_are_essence_equal_on_them(scenario, tmp_path):
     """The v1 target's assumption fixtures under --target v2 with the same assumptions: each call is

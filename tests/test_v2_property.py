@@ -239,3 +239,19 @@ def test_v2_sweep_of_names_without_dashes_is_essence_equal_under_its_assumption(
     if result is not None:
         assert result.assumed == 1 and "HyperDriveConfig(" not in result.code
         _essence_equal_on(tmp_path, source, result, "dashed-sampled-names")
+
+
+@settings(max_examples=_FEW, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(v2_calls())
+def test_v2_calls_without_docker_are_essence_equal_under_runs_in_a_container(tmp_path, call):
+    """runs-in-a-container: the same calls with use_docker=False are left without the assumption; with
+    it they migrate, say so on the line, and are essence-equal under it (the oracle reads v1's
+    setting as making no difference only then)."""
+    kind, kwargs = call
+    kwargs = {**kwargs, "use_docker": "False"}
+    source = program(kind, kwargs)
+    assert migrate_source(source, options=V2).migrated == 0, "use_docker=False migrated without its assumption"
+    result = _on_assumption(source, "runs-in-a-container")
+    if result is not None:
+        assert result.assumed == 1
+        _essence_equal_on(tmp_path, source, result, "runs-in-a-container")

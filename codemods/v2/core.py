@@ -64,6 +64,12 @@ def _plan(call: EstimatorCall, submits: frozenset[int], options) -> CallPlan:
     serverless = _serverless(call)
     arguments = [code, *serverless] if serverless is not None else \
         [code, NewArg("compute", code=_compute(call, options, used))]
+    notes: list[str] = []
+    ignored = [name for name in ("vm_size", "vm_priority") if call.has(name)]
+    if serverless is None and ignored:
+        # RunConfiguration.amlcompute only sizes run-based compute; on a named target the service never read it.
+        notes.append(f"{' and '.join(ignored)} beside compute_target={call.value_code('compute_target')}: the "
+                     "estimator ran on that target and the size was never read; the v2 job leaves it out")
     if call.has("max_run_duration_seconds"):
         # An int or None in both SDKs; an expression of literals (3600 * 24) is passed as written.
         value = classify(call, call.kwargs["max_run_duration_seconds"].value)
@@ -74,7 +80,6 @@ def _plan(call: EstimatorCall, submits: frozenset[int], options) -> CallPlan:
         arguments.append(NewArg("timeout", from_kwarg="max_run_duration_seconds"))
     imports = {COMMAND}
     edits: list = []
-    notes: list[str] = []
     if submits:
         client = call.module.fresh_name("ml_client")
         edits.extend(clients(call, [use for use in call.uses if is_submit(use)], client))
@@ -104,8 +109,7 @@ def _serverless(call: EstimatorCall) -> list[NewArg] | None:
         return None
     target = classify(call, call.kwargs["compute_target"].value) if call.has("compute_target") else None
     if target is not None and not (target.kind is Kind.LITERAL and target.value in (None, "amlcompute")):
-        raise Blocked("vm_size beside a compute target: the estimator ran on the target and ignored the size; drop "
-                      "vm_size, then run estimig again")
+        return None  # the estimator ran on the target and ignored the size (`_compute` proves which it is)
     if not call.has("vm_size"):
         raise Blocked("vm_priority without vm_size or a compute target: the estimator raised (it needs one or the "
                       "other)")

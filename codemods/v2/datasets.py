@@ -222,14 +222,23 @@ def _input(call: EstimatorCall, value: Value) -> tuple[str | None, str, str]:
         if not ok or not isinstance(name, str) or not name.isidentifier():
             raise Unprovable(f"{shown}: the input name is not a literal identifier, which a v2 input name must be")
         named = named.func.value
-    asset = _asset(call, named, shown)
-    return name, asset, (f'Input(type="uri_folder", path={json.dumps(asset)}, '
+    asset, path = _asset(call, named, shown)
+    if path is not None and name is None:
+        raise Unprovable(f"{shown}: the dataset's name is only known at run time, and v1 named its input after it; "
+                         "name the input (.as_named_input(\"...\")), then run estimig again")
+    return name, asset, (f'Input(type="uri_folder", path={path or json.dumps(asset)}, '
                          f'mode={json.dumps(MODES[node.func.attr.value])})')
 
 
-def _asset(call: EstimatorCall, dataset: cst.BaseExpression, shown: str) -> str:
-    """`azureml:<name>:<version>` (or `@latest`) of a registered dataset."""
+def _asset(call: EstimatorCall, dataset: cst.BaseExpression, shown: str) -> tuple[str, str | None]:
+    """`azureml:<name>:<version>` (or `@latest`) of a registered dataset, and None; or, for the latest
+    version of a name bound on each path to a non-empty string literal (`if subset: name = "a" else:
+    name = "b"`) and still bound so where the job is built, the asset as written and the code that
+    reads the name there (`"azureml:" + name + "@latest"`), as v1 read it in get_by_name."""
     found = call.resolve(dataset) if isinstance(dataset, cst.Name) else dataset
+    reason = call.definition(dataset) if found is None else None
+    if isinstance(reason, str):
+        raise Unprovable(f"{shown}: {reason}, so estimig cannot say which registered dataset it is")
     name = version = None
     if isinstance(found, cst.Call) and call.module.qualified_names(found.func) & _GET_BY_NAME:
         keywords = {a.keyword.value: a.value for a in found.args if a.keyword is not None}
@@ -240,12 +249,27 @@ def _asset(call: EstimatorCall, dataset: cst.BaseExpression, shown: str) -> str:
           and found.value.attr.value == "datasets" and len(found.slice) == 1 and isinstance(found.slice[0].slice, cst.Index)):
         name = found.slice[0].slice.value
     ok, text = literal(name) if name is not None else (False, None)
+    if not ok and version is None and _named_on_every_path(call, name):
+        if not call.module.same_binding_at(name, call.node):
+            raise Unprovable(f"{shown}: the dataset's name {call.code(name)} is bound again before the job is "
+                             "built, where v2 reads it; give the name as a literal, then run estimig again")
+        return f"azureml:{call.code(name)}@latest", f'"azureml:" + {call.code(name)} + "@latest"'
     if not ok or not isinstance(text, str) or not text:
         raise Unprovable(f"{shown}: --target v2 migrates registered datasets (Dataset.get_by_name(ws, \"name\") or "
                          "ws.datasets[\"name\"]) only (for now)")
     if version is None:
-        return f"azureml:{text}@latest"
+        return f"azureml:{text}@latest", None
     ok, number = literal(version)
     if not ok or isinstance(number, bool) or not isinstance(number, (int, str)):
         raise Unprovable(f"{shown}: the dataset's version is not a literal")
-    return f"azureml:{text}@latest" if number == "latest" else f"azureml:{text}:{number}"
+    return (f"azureml:{text}@latest" if number == "latest" else f"azureml:{text}:{number}"), None
+
+
+def _named_on_every_path(call: EstimatorCall, name: cst.BaseExpression | None) -> bool:
+    """Whether `name` is a name bound, on each path to where it is read, to a non-empty string literal."""
+    if not isinstance(name, cst.Name):
+        return False
+    values = call.values(name)
+    return not isinstance(values, str) and bool(values) and all(
+        classify(call, v).kind is Kind.LITERAL and isinstance(classify(call, v).value, str) and classify(call, v).value
+        for v in values)

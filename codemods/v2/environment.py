@@ -6,9 +6,10 @@ scenarios (`estimig/data/frameworks.json`, as the v1 concern uses them) in the o
 `_init_run_config` and `_FrameworkBaseEstimator._setup_environment` apply them. A v2 Environment has
 no environment variables, so the estimator's own (PyTorch's NCCL_TREE_THRESHOLD=0) go on the job
 with the caller's. A framework estimator that ran a private prebuilt image on AmlCompute gets its full
-build, as the v1 target's default does. A plain Estimator's conda file is its whole specification,
-named by path (`_conda_file`). What is left for a later version (requirement files, a framework's
-conda file, environment_definition, registries) leaves the call as it was, with the reason.
+build, as the v1 target's default does. A conda file is the whole specification, named by path
+(`_conda_file`); a framework estimator adds only its base image to it. What is left for a later
+version (requirement files, environment_definition, registries) leaves the call as it was, with the
+reason.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import json
 
 import libcst as cst
 
-from estimig.codemods.environment import frameworks, package_name, path_in_source_directory
-from estimig.codemods.v2 import ENTITIES, ENVIRONMENT, Blocked, planner, taken
+from estimig.codemods.environment import frameworks, package_name, path_in_source_directory, run_time_path
+from estimig.assumptions import CONTAINER, hint
+from estimig.codemods.v2 import ENTITIES, ENVIRONMENT, Blocked, taken
 from estimig.facts import FRAMEWORK_KINDS, EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
 from estimig.result import Severity
@@ -32,23 +34,27 @@ HANDLES = frozenset({"pip_packages", "conda_packages", "custom_docker_image", "u
 # The v1 default (azureml.core.environment._DEFAULT_SHM_SIZE, which the estimator's DockerConfiguration
 # falls back to); v2 documents no default, so the job states it (tests/test_v2.py checks the SDK's).
 V1_SHM_SIZE = "2g"
-# A plain Estimator's conda file is its whole specification (`_create_conda_dependencies`); a framework
-# estimator merges its scenario into it, which --target v2 does not reproduce yet.
+# A conda file is the whole specification (`_create_conda_dependencies`): a framework estimator adds
+# none of its packages to it, only its base image (`_setup_environment`).
 CONDA_FILES = ("conda_dependencies_file", "conda_dependencies_file_path")
-NOT_YET = ("pip_requirements_file", "pip_requirements_file_path", "conda_dependencies_file",
-           "conda_dependencies_file_path", "custom_docker_base_image", "image_registry_details",
-           "environment_definition")
+NOT_YET = ("pip_requirements_file", "pip_requirements_file_path", "custom_docker_base_image",
+           "image_registry_details", "environment_definition")
 
 
-def _plan(call: EstimatorCall) -> CallPlan:
+def plan(call: EstimatorCall, options) -> CallPlan:
+    try:
+        return _plan(call, options)
+    except Blocked as exc:
+        return CallPlan(NAME, blocked=str(exc))
+
+
+def _plan(call: EstimatorCall, options) -> CallPlan:
     if call.shape_problem:
         raise Blocked(call.shape_problem)
-    given = [name for name in NOT_YET if call.has(name) and _value(call, name, default=None) is not None
-             and not (name in CONDA_FILES and call.kind not in FRAMEWORK_KINDS)]
+    given = [name for name in NOT_YET if call.has(name) and _value(call, name, default=None) is not None]
     if given:
         raise Blocked(f"--target v2 does not migrate {given[0]} yet")
-    if _value(call, "use_docker", default=True) is not True:
-        raise Blocked("use_docker=False: every v2 job runs in a container, so the job would not run as it did")
+    used = _container(call, options)
     image, spec, prebuilt = _image_and_conda(call)
     if call.statement is None:
         raise Blocked("the environment is built in a statement before the call, but the call is not a statement "
@@ -65,7 +71,7 @@ def _plan(call: EstimatorCall) -> CallPlan:
     if spec is None:
         conda = ""
     elif isinstance(spec, str):  # the conda file, which azure-ai-ml reads when the job is built, as v1 did
-        conda = f", conda_file={json.dumps(spec)}"
+        conda = f", conda_file={spec}"
     else:
         conda = ", conda_file={\n" + "".join(f"    {json.dumps(k)}: {json.dumps(v)},\n" for k, v in spec.items()) + "}"
     arguments = [NewArg("environment", code=env)]
@@ -83,7 +89,26 @@ def _plan(call: EstimatorCall) -> CallPlan:
                             "prebuilt copy of it, which v2 cannot name", Severity.INFO),)
     return CallPlan(NAME, handles=HANDLES & set(call.kwargs), arguments=tuple(arguments),
                     before=(f"{env} = {constructor}(image={json.dumps(image)}{conda})",),
-                    imports=frozenset(imports), findings=findings)
+                    imports=frozenset(imports), findings=findings, assumes=used)
+
+
+def _container(call: EstimatorCall, options) -> frozenset[str]:
+    """The assumptions the job's container needs: none when the estimator ran in Docker too (its
+    default); runs-in-a-container for use_docker=False, where it ran on the compute's own OS with a
+    conda environment built from the same specification (not with user_managed: then with the
+    compute's own python and packages, which no image holds)."""
+    use_docker = _value(call, "use_docker", default=True)
+    if use_docker is True:
+        return frozenset()
+    if use_docker is not False:
+        raise Blocked(f"use_docker={call.value_code('use_docker')} is not True or False")
+    if _value(call, "user_managed", default=False) is True:
+        raise Blocked("use_docker=False with user_managed=True: the script ran with the compute's own python and "
+                      "packages, which no v2 image holds")
+    reason = "use_docker=False: every v2 job runs in a container, so the job would not run as it did"
+    if options is None or not options.assumes(CONTAINER):
+        raise Blocked(f"{reason}; {hint(CONTAINER)}")
+    return frozenset({CONTAINER})
 
 
 def _value(call: EstimatorCall, name: str, default):
@@ -118,7 +143,7 @@ def _strings(call: EstimatorCall, name: str) -> list[str]:
 
 
 def _image_and_conda(call: EstimatorCall) -> tuple[str, dict | str | None, str | None]:
-    """The image, the conda specification (a dict; the path of a conda file; None: the image's own
+    """The image, the conda specification (a dict; the code of a conda file's path; None: the image's own
     python, user_managed=True), and the
     framework whose private prebuilt image the estimator would have run on AmlCompute instead (None
     when it built this itself)."""
@@ -167,21 +192,28 @@ def _image_and_conda(call: EstimatorCall) -> tuple[str, dict | str | None, str |
 
 
 def _conda_file(call: EstimatorCall) -> str | None:
-    """The path of a plain Estimator's conda file (`conda_dependencies_file` wins over its old name), from
+    """The code of the conda file's path (`conda_dependencies_file` wins over its old name), from
     where the program runs: v1 read `os.path.join(source_directory, file)` when the estimator was built,
-    and so does the v2 Environment; both must be literals."""
+    and so does the v2 Environment. Computed now when both are literals, else written out to be
+    computed there, as the v1 target does (`run_time_path`)."""
     for name in CONDA_FILES:
-        given = _value(call, name, default=None)
-        if given is None:
+        if not call.has(name):
             continue
-        directory = _value(call, "source_directory", default=None)
+        value = classify(call, call.kwargs[name].value)
+        if value.kind is Kind.LITERAL and value.value is None:
+            continue
+        found = run_time_path(call, name, Blocked)
+        if found is not None:
+            return found
+        given = _value(call, name, default=None)
+        directory = _value(call, "source_directory", default=".")
         if not (isinstance(given, str) and given and isinstance(directory, str)):
-            raise Blocked(f"{name} and source_directory are not string literals, and the v2 Environment names the "
-                          "conda file at migration time")
+            raise Blocked(f"{name} and source_directory are not strings, and the v2 Environment reads the conda file "
+                          "from a path")
         resolved = path_in_source_directory(directory, given)
         if resolved is None:
             raise Blocked(f"{name} uses Windows path separators; write the path with '/' and run estimig again")
-        return resolved
+        return json.dumps(resolved)
     return None
 
 
@@ -237,5 +269,3 @@ def _variables(call: EstimatorCall) -> str | None:
         raise Blocked("environment_variables names a variable of the v1 runtime ($...), which v2 does not set")
     return json.dumps({**own, **given}) if own else call.value_code("environment_variables")
 
-
-plan = planner(NAME, _plan)
