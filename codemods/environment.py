@@ -574,6 +574,8 @@ class _Planner:
         of packages the caller names are dropped (`_remove_package_conflicts`)."""
         call = self.call
         default = frameworks()["default_conda"]
+        if pip_items is None and "pip_packages" in self.unseen_lists and not self._requirements_given():
+            return self._framework_packages_at_run_time(scenario)
         if pip_items is None or None in pip_items:
             raise Blocked(f"{call.kind} drops its own pins of packages you name, so estimig must know every package: "
                           "use string literals in pip_packages (a requirements file cannot be read at migration time)")
@@ -613,6 +615,35 @@ class _Planner:
             body.append(f"for {package} in {_list_code(pip)}:\n    {self.deps}.add_pip_package({package})")
         body[0] = f"# The {call.kind} estimator's full build: its python, pinned packages and base image.\n{body[0]}"
         return _Build(body, replaces_pip=replaces_pip)
+
+    def _requirements_given(self) -> bool:
+        return any(self.given(name) for name in ("pip_requirements_file", "pip_requirements_file_path"))
+
+    def _framework_packages_at_run_time(self, scenario: dict) -> "_Build":
+        """The same merge for a pip list estimig cannot see (package-list): the framework's pins of the
+        packages the list names are left out where the program runs, each compared by name with the
+        SDK's own rule (`CondaDependencies._get_package_name`, as `_check_package_conflicts` does)."""
+        call = self.call
+        default = frameworks()["default_conda"]
+        conda_values = self._conda_values()
+        defaults = {package_name(p) for p in default["pip_packages"] + default["conda_packages"]} | {"python"}
+        self.imports.add(CONDA)
+        named = call.module.fresh_name("named")
+        package = call.module.fresh_name("package")
+        known = sorted({package_name(p) for p in conda_values} - defaults)
+        body = [f"{self.deps}.add_channel({_str(c)})" for c in scenario["channels"]]
+        body.append(f"{self.deps}.set_python_version({_str(scenario['python'])})")
+        body.append(f"# Its pins of the packages you name are left out, compared by name as the estimator did.\n"
+                    f"{named} = {{CondaDependencies._get_package_name(p) for p in {call.code(call.kwargs['pip_packages'].value)}}}"
+                    + (f" | {{{', '.join(_str(n) for n in known)}}}" if known else "")
+                    + f" - {{{', '.join(_str(n) for n in sorted(defaults))}}}")
+        for pins, method in ((scenario["conda_packages"], "add_conda_package"), (scenario["pip_packages"], "add_pip_package")):
+            if pins:
+                body.append(f"for {package} in {_list_code(pins)}:\n"
+                            f"    if CondaDependencies._get_package_name({package}) not in {named}:\n"
+                            f"        {self.deps}.{method}({package})")
+        body[0] = f"# The {call.kind} estimator's full build: its python, pinned packages and base image.\n{body[0]}"
+        return _Build(body)
 
     def _conda_file_environment(self, scenario: dict, pip: list[str], conda: list[str]) -> str | None:
         """--environment conda-file: the full build as a conda specification beside the file; the

@@ -205,7 +205,11 @@ _keys = st.text(alphabet="abcdefgh_", min_size=1, max_size=6).map(lambda k: f"--
 def _settings_programs(draw):
     """(program, settings): a job whose values come from a settings file estimig cannot see."""
     values = draw(st.dictionaries(_keys, _scalars, min_size=1, max_size=4))
-    packages = draw(st.lists(st.sampled_from(["pandas", "numpy==1.21.0", "scikit-learn", "mlflow"]),
+    # A framework estimator leaves out its own pins of the packages named here (torch, scikit-learn, ...).
+    kind, module = draw(st.sampled_from([("Estimator", "estimator"), ("PyTorch", "dnn"), ("SKLearn", "sklearn"),
+                                         ("TensorFlow", "dnn")]))
+    packages = draw(st.lists(st.sampled_from(["pandas", "numpy==1.21.0", "scikit-learn", "mlflow", "torch==1.6.0",
+                                              "tensorboard>=2.0", "joblib", "scipy[all]"]),
                              min_size=1, max_size=3))
     whole = draw(st.booleans())
     image = draw(st.sampled_from([None, "myregistry.azurecr.io/train:1"]))
@@ -213,14 +217,14 @@ def _settings_programs(draw):
     params = 'settings["params"]' if whole else "{" + ", ".join(
         f'{k!r}: settings["params"][{k!r}]' for k in values) + "}"
     extra = ', custom_docker_image=settings["image"]' if image else ""
-    build = (f'    est = Estimator(source_directory="src", entry_script="train.py", compute_target="cpu-cluster",\n'
+    build = (f'    est = {kind}(source_directory="src", entry_script="train.py", compute_target="cpu-cluster",\n'
              f'                    script_params={params}, pip_packages=settings["packages"]{extra})\n')
     if returned:
         tail = "    return est\n\n\nest = make(Workspace.from_config())\n"
     else:
         tail = '    Experiment(ws, "generated").submit(est)\n\n\nmake(Workspace.from_config())\n'
     program = ("import json\n\nfrom azureml.core import Experiment, Workspace\n"
-               "from azureml.train.estimator import Estimator\n\n\n"
+               f"from azureml.train.{module} import {kind}\n\n\n"
                "def make(ws):\n    settings = json.load(open('settings.json'))\n" + build + tail)
     return program, {"params": values, "packages": packages, "image": image}
 
