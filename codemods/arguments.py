@@ -105,10 +105,11 @@ def _flattened_at_run_time(call: EstimatorCall, options) -> CallPlan:
     non-empty scalar: then the SDK's flattening is just key, value, key, value, ... in dict order,
     which the migrated code does on the same dict object when the ScriptRunConfig is built."""
     used = {SCALARS}
-    if not unseen_entries_are_scalars(call):
-        return CallPlan(NAME, blocked=f"script_params may hold {call.code(_contradiction(call))}, which the estimator "
-                        "does not pass as it is (lists are spread, None and '' dropped, data rewritten), so the "
-                        "content estimig cannot see cannot be assumed to be plain scalars; migrate by hand")
+    contradiction = _contradiction(call, empty_allowed=True)
+    if contradiction is not None:
+        return CallPlan(NAME, blocked=f"script_params may hold {call.code(contradiction)}, which the estimator "
+                        "does not pass as it is (lists are spread, data rewritten), so the content estimig cannot "
+                        "see cannot be assumed to be plain scalars; migrate by hand")
     sampling = _sampling(call)
     if sampling is not None and (isinstance(sampling, str) or sampling[0]):
         if not options.assumes(LAST_WINS):
@@ -117,6 +118,13 @@ def _flattened_at_run_time(call: EstimatorCall, options) -> CallPlan:
         used.add(LAST_WINS)
     source = call.code(call.kwargs["script_params"].value)
     code = f"[part for pair in {source}.items() for part in pair]"
+    if _contradiction(call) is not None:
+        # A visible '' or None (`"--register": ""`, a bare flag): the SDK flattened the dict, then
+        # dropped every '' and None item (`list_remove_empty_items`); so does the migrated list.
+        code = f'[part for pair in {source}.items() for part in pair if part not in ("", None)]'
+        if _sampling(call) is not None:
+            return CallPlan(NAME, blocked="script_params, which estimig cannot see, holds '' or None beside "
+                            "HyperDrive's sampling, which pairs the arguments by position")
     return CallPlan(NAME, handles=frozenset({"script_params"}), arguments=(NewArg("arguments", code=code),),
                     assumes=frozenset(used))
 
@@ -139,12 +147,15 @@ def unseen_entries_are_scalars(call: EstimatorCall) -> bool:
     return _contradiction(call) is None
 
 
-def _contradiction(call: EstimatorCall) -> cst.BaseExpression | None:
+def _contradiction(call: EstimatorCall, empty_allowed: bool = False) -> cst.BaseExpression | None:
+    """The first visible entry that is no non-empty scalar (`empty_allowed`: '' and None pass)."""
     for entry in visible_entries(call, call.kwargs["script_params"].value):
         value = classify(call, entry)
+        empty = value.kind is Kind.LITERAL and value.value in (None, "") and not isinstance(value.value, bool)
+        if empty and empty_allowed:
+            continue
         if (value.kind not in (Kind.LITERAL, Kind.SCALAR, Kind.UNKNOWN) or value.shape is not None
-                or (value.kind is Kind.LITERAL and (value.value in (None, "")
-                                                    or not isinstance(value.value, (str, int, float, bool))))):
+                or (value.kind is Kind.LITERAL and (empty or not isinstance(value.value, (str, int, float, bool))))):
             return entry
     return None
 
