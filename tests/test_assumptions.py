@@ -214,7 +214,8 @@ def _settings_programs(draw):
     whole = draw(st.booleans())
     image = draw(st.sampled_from([None, "myregistry.azurecr.io/train:1"]))
     returned = draw(st.booleans())
-    params = 'settings["params"]' if whole else "{" + ", ".join(
+    bare = draw(st.booleans())  # a visible bare flag beside the unseen dict: dropped '' as the SDK did
+    params = ('{**settings["params"], "--verbose": ""}' if bare else 'settings["params"]') if whole else "{" + ", ".join(
         f'{k!r}: settings["params"][{k!r}]' for k in values) + "}"
     extra = ', custom_docker_image=settings["image"]' if image else ""
     build = (f'    est = {kind}(source_directory="src", entry_script="train.py", compute_target="cpu-cluster",\n'
