@@ -574,8 +574,9 @@ class _Planner:
         of packages the caller names are dropped (`_remove_package_conflicts`)."""
         call = self.call
         default = frameworks()["default_conda"]
-        if pip_items is None and "pip_packages" in self.unseen_lists and not self._requirements_given():
-            return self._framework_packages_at_run_time(scenario)
+        if self.unseen_lists and ("pip_packages" in self.unseen_lists or None not in (pip_items or [None])) \
+                and not self._requirements_given():
+            return self._framework_packages_at_run_time(scenario, pip_items)
         if pip_items is None or None in pip_items:
             raise Blocked(f"{call.kind} drops its own pins of packages you name, so estimig must know every package: "
                           "use string literals in pip_packages (a requirements file cannot be read at migration time)")
@@ -619,24 +620,30 @@ class _Planner:
     def _requirements_given(self) -> bool:
         return any(self.given(name) for name in ("pip_requirements_file", "pip_requirements_file_path"))
 
-    def _framework_packages_at_run_time(self, scenario: dict) -> "_Build":
-        """The same merge for a pip list estimig cannot see (package-list): the framework's pins of the
-        packages the list names are left out where the program runs, each compared by name with the
-        SDK's own rule (`CondaDependencies._get_package_name`, as `_check_package_conflicts` does)."""
+    def _framework_packages_at_run_time(self, scenario: dict, pip_items: list | None) -> "_Build":
+        """The same merge for a package list estimig cannot see (package-list): the framework's pins of
+        the packages the lists name are left out where the program runs, each compared by name with
+        the SDK's own rule (`CondaDependencies._get_package_name`, as `_check_package_conflicts` does)."""
         call = self.call
         default = frameworks()["default_conda"]
-        conda_values = self._conda_values()
         defaults = {package_name(p) for p in default["pip_packages"] + default["conda_packages"]} | {"python"}
+        known: set[str] = set(package_name(p) for p in pip_items or () if not p.startswith("-"))
+        unseen = []
+        for name in ("pip_packages", "conda_packages"):
+            if name in self.unseen_lists:
+                unseen.append(f"{{CondaDependencies._get_package_name(p) for p in {call.code(call.kwargs[name].value)}}}")
+        if "conda_packages" not in self.unseen_lists:
+            known |= {package_name(p) for p in self._conda_values()}
+        known -= defaults
         self.imports.add(CONDA)
         named = call.module.fresh_name("named")
         package = call.module.fresh_name("package")
-        known = sorted({package_name(p) for p in conda_values} - defaults)
+        sets = unseen + ([f"{{{', '.join(_str(n) for n in sorted(known))}}}"] if known else [])
         body = [f"{self.deps}.add_channel({_str(c)})" for c in scenario["channels"]]
         body.append(f"{self.deps}.set_python_version({_str(scenario['python'])})")
         body.append(f"# Its pins of the packages you name are left out, compared by name as the estimator did.\n"
-                    f"{named} = {{CondaDependencies._get_package_name(p) for p in {call.code(call.kwargs['pip_packages'].value)}}}"
-                    + (f" | {{{', '.join(_str(n) for n in known)}}}" if known else "")
-                    + f" - {{{', '.join(_str(n) for n in sorted(defaults))}}}")
+                    f"{named} = {' | '.join(sets) if len(sets) == 1 else '(' + ' | '.join(sets) + ')'} - "
+                    f"{{{', '.join(_str(n) for n in sorted(defaults))}}}")
         for pins, method in ((scenario["conda_packages"], "add_conda_package"), (scenario["pip_packages"], "add_pip_package")):
             if pins:
                 body.append(f"for {package} in {_list_code(pins)}:\n"

@@ -217,7 +217,9 @@ def _settings_programs(draw):
     bare = draw(st.booleans())  # a visible bare flag beside the unseen dict: dropped '' as the SDK did
     params = ('{**settings["params"], "--verbose": ""}' if bare else 'settings["params"]') if whole else "{" + ", ".join(
         f'{k!r}: settings["params"][{k!r}]' for k in values) + "}"
+    conda = draw(st.lists(st.sampled_from(["numpy", "libgcc", "tensorboard", "scikit-learn"]), max_size=2, unique=True))
     extra = ', custom_docker_image=settings["image"]' if image else ""
+    extra += ', conda_packages=settings["conda"]' if conda else ""
     build = (f'    est = {kind}(source_directory="src", entry_script="train.py", compute_target="cpu-cluster",\n'
              f'                    script_params={params}, pip_packages=settings["packages"]{extra})\n')
     if returned:
@@ -227,7 +229,7 @@ def _settings_programs(draw):
     program = ("import json\n\nfrom azureml.core import Experiment, Workspace\n"
                f"from azureml.train.{module} import {kind}\n\n\n"
                "def make(ws):\n    settings = json.load(open('settings.json'))\n" + build + tail)
-    return program, {"params": values, "packages": packages, "image": image}
+    return program, {"params": values, "packages": packages, "image": image, "conda": conda}
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
