@@ -251,8 +251,9 @@ def _asset(call: EstimatorCall, dataset: cst.BaseExpression, shown: str) -> tupl
     ok, text = literal(name) if name is not None else (False, None)
     if not ok and version is None and _named_on_every_path(call, name):
         if not call.module.same_binding_at(name, call.node):
-            raise Unprovable(f"{shown}: the dataset's name {call.code(name)} is bound again before the job is "
-                             "built, where v2 reads it; give the name as a literal, then run estimig again")
+            raise Unprovable(f"{shown}: estimig cannot prove the dataset's name {call.code(name)} still holds "
+                             "the same where the job is built, where v2 reads it; give the name as a literal, then "
+                             "run estimig again")
         return f"azureml:{call.code(name)}@latest", f'"azureml:" + {call.code(name)} + "@latest"'
     if not ok or not isinstance(text, str) or not text:
         raise Unprovable(f"{shown}: --target v2 migrates registered datasets (Dataset.get_by_name(ws, \"name\") or "
