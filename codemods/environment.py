@@ -574,7 +574,7 @@ class _Planner:
         of packages the caller names are dropped (`_remove_package_conflicts`)."""
         call = self.call
         default = frameworks()["default_conda"]
-        if self.unseen_lists and ("pip_packages" in self.unseen_lists or None not in (pip_items or [None])) \
+        if self.unseen_lists and ("pip_packages" in self.unseen_lists or (pip_items is not None and None not in pip_items)) \
                 and not self._requirements_given():
             return self._framework_packages_at_run_time(scenario, pip_items)
         if pip_items is None or None in pip_items:
