@@ -220,8 +220,9 @@ def _settings_programs(draw):
     conda = draw(st.lists(st.sampled_from(["numpy", "libgcc", "tensorboard", "scikit-learn"]), max_size=2, unique=True))
     extra = ', custom_docker_image=settings["image"]' if image else ""
     extra += ', conda_packages=settings["conda"]' if conda else ""
+    pip = ', pip_packages=settings["packages"]' if draw(st.booleans()) or not conda else ""
     build = (f'    est = {kind}(source_directory="src", entry_script="train.py", compute_target="cpu-cluster",\n'
-             f'                    script_params={params}, pip_packages=settings["packages"]{extra})\n')
+             f'                    script_params={params}{pip}{extra})\n')
     if returned:
         tail = "    return est\n\n\nest = make(Workspace.from_config())\n"
     else:
