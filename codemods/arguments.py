@@ -151,7 +151,7 @@ def _contradiction(call: EstimatorCall, empty_allowed: bool = False) -> cst.Base
     """The first visible entry that is no non-empty scalar (`empty_allowed`: '' and None pass)."""
     for entry in visible_entries(call, call.kwargs["script_params"].value):
         value = classify(call, entry)
-        empty = value.kind is Kind.LITERAL and value.value in (None, "") and not isinstance(value.value, bool)
+        empty = value.kind is Kind.LITERAL and value.value in (None, "")
         if empty and empty_allowed:
             continue
         if (value.kind not in (Kind.LITERAL, Kind.SCALAR, Kind.UNKNOWN) or value.shape is not None

@@ -272,7 +272,7 @@ class _Planner:
         """The code of the file's path as the estimator resolves it,
         os.path.normpath(os.path.join(source_directory, file)): computed now when both are literals,
         else written out to be computed where the estimator computed it."""
-        found = self._run_time_path(name)
+        found = run_time_path(self.call, name)
         if found is not None:
             return found
         relative = self.literal(name, what="a string literal")
@@ -289,9 +289,6 @@ class _Planner:
         if resolved is None:
             raise Blocked(f"{name} uses Windows path separators; write the path with '/' and run estimig again")
         return _str(resolved)
-
-    def _run_time_path(self, name: str) -> str | None:
-        return run_time_path(self.call, name)
 
     def _visibly_other(self, node: cst.BaseExpression) -> bool:
         return visibly_other_compute(self.call, node)
@@ -573,7 +570,6 @@ class _Planner:
         """The scenario's packages merged after the caller's, as _setup_environment does: framework pins
         of packages the caller names are dropped (`_remove_package_conflicts`)."""
         call = self.call
-        default = frameworks()["default_conda"]
         if self.unseen_lists and ("pip_packages" in self.unseen_lists or (pip_items is not None and None not in pip_items)) \
                 and not self._requirements_given():
             return self._framework_packages_at_run_time(scenario, pip_items)
@@ -584,7 +580,7 @@ class _Planner:
         user_names = {package_name(p) for p in pip_items if not p.startswith("-")}
         user_names |= {package_name(p) for p in conda_values}
         user_names.add("azureml-defaults")
-        default_names = {package_name(p) for p in default["pip_packages"] + default["conda_packages"]} | {"python"}
+        default_names = default_package_names()
         framework_names = {package_name(p) for p in scenario["pip_packages"] + scenario["conda_packages"]}
         common = {n for n in user_names if n in framework_names and n not in default_names}
         pip = [p for p in scenario["pip_packages"] if package_name(p) not in common]
@@ -625,8 +621,7 @@ class _Planner:
         the packages the lists name are left out where the program runs, each compared by name with
         the SDK's own rule (`CondaDependencies._get_package_name`, as `_check_package_conflicts` does)."""
         call = self.call
-        default = frameworks()["default_conda"]
-        defaults = {package_name(p) for p in default["pip_packages"] + default["conda_packages"]} | {"python"}
+        defaults = default_package_names()
         known: set[str] = set(package_name(p) for p in pip_items or () if not p.startswith("-"))
         unseen = []
         for name in ("pip_packages", "conda_packages"):
@@ -707,6 +702,13 @@ class _Planner:
                       f"compute_target={call.code(node)} is{f' ({reason})' if reason else ''}; bind it to "
                       "ComputeTarget(workspace=..., name=...) in this file, or "
                       + ("migrate by hand" if self._visibly_other(node) else hint(AMLCOMPUTE)))
+
+
+def default_package_names() -> set[str]:
+    """The names in CondaDependencies() (and python): a framework never leaves out its pin of one of
+    these for the caller's (`_check_package_conflicts` leaves them out of the common packages)."""
+    default = frameworks()["default_conda"]
+    return {package_name(p) for p in default["pip_packages"] + default["conda_packages"]} | {"python"}
 
 
 def run_time_path(call: EstimatorCall, name: str, error: type[Exception] = Blocked) -> str | None:

@@ -505,19 +505,22 @@ class ModuleFacts:
         """Whether a read names the same binding(s) at `at` (an estimator call of its scope) as where it
         is read: nothing rebinds it on any path in between, so writing it again at `at` reads what the
         original read."""
-        scope = self.scope_of(read)
-        flow = self.flow(scope) if scope is not None else None
-        state = flow.states_at.get(id(at)) if flow is not None else None
-        before = flow.reaching.get(read) if flow is not None else None
-        if state is None or not before or any(d.node is None for d in before):
+        flow, state = self._state_at(read, at)
+        before = flow.reaching.get(read) if state is not None else None
+        if not before or any(d.node is None for d in before):
             return False
         return {d.root for d in state.get(read.value, frozenset())} == {d.root for d in before}
 
-    def _moved(self, found: Definition, read: cst.Name, at: cst.CSTNode) -> str | None:
-        """A name read by the definition's value or changes that means something else at `at`."""
+    def _state_at(self, read: cst.Name, at: cst.CSTNode):
+        """(the flow of the read's scope, the full state at `at` in it); the state is None where `at`
+        is not an estimator call of that scope."""
         scope = self.scope_of(read)
         flow = self.flow(scope) if scope is not None else None
-        state = flow.states_at.get(id(at)) if flow is not None else None
+        return flow, (flow.states_at.get(id(at)) if flow is not None else None)
+
+    def _moved(self, found: Definition, read: cst.Name, at: cst.CSTNode) -> str | None:
+        """A name read by the definition's value or changes that means something else at `at`."""
+        flow, state = self._state_at(read, at)
         if state is None:
             # Read in another scope than the call (a function's caller): evaluated there, never
             # inlined at the call, so nothing can move in between.

@@ -38,10 +38,10 @@ class Blocked(Exception):
 
 
 def planner(name: str, plan_call):
-    """A concern's `plan(call, options)` from its `plan_call(call) -> CallPlan`, which raises Blocked."""
+    """A concern's `plan(call, options)` from its `plan_call(call, options) -> CallPlan`, which raises Blocked."""
     def plan(call, options) -> CallPlan:
         try:
-            return plan_call(call)
+            return plan_call(call, options)
         except Blocked as exc:
             return CallPlan(name, blocked=str(exc))
     return plan

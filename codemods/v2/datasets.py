@@ -268,9 +268,7 @@ def _asset(call: EstimatorCall, dataset: cst.BaseExpression, shown: str) -> tupl
 
 def _named_on_every_path(call: EstimatorCall, name: cst.BaseExpression | None) -> bool:
     """Whether `name` is a name bound, on each path to where it is read, to a non-empty string literal."""
-    if not isinstance(name, cst.Name):
-        return False
-    values = call.values(name)
-    return not isinstance(values, str) and bool(values) and all(
-        classify(call, v).kind is Kind.LITERAL and isinstance(classify(call, v).value, str) and classify(call, v).value
-        for v in values)
+    from estimig.codemods.v2.core import _literal_string
+
+    values = call.values(name) if isinstance(name, cst.Name) else "not a name"
+    return not isinstance(values, str) and bool(values) and all(_literal_string(call, v) for v in values)

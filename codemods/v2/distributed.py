@@ -44,7 +44,7 @@ _TENSORFLOW = frozenset({"azureml.core.runconfig.TensorflowConfiguration", "azur
                          "azureml.core.TensorflowConfiguration"})
 
 
-def _plan(call: EstimatorCall) -> CallPlan:
+def _plan(call: EstimatorCall, options=None) -> CallPlan:
     arguments = []
     nodes = _run_time_nodes(call) or _int(call, "node_count", 1)
     if nodes != 1:

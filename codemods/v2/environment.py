@@ -18,9 +18,10 @@ import json
 
 import libcst as cst
 
-from estimig.codemods.environment import frameworks, package_name, path_in_source_directory, run_time_path
+from estimig.codemods.environment import (default_package_names, frameworks, package_name, path_in_source_directory,
+                                         run_time_path)
 from estimig.assumptions import CONTAINER, hint
-from estimig.codemods.v2 import ENTITIES, ENVIRONMENT, Blocked, taken
+from estimig.codemods.v2 import ENTITIES, ENVIRONMENT, Blocked, planner, taken
 from estimig.facts import FRAMEWORK_KINDS, EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
 from estimig.result import Severity
@@ -39,13 +40,6 @@ V1_SHM_SIZE = "2g"
 CONDA_FILES = ("conda_dependencies_file", "conda_dependencies_file_path")
 NOT_YET = ("pip_requirements_file", "pip_requirements_file_path", "custom_docker_base_image",
            "image_registry_details", "environment_definition")
-
-
-def plan(call: EstimatorCall, options) -> CallPlan:
-    try:
-        return _plan(call, options)
-    except Blocked as exc:
-        return CallPlan(NAME, blocked=str(exc))
 
 
 def _plan(call: EstimatorCall, options) -> CallPlan:
@@ -234,8 +228,7 @@ def _framework(call: EstimatorCall, state: dict, pip: list[str], conda: list[str
         # On AmlCompute the estimator ran a private prebuilt copy of this build, which v2 cannot name:
         # the job builds the full environment, as the v1 target's default does (docs/frameworks.md).
         state["prebuilt"] = f"{call.kind} {version}"
-    default = frameworks()["default_conda"]
-    defaults = {package_name(p) for p in default["pip_packages"] + default["conda_packages"]} | {"python"}
+    defaults = default_package_names()
     ours = {package_name(p) for p in scenario["pip_packages"] + scenario["conda_packages"]}
     common = {package_name(p) for p in pip + conda} & ours - defaults
     state["channels"] += [c for c in scenario["channels"] if c not in state["channels"]]
@@ -269,3 +262,5 @@ def _variables(call: EstimatorCall) -> str | None:
         raise Blocked("environment_variables names a variable of the v1 runtime ($...), which v2 does not set")
     return json.dumps({**own, **given}) if own else call.value_code("environment_variables")
 
+
+plan = planner(NAME, _plan)
