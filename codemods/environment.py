@@ -41,7 +41,9 @@ HANDLES = frozenset({"pip_packages", "conda_packages", "pip_requirements_file", 
                      "framework_version"})
 
 ENVIRONMENT = ("azureml.core", "Environment")
-_CONTAINER_REGISTRY = frozenset({"azureml.core.container_registry.ContainerRegistry", "azureml.core.ContainerRegistry"})
+# azureml.core.runconfig has a ContainerRegistry class of its own, with the same fields.
+_CONTAINER_REGISTRY = frozenset({"azureml.core.container_registry.ContainerRegistry", "azureml.core.ContainerRegistry",
+                                 "azureml.core.runconfig.ContainerRegistry"})
 CONDA = ("azureml.core.conda_dependencies", "CondaDependencies")
 DOCKER = ("azureml.core.runconfig", "DockerConfiguration")
 

@@ -40,6 +40,12 @@ class Field:
     v2: Callable[[dict, str], Any]  # (job._to_dict(), experiment name) -> value
 
 
+def _v1_image(d: dict, _) -> str | None:
+    docker = d["environment"]["docker"]
+    address = (docker.get("baseImageRegistry") or {}).get("address")
+    return f"{address}/{docker['baseImage']}" if address and docker["baseImage"] else docker["baseImage"]
+
+
 def _v1_argv(d: dict, _) -> list[str]:
     """What the v1 service ran: `python <script> <str(argument)>...`, each dataset by its input; in a
     HyperDrive child run, each sampled parameter appended as `name <sampled name>`."""
@@ -295,8 +301,14 @@ ESSENCE: tuple[Field, ...] = (
     Field("container", "whether the job runs in a Docker container: v2 jobs always do (for a job that runs the "
           "same either way, runs-in-a-container, v1's setting makes no difference to it)",
           lambda d, e: bool(d["docker"]["useDocker"]) or CONTAINER in assumed(), lambda j, e: True),
-    Field("image", "the base image of the environment", lambda d, e: d["environment"]["docker"]["baseImage"],
+    Field("image", "the base image of the environment, with the registry v1 pulled it from (the service "
+          "pulled <address>/<image> for a base_image_registry with an address)", _v1_image,
           lambda j, e: _v2_environment(j).get("image")),
+    Field("registry_credentials", "whether the image was pulled with credentials of the run's own (v1's "
+          "base_image_registry username, password or identity): a v2 job has no place for them",
+          lambda d, e: any((d["environment"]["docker"].get("baseImageRegistry") or {}).get(key)
+                           for key in ("username", "password", "registryIdentity")),
+          lambda j, e: False),
     Field("dockerfile", "a Dockerfile to build instead of an image",
           lambda d, e: d["environment"]["docker"]["baseDockerfile"], lambda j, e: _v2_environment(j).get("build")),
     Field("conda", "the conda specification built on the image (None: the image's own python is used)",

@@ -499,3 +499,26 @@ def test_a_file_with_calls_left_as_v1_is_compared_job_by_job_in_order(tmp_path):
     swapped = result.code.replace("exp.submit(local)\n", "").replace(
         'experiment_name="mixed")\n', 'experiment_name="mixed")\nexp.submit(local)\n')
     assert swapped != result.code and check(MIXED, swapped, str(tmp_path), mixed=True), "the order counts"
+
+
+def test_the_registry_is_part_of_the_image_and_credentials_are_told(tmp_path):
+    """The oracle reads v1's base_image_registry: the image without its registry's address differs,
+    and so does a job that drops a registry's credentials (the private-registry noop, were it
+    migrated by dropping them)."""
+    from estimig.oracle_v2 import check
+
+    folder = FIXTURES / "image_from_a_public_registry"
+    shutil.copytree(folder, tmp_path / folder.name)
+    workdir = str(tmp_path / folder.name)
+    before, after = ((folder / name).read_text() for name in ("before.py", "after.py"))
+    assert not check(before, after, workdir)
+    bare = after.replace('image="mcr.microsoft.com/', 'image="', 1)
+    assert bare != after and any(d.startswith("job 0: image") for d in check(before, bare, workdir))
+
+    private = (FIXTURES / "noop_private_registry_with_a_password" / "before.py").read_text()
+    from estimig.engine import migrate_source
+
+    assert migrate_source(private, options=Options.create(target="v2")).migrated == 0
+    assert any("registry_credentials: True != False" in d for d in check(private, after.replace(
+        "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04", "myregistry.azurecr.io/training/miniconda3:latest"),
+        workdir))

@@ -25,13 +25,13 @@ from estimig.codemods.v2 import ENTITIES, ENVIRONMENT, Blocked, planner, taken
 from estimig.facts import FRAMEWORK_KINDS, EstimatorCall
 from estimig.plan import CallPlan, NewArg, finding
 from estimig.result import Severity
-from estimig.values import Kind, classify, folded_elements
+from estimig.values import Kind, classify, folded_attributes, folded_elements
 
 NAME = "environment"
 SUMMARY = "pip/conda packages, Docker image, GPU, framework version -> Environment(image, conda_file); variables and shm_size -> the job"
 HANDLES = frozenset({"pip_packages", "conda_packages", "custom_docker_image", "use_gpu", "framework_version",
                      "environment_variables", "shm_size", "use_docker", "user_managed", "conda_dependencies_file",
-                     "conda_dependencies_file_path"})
+                     "conda_dependencies_file_path", "image_registry_details"})
 # The v1 default (azureml.core.environment._DEFAULT_SHM_SIZE, which the estimator's DockerConfiguration
 # falls back to); v2 documents no default, so the job states it (tests/test_v2.py checks the SDK's).
 V1_SHM_SIZE = "2g"
@@ -39,13 +39,16 @@ V1_SHM_SIZE = "2g"
 # none of its packages to it, only its base image (`_setup_environment`).
 CONDA_FILES = ("conda_dependencies_file", "conda_dependencies_file_path")
 NOT_YET = ("pip_requirements_file", "pip_requirements_file_path", "custom_docker_base_image",
-           "image_registry_details", "environment_definition")
+           "environment_definition")
+# A ContainerRegistry's fields (azureml.core.container_registry): where the image is pulled from, and
+# the credentials v1 pulled it with.
+_REGISTRY_FIELDS = ("address", "username", "password", "registry_identity")
 
 
 def _plan(call: EstimatorCall, options) -> CallPlan:
     if call.shape_problem:
         raise Blocked(call.shape_problem)
-    given = [name for name in NOT_YET if call.has(name) and _value(call, name, default=None) is not None]
+    given = [name for name in NOT_YET if _given(call, name)]
     if given:
         raise Blocked(f"--target v2 does not migrate {given[0]} yet")
     used = _container(call, options)
@@ -105,6 +108,59 @@ def _container(call: EstimatorCall, options) -> frozenset[str]:
     return frozenset({CONTAINER})
 
 
+def _given(call: EstimatorCall, name: str) -> bool:
+    """Whether an argument is passed with a value other than a literal None (the estimator's default)."""
+    if not call.has(name):
+        return False
+    value = classify(call, call.kwargs[name].value)
+    return not (value.kind is Kind.LITERAL and value.value is None)
+
+
+def _registry(call: EstimatorCall, image: str | None) -> str | None:
+    """The image with the registry it is pulled from, as v1 pulled it: `image_registry_details` is a
+    ContainerRegistry built here, its fields set to literals before the call (folded), and the
+    service pulled `<address>/<image>` (the image alone for no address). A registry that needs
+    credentials leaves the call: a v2 job pulls with the workspace's identity or connections, and has
+    no place for a username and password. The image as given when no registry is."""
+    from estimig.codemods.distributed import changed_after, other_reads
+    from estimig.codemods.environment import _CONTAINER_REGISTRY
+
+    if not _given(call, "image_registry_details"):
+        return image
+    node = call.kwargs["image_registry_details"].value
+    shown = f"image_registry_details={call.code(node)}"
+    found = call.definition(node) if isinstance(node, cst.Name) else None
+    built = getattr(found, "value", None)
+    if not (isinstance(built, cst.Call) and not built.args
+            and call.module.qualified_names(built.func) & _CONTAINER_REGISTRY):
+        raise Blocked(f"{shown}: estimig cannot see which ContainerRegistry it is (bind it to ContainerRegistry() "
+                      "and set its fields to literals before the call)")
+    attributes = folded_attributes(found)
+    if attributes is None or changed_after(call, other_reads(call, node, found)):
+        raise Blocked(f"{shown}: the registry is changed in a way estimig cannot fold (only its fields set to "
+                      "literals before the call are)")
+    fields = {}
+    for name, value in attributes.items():
+        known = classify(call, value)
+        if name not in _REGISTRY_FIELDS or known.kind is not Kind.LITERAL or not (
+                known.value is None or isinstance(known.value, str)):
+            raise Blocked(f"{shown}: {node.value}.{name} is not a registry field set to a string literal")
+        fields[name] = known.value
+    if any(fields.get(name) for name in ("username", "password", "registry_identity")):
+        raise Blocked(f"{shown}: the image is pulled with a username and password (or an identity), which a v2 job "
+                      "has no place for (it pulls with the workspace's identity or a registry connection); migrate "
+                      "the registry by hand")
+    address = fields.get("address")
+    if not address:
+        return image
+    if image is None:
+        raise Blocked(f"{shown} without custom_docker_image: the registry would be asked for the default base image")
+    if image.startswith(f"{address}/"):
+        raise Blocked(f"{shown}: custom_docker_image already names the registry {address}, and estimig cannot say "
+                      "what v1 pulled then")
+    return f"{address}/{image}"
+
+
 def _value(call: EstimatorCall, name: str, default):
     """The literal value of an argument (a missing one: `default`); blocked when it is not a literal."""
     if not call.has(name):
@@ -157,6 +213,7 @@ def _image_and_conda(call: EstimatorCall) -> tuple[str, dict | str | None, str |
     image = _value(call, "custom_docker_image", default=None)
     if image is not None and (not isinstance(image, str) or not image):
         raise Blocked("custom_docker_image is not a non-empty string")
+    image = _registry(call, image)
     use_gpu = _value(call, "use_gpu", default=False)
     state = {"python": default["python"], "pip": ["azureml-defaults", *pip], "conda": list(conda),
              "channels": list(default["channels"])}

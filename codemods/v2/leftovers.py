@@ -3,7 +3,7 @@
 After the calls are migrated, a module-level `name = <value>` goes when its name was read in the
 original file and is read nowhere now, and its value only looks something up or builds a value: a
 v1 lookup (`Workspace.from_config()`, `ComputeTarget(ws, name)`, `Dataset.get_by_name(...)`,
-`ws.datasets[...]`, `Experiment(ws, name)`, a distributed configuration, HyperDrive's sampling and
+`ws.datasets[...]`, `Experiment(ws, name)`, a distributed configuration, a ContainerRegistry, HyperDrive's sampling and
 policy) or a literal (the old `script_params` dict, a package list); so do the lines that set an
 attribute of such an object to a literal (`mpi.process_count_per_node = 2`). Anything that may do
 something (`ComputeTarget.create`, `Dataset.register`, ...) stays, and so does a statement with a
@@ -28,6 +28,8 @@ LOOKUPS = frozenset({
     "azureml.core.runconfig.MpiConfiguration", "azureml.core.runconfig.TensorflowConfiguration",
     "azureml.core.MpiConfiguration", "azureml.core.TensorflowConfiguration",
     "azureml.train.estimator.Mpi", "azureml.train.dnn.Mpi", "azureml.train.dnn.ParameterServer",
+    "azureml.core.container_registry.ContainerRegistry", "azureml.core.ContainerRegistry",
+    "azureml.core.runconfig.ContainerRegistry",
     # HyperDrive's sampling and policies, which the v2 sweep replaced (codemods/v2/uses.py).
     *(f"azureml.train.hyperdrive.{path}{name}" for path in ("", "sampling.", "policy.")
       for name in ("RandomParameterSampling", "GridParameterSampling", "BayesianParameterSampling", "BanditPolicy",
